@@ -1,0 +1,151 @@
+//! The API's one error type. Every failure a handler can meet becomes an
+//! RFC 9457 `application/problem+json` response with a stable `code`, here
+//! and nowhere else. Internal details are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that does not parse or breaks a rule; `field` names where.
+    #[error("{field}: {detail}")]
+    Validation { field: String, detail: String },
+    #[error("authentication required")]
+    Unauthorized,
+    /// Also what a user gets for another user's ids: existence never leaks.
+    #[error("not found")]
+    NotFound,
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("request body too large: {detail}")]
+    PayloadTooLarge { detail: String },
+    #[error("unsupported media type: {detail}")]
+    UnsupportedMediaType { detail: String },
+    #[error("{detail}")]
+    MalformedBody { detail: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Error::MalformedBody { .. } => (StatusCode::BAD_REQUEST, "malformed_body"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::Database(error) if is_unavailable(error) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+            Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+}
+
+/// The problem document (RFC 9457) with our extension members.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable; clients branch on this, never on `detail`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.into(),
+            field: None,
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let detail = match &self {
+            Error::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    "the database is unavailable; try again shortly".to_string()
+                } else {
+                    "an internal error occurred".to_string()
+                }
+            }
+            Error::Internal(error) => {
+                tracing::error!(error = ?error, "internal error");
+                "an internal error occurred".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut problem = Problem::new(status, code, detail);
+        if let Error::Validation { field, .. } = &self {
+            problem.field = Some(field.clone());
+        }
+        let mut response = problem.into_response();
+        if matches!(self, Error::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"echoloop\""));
+        }
+        response
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Turns a named database constraint violation into a client error, so the
+/// database stays the authority on integrity (realworld's `on_constraint`).
+pub trait ResultExt<T> {
+    fn on_constraint(self, name: &str, map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
+    fn on_constraint(self, name: &str, map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error) -> Result<T> {
+        self.map_err(|error| match error.into() {
+            Error::Database(sqlx::Error::Database(db)) if db.constraint() == Some(name) => map(db),
+            other => other,
+        })
+    }
+}

@@ -1,0 +1,34 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use echoloop_server::cli::{Cli, Command};
+use echoloop_server::{startup, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = telemetry::init(cli.log_format, &cli.log) {
+        eprintln!("echoloop: error: {error:#}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("echoloop: error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => startup::serve(args).await,
+            Command::Migrate(args) => startup::migrate(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line that says what is wrong, for operators and scripts.
+            eprintln!("echoloop: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Building and running the server: bind first (a busy port fails before
+//! anything else starts), then the database, migrations, and the router.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::database::{self, EMBEDDED_DATABASE, EmbeddedPostgres};
+use crate::http::{self, ApiContext, HttpSettings};
+
+/// The database the process uses, and the embedded cluster when it owns one.
+pub struct Database {
+    pub pool: PgPool,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects to `DATABASE_URL`, or starts the embedded cluster.
+    pub async fn open(args: &DatabaseArgs) -> anyhow::Result<Self> {
+        match &args.database_url {
+            Some(url) => {
+                let options = database::parse_url(url)?;
+                let pool = database::connect(options, args.db_max_connections).await?;
+                Ok(Database { pool, embedded: None })
+            }
+            None => {
+                let cluster = EmbeddedPostgres::locate(&args.data_dir)?;
+                let starting = cluster.clone();
+                tokio::task::spawn_blocking(move || starting.start())
+                    .await
+                    .context("starting the embedded PostgreSQL panicked")??;
+                database::ensure_database(&cluster, EMBEDDED_DATABASE).await?;
+                let pool =
+                    database::connect(cluster.connect_options(EMBEDDED_DATABASE), args.db_max_connections).await?;
+                Ok(Database {
+                    pool,
+                    embedded: Some(cluster),
+                })
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded {
+            match tokio::task::spawn_blocking(move || cluster.stop()).await {
+                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Err(error)) => tracing::error!(%error, "stopping the embedded PostgreSQL failed"),
+                Err(error) => tracing::error!(%error, "stopping the embedded PostgreSQL panicked"),
+            }
+        }
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    ctx: ApiContext,
+}
+
+impl Application {
+    pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))
+    }
+
+    pub fn new(listener: TcpListener, pool: PgPool, settings: HttpSettings) -> Self {
+        Application {
+            listener,
+            ctx: ApiContext {
+                db: pool,
+                settings: Arc::new(settings),
+            },
+        }
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests for
+    /// at most `grace`.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) -> anyhow::Result<()> {
+        let (stopping_tx, mut stopping_rx) = watch::channel(false);
+        let app = http::router(self.ctx);
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(true);
+        });
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = &mut server => return result.context("server error"),
+            _ = stopping_rx.wait_for(|stopping| *stopping) => {}
+        }
+        tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
+        match tokio::time::timeout(grace, server).await {
+            Ok(result) => result.context("server error"),
+            Err(_) => {
+                tracing::warn!("grace period over; closing remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `echoloop serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = Application::bind(args.listen).await?;
+    let database = Database::open(&args.database).await?;
+    database::migrate(&database.pool).await?;
+    if !args.web_dir.join("index.html").is_file() {
+        tracing::warn!(web_dir = %args.web_dir.display(), "no built web client found (run `make web`); serving the API only");
+    }
+    let app = Application::new(
+        listener,
+        database.pool.clone(),
+        HttpSettings {
+            web_dir: args.web_dir.clone(),
+            max_body_bytes: args.max_body_bytes,
+        },
+    );
+    let addr = app.local_addr()?;
+    tracing::info!(%addr, embedded_database = database.embedded.is_some(), "echoloop listening on http://{addr}");
+
+    let supervisor = database.embedded.clone().map(|cluster| tokio::spawn(supervise(cluster)));
+    let result = app.run_until(shutdown_signal(), Duration::from_secs(args.shutdown_grace_secs)).await;
+    if let Some(task) = supervisor {
+        task.abort();
+    }
+    database.close().await;
+    result
+}
+
+/// `echoloop migrate`.
+pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    let database = Database::open(&args).await?;
+    let result = database::migrate(&database.pool).await;
+    database.close().await;
+    result?;
+    tracing::info!("migrations are current");
+    Ok(())
+}
+
+/// Restarts the embedded cluster if its postmaster dies while we serve;
+/// `/readyz` answers 503 in between.
+async fn supervise(cluster: EmbeddedPostgres) {
+    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let probe = cluster.clone();
+        let running = tokio::task::spawn_blocking(move || probe.is_running()).await.unwrap_or(true);
+        if running {
+            continue;
+        }
+        tracing::error!("embedded PostgreSQL is not running; restarting it");
+        let restarting = cluster.clone();
+        match tokio::task::spawn_blocking(move || restarting.start()).await {
+            Ok(Ok(())) => tracing::info!("embedded PostgreSQL restarted"),
+            Ok(Err(error)) => tracing::error!(%error, "restarting the embedded PostgreSQL failed"),
+            Err(error) => tracing::error!(%error, "restarting the embedded PostgreSQL panicked"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need and is missing; quick when
+# everything is present. Debian 12 as root (or with the packages already
+# installed).
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [[ "${1:-}" != "--run-only" ]]; then
+    have chromium || need_apt+=(chromium)
+    have ffmpeg || need_apt+=(ffmpeg)
+    have espeak-ng || need_apt+=(espeak-ng)
+    have sox || need_apt+=(sox)
+fi
+have node || need_apt+=(nodejs npm)
+
+if ((${#need_apt[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing Debian packages: ${need_apt[*]} (run as root or: apt-get install ${need_apt[*]})" >&2
+        exit 1
+    fi
+    echo "installing Debian packages: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+
+# The CLI must match the wasm-bindgen crate version pinned in crates/wasm.
+wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' crates/wasm/Cargo.toml)
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindgen_version" ]]; then
+    # Without --locked: the CLI's lockfile pins a crate version the registry
+    # no longer serves.
+    cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
