@@ -1,0 +1,204 @@
+//! Shared test set-up: one private PostgreSQL cluster for the whole run
+//! (started with the same embedded mechanism as `echoloop serve`), a fresh
+//! database per test cloned from a migrated template, and the server
+//! spawned on a random port and driven over HTTP.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use echoloop_server::database::{self, EmbeddedPostgres, MIGRATOR};
+use echoloop_server::http::HttpSettings;
+use echoloop_server::startup::Application;
+use sqlx::{ConnectOptions, PgPool};
+use tokio::sync::oneshot;
+
+/// The cluster shared by every test process of this run (and by parallel
+/// runs: databases are named uniquely, templates by migration checksum).
+pub fn cluster() -> &'static EmbeddedPostgres {
+    static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let root = std::env::temp_dir().join("echoloop-test-pg");
+        std::fs::create_dir_all(&root).expect("create the test cluster directory");
+        let lock_file = std::fs::File::create(std::env::temp_dir().join("echoloop-test-pg.lock"))
+            .expect("create the test cluster lock file");
+        // Several test binaries start at once; one of them initialises.
+        fs4::fs_std::FileExt::lock_exclusive(&lock_file).expect("lock the test cluster");
+        let cluster = EmbeddedPostgres::locate(&root).expect("locate PostgreSQL binaries");
+        cluster.start().expect("start the test cluster");
+        fs4::fs_std::FileExt::unlock(&lock_file).expect("unlock the test cluster");
+        cluster
+    })
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let cluster = cluster();
+        let template = ensure_template(cluster).await;
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = cluster
+            .connect_options("postgres")
+            .connect()
+            .await
+            .expect("connect to the maintenance database");
+        let statement = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+        for attempt in 0.. {
+            match sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(&mut admin).await {
+                Ok(_) => break,
+                // "source database is being accessed by other users": a
+                // concurrent clone; it finishes in milliseconds.
+                Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("55006") && attempt < 50 => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("create test database: {error}"),
+            }
+        }
+        let pool = database::connect(cluster.connect_options(&name), 10)
+            .await
+            .expect("connect to the test database");
+        TestDb { pool, name }
+    }
+
+    /// An empty database with no migrations applied.
+    pub async fn empty() -> TestDb {
+        let cluster = cluster();
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        database::ensure_database(cluster, &name).await.expect("create empty database");
+        let pool = database::connect(cluster.connect_options(&name), 5)
+            .await
+            .expect("connect to the empty database");
+        TestDb { pool, name }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let options = cluster().connect_options("postgres");
+        // Drop runs outside any runtime guarantee; use a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = options.connect().await {
+                    let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The migrated template for this set of migrations, created once.
+async fn ensure_template(cluster: &EmbeddedPostgres) -> String {
+    let checksum = MIGRATOR
+        .iter()
+        .flat_map(|migration| migration.checksum.iter().copied())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let template = format!("template_{checksum:016x}");
+    let mut admin = cluster
+        .connect_options("postgres")
+        .connect()
+        .await
+        .expect("connect to the maintenance database");
+    sqlx::query("SELECT pg_advisory_lock(7243)")
+        .execute(&mut admin)
+        .await
+        .expect("take the template lock");
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&template)
+        .fetch_one(&mut admin)
+        .await
+        .expect("look up the template");
+    if !exists {
+        let building = format!("{template}_building");
+        let drop = format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)");
+        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("drop a half-built template");
+        database::ensure_database(cluster, &building).await.expect("create template");
+        let pool = database::connect(cluster.connect_options(&building), 2)
+            .await
+            .expect("connect to template");
+        database::migrate(&pool).await.expect("migrate template");
+        pool.close().await;
+        // Renamed only when complete, so a crash never leaves a bad template.
+        let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"");
+        sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut admin).await.expect("publish template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7243)")
+        .execute(&mut admin)
+        .await
+        .expect("release the template lock");
+    template
+}
+
+/// A running server on a random port with a fresh database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    /// Kept alive for the server's lifetime: the built web client stand-in.
+    pub _web_dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+pub const TEST_INDEX_HTML: &str = "<!doctype html><title>Echoloop test shell</title>";
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestApp {
+    let db = TestDb::new().await;
+    let web_dir = tempfile::tempdir().expect("create web dir");
+    std::fs::write(web_dir.path().join("index.html"), TEST_INDEX_HTML).expect("write index.html");
+    std::fs::create_dir_all(web_dir.path().join("assets")).expect("create assets dir");
+    std::fs::write(web_dir.path().join("assets/app-1234.js"), "console.log('echoloop')").expect("write asset");
+    let mut settings = HttpSettings {
+        web_dir: PathBuf::from(web_dir.path()),
+        max_body_bytes: 64 * 1024,
+    };
+    configure(&mut settings);
+    let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("bind");
+    let app = Application::new(listener, db.pool.clone(), settings);
+    let address = format!("http://{}", app.local_addr().expect("local address"));
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(
+        async move {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+    ));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        _web_dir: web_dir,
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
