@@ -20,17 +20,41 @@ pub const EMBEDDED_DATABASE: &str = "echoloop";
 pub enum DatabaseError {
     #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
     BadUrl(String),
+    // sqlx errors already print their causes, so they are kept as text here
+    // (a `source` would repeat them in the one-line error an operator sees).
     #[error("cannot connect to the database: {0}")]
-    Connect(#[source] sqlx::Error),
+    Connect(String),
     #[error("migrating the database failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(String),
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
     #[error("database error: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(String),
+}
+
+impl From<sqlx::Error> for DatabaseError {
+    fn from(error: sqlx::Error) -> Self {
+        DatabaseError::Query(error.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for DatabaseError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        DatabaseError::Migrate(error.to_string())
+    }
+}
+
+fn connect_error(error: sqlx::Error) -> DatabaseError {
+    DatabaseError::Connect(error.to_string())
 }
 
 pub fn parse_url(url: &str) -> Result<PgConnectOptions, DatabaseError> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    if !matches!(scheme, Some("postgres" | "postgresql")) {
+        return Err(DatabaseError::BadUrl(
+            "expected postgres://user:password@host:port/database".into(),
+        ));
+    }
     url.parse::<PgConnectOptions>()
         .map_err(|error| DatabaseError::BadUrl(error.to_string()))
 }
@@ -43,7 +67,7 @@ pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<
         .acquire_timeout(Duration::from_secs(3))
         .connect_with(options)
         .await
-        .map_err(DatabaseError::Connect)
+        .map_err(connect_error)
 }
 
 /// Creates `name` in the embedded cluster when it does not exist yet.
@@ -52,7 +76,7 @@ pub async fn ensure_database(cluster: &EmbeddedPostgres, name: &str) -> Result<(
         .connect_options("postgres")
         .connect()
         .await
-        .map_err(DatabaseError::Connect)?;
+        .map_err(connect_error)?;
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(name)
         .fetch_one(&mut conn)

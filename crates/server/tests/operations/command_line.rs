@@ -1,0 +1,232 @@
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::{postmaster_pid, reachable_tempdir};
+
+const BIN: &str = env!("CARGO_BIN_EXE_echoloop");
+
+fn echoloop() -> Command {
+    let mut command = Command::new(BIN);
+    command.env_remove("DATABASE_URL").env("ECHOLOOP_LOG", "warn");
+    command
+}
+
+/// The process failed, and said why in exactly one `echoloop: error:` line.
+fn assert_one_clear_error(output: &Output, reason: &str) {
+    assert!(!output.status.success(), "exit status {:?}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("echoloop: error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line in:\n{stderr}");
+    assert!(errors[0].contains(reason), "{:?} mentions {reason:?}", errors[0]);
+}
+
+/// Alive and not a zombie waiting for a reaper.
+fn is_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::blocking_get(&url) {
+            if response == 200 {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server on port {port} never became ready");
+}
+
+mod reqwest {
+    /// A tiny blocking GET so these tests need no async runtime.
+    pub fn blocking_get(url: &str) -> Result<u16, ()> {
+        let rest = url.strip_prefix("http://").ok_or(())?;
+        let (host, path) = rest.split_once('/').ok_or(())?;
+        let mut stream = std::net::TcpStream::connect(host).map_err(|_| ())?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).map_err(|_| ())?;
+        use std::io::{Read, Write};
+        write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").map_err(|_| ())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).map_err(|_| ())?;
+        response.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or(())
+    }
+}
+
+fn spawn_serve(data_dir: &std::path::Path, port: u16, extra: &[&str]) -> Child {
+    echoloop()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env("ECHOLOOP_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn help_documents_every_option_with_its_environment_variable() {
+    let output = echoloop().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for (option, env) in [
+        ("--data-dir", "ECHOLOOP_DATA"),
+        ("--database-url", "DATABASE_URL"),
+        ("--listen", "ECHOLOOP_LISTEN"),
+        ("--web-dir", "ECHOLOOP_WEB_DIR"),
+        ("--max-body-bytes", "ECHOLOOP_MAX_BODY_BYTES"),
+        ("--log-format", "ECHOLOOP_LOG_FORMAT"),
+        ("--db-max-connections", "ECHOLOOP_DB_MAX_CONNECTIONS"),
+        ("--shutdown-grace-secs", "ECHOLOOP_SHUTDOWN_GRACE_SECS"),
+    ] {
+        assert!(help.contains(option), "{option} documented");
+        assert!(help.contains(&format!("env: {env}")), "{env} documented");
+    }
+}
+
+#[test]
+fn an_unusable_data_directory_is_one_clear_error() {
+    let dir = reachable_tempdir();
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "x").unwrap();
+    let output = echoloop()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(file.join("data"))
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "cannot prepare data directory");
+}
+
+#[test]
+fn a_malformed_database_url_is_one_clear_error() {
+    let output = echoloop()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "DATABASE_URL is not a valid PostgreSQL URL");
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_error() {
+    let port = free_port();
+    let output = echoloop()
+        .args(["migrate"])
+        .env("DATABASE_URL", format!("postgres://echoloop@127.0.0.1:{port}/echoloop"))
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "cannot connect to the database");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = reachable_tempdir();
+    let output = echoloop()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, &format!("cannot listen on 127.0.0.1:{port}"));
+}
+
+#[test]
+fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
+    let dir = reachable_tempdir();
+    let port = free_port();
+    let mut server = spawn_serve(dir.path(), port, &["--log-format", "json"]);
+    wait_ready(port);
+    let cluster_dir = dir.path().join("postgres/cluster");
+    let first = postmaster_pid(&cluster_dir).unwrap();
+
+    kill(Pid::from_raw(first), Signal::SIGKILL).unwrap();
+    let mut saw_unavailable = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) {
+            Ok(503) => saw_unavailable = true,
+            Ok(200) if saw_unavailable => break,
+            _ => {}
+        }
+        assert!(Instant::now() < deadline, "postgres was not restarted (saw 503: {saw_unavailable})");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = postmaster_pid(&cluster_dir).unwrap();
+    assert_ne!(first, second, "a new postmaster serves");
+
+    kill(Pid::from_raw(server.id() as i32), Signal::SIGTERM).unwrap();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    assert!(!cluster_dir.join("postmaster.pid").exists(), "postgres was stopped");
+    assert!(!is_alive(second), "no postmaster left running");
+
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut lines = 0;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+        lines += 1;
+    }
+    assert!(lines > 3, "the server logged its life cycle");
+}
+
+#[test]
+fn migrate_applies_the_schema_to_the_embedded_cluster_and_stops_it() {
+    let dir = reachable_tempdir();
+    let output = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let cluster_dir = dir.path().join("postgres/cluster");
+    assert!(cluster_dir.join("PG_VERSION").exists());
+    assert!(!cluster_dir.join("postmaster.pid").exists(), "migrate leaves no server running");
+    let again = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(again.status.success(), "re-running migrations is a no-op");
+}
+
+#[test]
+fn a_normal_user_runs_the_embedded_cluster_as_itself() {
+    use std::os::unix::process::CommandExt;
+    if !nix::unistd::geteuid().is_root() {
+        // Already a normal user: every other test here covers this case.
+        let dir = reachable_tempdir();
+        let output = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        return;
+    }
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("user nobody");
+    let dir = reachable_tempdir();
+    // The build directory may sit under root's private home; copy the binary.
+    let bin = dir.path().join("echoloop");
+    std::fs::copy(BIN, &bin).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    nix::unistd::chown(&data, Some(nobody.uid), Some(nobody.gid)).unwrap();
+    let output = Command::new(&bin)
+        .args(["migrate", "--data-dir"])
+        .arg(&data)
+        .env_remove("DATABASE_URL")
+        .env("ECHOLOOP_LOG", "warn")
+        .current_dir(dir.path())
+        .uid(nobody.uid.as_raw())
+        .gid(nobody.gid.as_raw())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let cluster = std::fs::metadata(data.join("postgres/cluster")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(cluster.uid(), nobody.uid.as_raw(), "the cluster belongs to the user who ran it");
+}
