@@ -4,8 +4,19 @@
 use std::fmt;
 
 /// A non-negative point or length in media time, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Millis(u64);
 
@@ -100,11 +111,17 @@ mod tests {
     fn span_requires_start_before_end() {
         assert_eq!(
             SegmentSpan::parse(500, 500),
-            Err(SpanError::NotIncreasing { start: 500, end: 500 })
+            Err(SpanError::NotIncreasing {
+                start: 500,
+                end: 500
+            })
         );
         assert_eq!(
             SegmentSpan::parse(900, 100),
-            Err(SpanError::NotIncreasing { start: 900, end: 100 })
+            Err(SpanError::NotIncreasing {
+                start: 900,
+                end: 100
+            })
         );
         assert_eq!(SegmentSpan::parse(-1, 100), Err(SpanError::Negative(-1)));
         let span = SegmentSpan::parse(1_000, 2_500).unwrap();

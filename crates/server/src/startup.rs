@@ -28,7 +28,10 @@ impl Database {
             Some(url) => {
                 let options = database::parse_url(url)?;
                 let pool = database::connect(options, args.db_max_connections).await?;
-                Ok(Database { pool, embedded: None })
+                Ok(Database {
+                    pool,
+                    embedded: None,
+                })
             }
             None => {
                 let cluster = EmbeddedPostgres::locate(&args.data_dir)?;
@@ -37,8 +40,11 @@ impl Database {
                     .await
                     .context("starting the embedded PostgreSQL panicked")??;
                 database::ensure_database(&cluster, EMBEDDED_DATABASE).await?;
-                let pool =
-                    database::connect(cluster.connect_options(EMBEDDED_DATABASE), args.db_max_connections).await?;
+                let pool = database::connect(
+                    cluster.connect_options(EMBEDDED_DATABASE),
+                    args.db_max_connections,
+                )
+                .await?;
                 Ok(Database {
                     pool,
                     embedded: Some(cluster),
@@ -52,7 +58,9 @@ impl Database {
         if let Some(cluster) = self.embedded {
             match tokio::task::spawn_blocking(move || cluster.stop()).await {
                 Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
-                Ok(Err(error)) => tracing::error!(%error, "stopping the embedded PostgreSQL failed"),
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "stopping the embedded PostgreSQL failed")
+                }
                 Err(error) => tracing::error!(%error, "stopping the embedded PostgreSQL panicked"),
             }
         }
@@ -88,7 +96,11 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for
     /// at most `grace`.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = watch::channel(false);
         let app = http::router(self.ctx);
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -100,7 +112,10 @@ impl Application {
             result = &mut server => return result.context("server error"),
             _ = stopping_rx.wait_for(|stopping| *stopping) => {}
         }
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: draining in-flight requests"
+        );
         match tokio::time::timeout(grace, server).await {
             Ok(result) => result.context("server error"),
             Err(_) => {
@@ -130,8 +145,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     tracing::info!(%addr, embedded_database = database.embedded.is_some(), "echoloop listening on http://{addr}");
 
-    let supervisor = database.embedded.clone().map(|cluster| tokio::spawn(supervise(cluster)));
-    let result = app.run_until(shutdown_signal(), Duration::from_secs(args.shutdown_grace_secs)).await;
+    let supervisor = database
+        .embedded
+        .clone()
+        .map(|cluster| tokio::spawn(supervise(cluster)));
+    let result = app
+        .run_until(
+            shutdown_signal(),
+            Duration::from_secs(args.shutdown_grace_secs),
+        )
+        .await;
     if let Some(task) = supervisor {
         task.abort();
     }
@@ -157,7 +180,9 @@ async fn supervise(cluster: EmbeddedPostgres) {
     loop {
         interval.tick().await;
         let probe = cluster.clone();
-        let running = tokio::task::spawn_blocking(move || probe.is_running()).await.unwrap_or(true);
+        let running = tokio::task::spawn_blocking(move || probe.is_running())
+            .await
+            .unwrap_or(true);
         if running {
             continue;
         }

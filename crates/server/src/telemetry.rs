@@ -14,7 +14,11 @@ pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
         .with_span_events(FmtSpan::NONE);
     let result = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
     result.map_err(|error| anyhow::anyhow!("cannot set up logging: {error}"))
 }

@@ -79,7 +79,10 @@ impl EmbeddedPostgres {
         if socket_dir.as_os_str().len() + "/.s.PGSQL.5432.lock".len() > MAX_SOCKET_PATH {
             // A deep data directory would overflow the socket path limit;
             // fall back to a short private directory named after it.
-            socket_dir = std::env::temp_dir().join(format!("echoloop-pg-{:016x}", fnv1a(root.as_os_str().as_encoded_bytes())));
+            socket_dir = std::env::temp_dir().join(format!(
+                "echoloop-pg-{:016x}",
+                fnv1a(root.as_os_str().as_encoded_bytes())
+            ));
         }
         Ok(EmbeddedPostgres {
             bin_dir,
@@ -255,7 +258,10 @@ impl EmbeddedPostgres {
         let mut file = fs::OpenOptions::new()
             .append(true)
             .open(&conf)
-            .map_err(|source| EmbeddedError::DataDir { path: conf.clone(), source })?;
+            .map_err(|source| EmbeddedError::DataDir {
+                path: conf.clone(),
+                source,
+            })?;
         file.write_all(b"\n# Settings Echoloop rewrites at every start.\ninclude_if_exists = 'echoloop.conf'\n")
             .map_err(|source| EmbeddedError::DataDir { path: conf, source })?;
         Ok(())
@@ -272,7 +278,10 @@ impl EmbeddedPostgres {
              unix_socket_permissions = 0700\n\
              max_connections = 200\n"
         );
-        fs::write(&path, text).map_err(|source| EmbeddedError::DataDir { path: path.clone(), source })?;
+        fs::write(&path, text).map_err(|source| EmbeddedError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
         if self.owner.switch_user {
             nix::unistd::chown(
                 &path,
@@ -368,7 +377,11 @@ fn check(command: &str, output: &Output) -> Result<(), EmbeddedError> {
 }
 
 fn find_bin_dir() -> Option<PathBuf> {
-    let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
+    let has_all = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
     // Debian puts the real binaries in a versioned directory; prefer the
     // newest. PATH comes second because Debian's /usr/bin wrappers
     // (pg_wrapper) need an existing cluster configuration to work.

@@ -61,7 +61,10 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, DatabaseError> {
 
 /// A pool that fails fast when the server is down, so `/readyz` and requests
 /// answer 503 instead of hanging.
-pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DatabaseError> {
+pub async fn connect(
+    options: PgConnectOptions,
+    max_connections: u32,
+) -> Result<PgPool, DatabaseError> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(3))
@@ -77,10 +80,11 @@ pub async fn ensure_database(cluster: &EmbeddedPostgres, name: &str) -> Result<(
         .connect()
         .await
         .map_err(connect_error)?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         // Identifiers cannot be bound as parameters; the name is quoted.
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));

@@ -31,9 +31,12 @@ fn json_rejection(rejection: JsonRejection) -> Error {
         JsonRejection::JsonDataError(error) => {
             // serde's message reads "path: reason"; keep the path as the field.
             let text = error.body_text();
-            let detail = text.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+            let detail = text
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ");
             let (field, reason) = match detail.split_once(": ") {
-                Some((path, reason)) if !path.contains(' ') => (path.to_string(), reason.to_string()),
+                Some((path, reason)) if !path.contains(' ') => {
+                    (path.to_string(), reason.to_string())
+                }
                 _ => (String::from("body"), detail.to_string()),
             };
             Error::validation(field, reason)

@@ -35,7 +35,11 @@ async fn healthz() -> axum::Json<Health> {
 
 /// Ready when the database answers and carries every migration we know.
 async fn readyz(State(ctx): State<ApiContext>) -> Response {
-    let check = tokio::time::timeout(Duration::from_secs(3), database::migrations_current(&ctx.db)).await;
+    let check = tokio::time::timeout(
+        Duration::from_secs(3),
+        database::migrations_current(&ctx.db),
+    )
+    .await;
     match check {
         Ok(Ok(true)) => axum::Json(Health {
             status: "ready",
@@ -50,8 +54,12 @@ async fn readyz(State(ctx): State<ApiContext>) -> Response {
         .into_response(),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unreachable")
-                .into_response()
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database is unreachable",
+            )
+            .into_response()
         }
         Err(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

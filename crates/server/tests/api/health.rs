@@ -22,13 +22,18 @@ async fn readyz_is_ready_when_migrations_are_current() {
 #[tokio::test]
 async fn readyz_is_unavailable_when_a_migration_is_missing() {
     let app = spawn_app().await;
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
     let response = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "migrations_pending");
 }
@@ -39,7 +44,11 @@ async fn unknown_api_paths_answer_a_problem_document() {
     for path in ["/api/v1/no-such-thing", "/api/v2/materials", "/api"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json", "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["code"], "not_found");
         assert_eq!(body["status"], 404);
@@ -50,7 +59,11 @@ async fn unknown_api_paths_answer_a_problem_document() {
 #[tokio::test]
 async fn client_routes_fall_back_to_the_web_app_shell() {
     let app = spawn_app().await;
-    for path in ["/", "/library", "/practice/1b4e28ba-2fa1-11d2-883f-0016d3cca427"] {
+    for path in [
+        "/",
+        "/library",
+        "/practice/1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
@@ -61,12 +74,25 @@ async fn client_routes_fall_back_to_the_web_app_shell() {
 #[tokio::test]
 async fn hashed_assets_are_cached_for_good_and_missing_ones_are_404() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/assets/app-1234.js")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/assets/app-1234.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(response.text().await.unwrap(), "console.log('echoloop')");
 
-    let missing = app.client.get(app.url("/assets/gone-999.js")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/assets/gone-999.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }
 
@@ -75,7 +101,10 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let app = spawn_app().await;
     let generated = app.client.get(app.url("/healthz")).send().await.unwrap();
     let id = generated.headers()["x-request-id"].to_str().unwrap();
-    assert!(uuid::Uuid::parse_str(id).is_ok(), "generated request id {id} is a UUID");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "generated request id {id} is a UUID"
+    );
 
     let echoed = app
         .client

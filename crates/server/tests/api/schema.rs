@@ -33,7 +33,13 @@ async fn insert_material(pool: &PgPool, user: Uuid) -> Uuid {
     id
 }
 
-async fn insert_segment(pool: &PgPool, user: Uuid, material: Uuid, start: i64, end: i64) -> Result<Uuid, sqlx::Error> {
+async fn insert_segment(
+    pool: &PgPool,
+    user: Uuid,
+    material: Uuid,
+    start: i64,
+    end: i64,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO segments (user_id, id, material_id, start_time, end_time, text) VALUES ($1, $2, $3, $4, $5, 'Hello there.')",
@@ -94,15 +100,59 @@ async fn migrations_apply_from_zero_and_rerunning_them_is_a_no_op() {
 async fn every_seed_table_and_field_exists() {
     let db = TestDb::new().await;
     let expected: &[(&str, &[&str])] = &[
-        ("users", &["id", "email", "password_digest", "native_language"]),
-        ("subscriptions", &["id", "user_id", "plan", "status", "stripe_customer_id", "stripe_subscription_id", "stripe_price_id"]),
-        ("materials", &["id", "user_id", "type", "source_type", "metadata", "media_url"]),
-        ("segments", &["id", "material_id", "start_time", "end_time", "text", "translation", "origin"]),
+        (
+            "users",
+            &["id", "email", "password_digest", "native_language"],
+        ),
+        (
+            "subscriptions",
+            &[
+                "id",
+                "user_id",
+                "plan",
+                "status",
+                "stripe_customer_id",
+                "stripe_subscription_id",
+                "stripe_price_id",
+            ],
+        ),
+        (
+            "materials",
+            &[
+                "id",
+                "user_id",
+                "type",
+                "source_type",
+                "metadata",
+                "media_url",
+            ],
+        ),
+        (
+            "segments",
+            &[
+                "id",
+                "material_id",
+                "start_time",
+                "end_time",
+                "text",
+                "translation",
+                "origin",
+            ],
+        ),
         ("learning_progress", &["last_segment_index", "status"]),
         ("recordings", &["id", "segment_id", "duration", "cloud_url"]),
-        ("pronunciation_assessments", &["recording_id", "overall_score", "word_results"]),
-        ("word_cores", &["word", "language", "ipa", "parts_of_speech"]),
-        ("vocabulary_items", &["user_id", "word_core_id", "status", "next_review_at"]),
+        (
+            "pronunciation_assessments",
+            &["recording_id", "overall_score", "word_results"],
+        ),
+        (
+            "word_cores",
+            &["word", "language", "ipa", "parts_of_speech"],
+        ),
+        (
+            "vocabulary_items",
+            &["user_id", "word_core_id", "status", "next_review_at"],
+        ),
         ("sessions", &["token_hash", "expires_at"]),
         ("stripe_events", &["id"]),
         ("jobs", &["kind", "payload", "run_at"]),
@@ -116,7 +166,10 @@ async fn every_seed_table_and_field_exists() {
         .await
         .unwrap();
         for column in *columns {
-            assert!(present.iter().any(|c| c == column), "{table}.{column} exists");
+            assert!(
+                present.iter().any(|c| c == column),
+                "{table}.{column} exists"
+            );
         }
     }
 }
@@ -127,8 +180,13 @@ async fn a_segment_must_end_after_it_starts() {
     let user = insert_user(&db.pool, "ana@example.com").await;
     let material = insert_material(&db.pool, user).await;
     for (start, end) in [(1_000, 1_000), (2_000, 1_500)] {
-        let error = insert_segment(&db.pool, user, material, start, end).await.unwrap_err();
-        assert_eq!(constraint_of(error), ("23514".into(), Some("segments_start_before_end".into())));
+        let error = insert_segment(&db.pool, user, material, start, end)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            constraint_of(error),
+            ("23514".into(), Some("segments_start_before_end".into()))
+        );
     }
     assert_eq!(count(&db.pool, "segments").await, 0);
 }
@@ -138,8 +196,13 @@ async fn segment_times_cannot_be_negative() {
     let db = TestDb::new().await;
     let user = insert_user(&db.pool, "ana@example.com").await;
     let material = insert_material(&db.pool, user).await;
-    let error = insert_segment(&db.pool, user, material, -5, 1_000).await.unwrap_err();
-    assert_eq!(constraint_of(error), ("23514".into(), Some("segments_start_not_negative".into())));
+    let error = insert_segment(&db.pool, user, material, -5, 1_000)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        constraint_of(error),
+        ("23514".into(), Some("segments_start_not_negative".into()))
+    );
     assert_eq!(count(&db.pool, "segments").await, 0);
 }
 
@@ -155,7 +218,11 @@ async fn unknown_enum_values_are_refused() {
     .execute(&db.pool)
     .await
     .unwrap_err();
-    assert_eq!(constraint_of(error).0, "22P02", "invalid_text_representation");
+    assert_eq!(
+        constraint_of(error).0,
+        "22P02",
+        "invalid_text_representation"
+    );
 
     let material = insert_material(&db.pool, user).await;
     let error = sqlx::query(
@@ -176,8 +243,16 @@ async fn unknown_enum_values_are_refused() {
 async fn a_segment_cannot_point_at_a_missing_material() {
     let db = TestDb::new().await;
     let user = insert_user(&db.pool, "ana@example.com").await;
-    let error = insert_segment(&db.pool, user, Uuid::new_v4(), 0, 1_000).await.unwrap_err();
-    assert_eq!(constraint_of(error), ("23503".into(), Some("segments_user_id_material_id_fkey".into())));
+    let error = insert_segment(&db.pool, user, Uuid::new_v4(), 0, 1_000)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        constraint_of(error),
+        (
+            "23503".into(),
+            Some("segments_user_id_material_id_fkey".into())
+        )
+    );
     assert_eq!(count(&db.pool, "segments").await, 0);
 }
 
@@ -187,7 +262,9 @@ async fn a_segment_cannot_point_at_another_users_material() {
     let ana = insert_user(&db.pool, "ana@example.com").await;
     let ben = insert_user(&db.pool, "ben@example.com").await;
     let anas_material = insert_material(&db.pool, ana).await;
-    let error = insert_segment(&db.pool, ben, anas_material, 0, 1_000).await.unwrap_err();
+    let error = insert_segment(&db.pool, ben, anas_material, 0, 1_000)
+        .await
+        .unwrap_err();
     assert_eq!(constraint_of(error).0, "23503");
 }
 
@@ -195,10 +272,28 @@ async fn a_segment_cannot_point_at_another_users_material() {
 async fn a_word_exists_once_per_language() {
     let db = TestDb::new().await;
     let insert = "INSERT INTO word_cores (word, language, ipa, parts_of_speech) VALUES ($1, $2, 'ʃɪp', '{noun}')";
-    sqlx::query(insert).bind("ship").bind("en").execute(&db.pool).await.unwrap();
-    sqlx::query(insert).bind("ship").bind("nl").execute(&db.pool).await.unwrap();
-    let error = sqlx::query(insert).bind("ship").bind("en").execute(&db.pool).await.unwrap_err();
-    assert_eq!(constraint_of(error), ("23505".into(), Some("word_cores_language_word_key".into())));
+    sqlx::query(insert)
+        .bind("ship")
+        .bind("en")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(insert)
+        .bind("ship")
+        .bind("nl")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let error = sqlx::query(insert)
+        .bind("ship")
+        .bind("en")
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        constraint_of(error),
+        ("23505".into(), Some("word_cores_language_word_key".into()))
+    );
     assert_eq!(count(&db.pool, "word_cores").await, 2);
 }
 
@@ -207,15 +302,19 @@ async fn scores_stay_within_0_to_100() {
     let db = TestDb::new().await;
     let user = insert_user(&db.pool, "ana@example.com").await;
     let material = insert_material(&db.pool, user).await;
-    let segment = insert_segment(&db.pool, user, material, 0, 1_000).await.unwrap();
-    let recording = Uuid::new_v4();
-    sqlx::query("INSERT INTO recordings (user_id, id, segment_id, duration) VALUES ($1, $2, $3, 1200)")
-        .bind(user)
-        .bind(recording)
-        .bind(segment)
-        .execute(&db.pool)
+    let segment = insert_segment(&db.pool, user, material, 0, 1_000)
         .await
         .unwrap();
+    let recording = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO recordings (user_id, id, segment_id, duration) VALUES ($1, $2, $3, 1200)",
+    )
+    .bind(user)
+    .bind(recording)
+    .bind(segment)
+    .execute(&db.pool)
+    .await
+    .unwrap();
     for score in [-1.0_f32, 100.5] {
         let error = sqlx::query(
             "INSERT INTO pronunciation_assessments (user_id, id, recording_id, overall_score) VALUES ($1, $2, $3, $4)",
@@ -241,19 +340,28 @@ async fn emails_must_be_stored_normalised_and_unique() {
         .execute(&db.pool)
         .await
         .unwrap_err();
-    assert_eq!(constraint_of(upper), ("23514".into(), Some("users_email_normalised".into())));
+    assert_eq!(
+        constraint_of(upper),
+        ("23514".into(), Some("users_email_normalised".into()))
+    );
     let duplicate = sqlx::query("INSERT INTO users (email, password_digest, native_language) VALUES ('ana@example.com', $1, 'en')")
         .bind(DIGEST)
         .execute(&db.pool)
         .await
         .unwrap_err();
-    assert_eq!(constraint_of(duplicate), ("23505".into(), Some("users_email_key".into())));
+    assert_eq!(
+        constraint_of(duplicate),
+        ("23505".into(), Some("users_email_key".into()))
+    );
     let bad_tag = sqlx::query("INSERT INTO users (email, password_digest, native_language) VALUES ('cy@example.com', $1, 'english!')")
         .bind(DIGEST)
         .execute(&db.pool)
         .await
         .unwrap_err();
-    assert_eq!(constraint_of(bad_tag), ("23514".into(), Some("users_native_language_tag".into())));
+    assert_eq!(
+        constraint_of(bad_tag),
+        ("23514".into(), Some("users_native_language_tag".into()))
+    );
     assert_eq!(count(&db.pool, "users").await, 1);
 }
 
@@ -263,7 +371,9 @@ async fn every_change_takes_the_next_number_of_its_owners_clock() {
     let ana = insert_user(&db.pool, "ana@example.com").await;
     let ben = insert_user(&db.pool, "ben@example.com").await;
     let material = insert_material(&db.pool, ana).await;
-    let segment = insert_segment(&db.pool, ana, material, 0, 1_000).await.unwrap();
+    let segment = insert_segment(&db.pool, ana, material, 0, 1_000)
+        .await
+        .unwrap();
     insert_material(&db.pool, ben).await;
     sqlx::query("UPDATE materials SET title = 'Renamed' WHERE user_id = $1 AND id = $2")
         .bind(ana)
@@ -272,10 +382,27 @@ async fn every_change_takes_the_next_number_of_its_owners_clock() {
         .await
         .unwrap();
 
-    let user_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM users WHERE id = $1").bind(ana).fetch_one(&db.pool).await.unwrap();
-    let segment_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM segments WHERE id = $1").bind(segment).fetch_one(&db.pool).await.unwrap();
-    let material_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM materials WHERE id = $1").bind(material).fetch_one(&db.pool).await.unwrap();
-    let bens_material_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM materials WHERE user_id = $1").bind(ben).fetch_one(&db.pool).await.unwrap();
+    let user_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM users WHERE id = $1")
+        .bind(ana)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let segment_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM segments WHERE id = $1")
+        .bind(segment)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let material_seq: i64 = sqlx::query_scalar("SELECT change_seq FROM materials WHERE id = $1")
+        .bind(material)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let bens_material_seq: i64 =
+        sqlx::query_scalar("SELECT change_seq FROM materials WHERE user_id = $1")
+            .bind(ben)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     // Ana: user row 1, material 2, segment 3, the rename 4. Ben's clock is his own.
     assert_eq!((user_seq, material_seq, segment_seq), (1, 4, 3));
     assert_eq!(bens_material_seq, 2);
@@ -297,11 +424,16 @@ async fn concurrent_writers_of_one_user_get_distinct_increasing_numbers() {
     for task in tasks {
         task.await.unwrap();
     }
-    let seqs: Vec<i64> = sqlx::query_scalar("SELECT change_seq FROM materials WHERE user_id = $1 ORDER BY change_seq")
-        .bind(ana)
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT change_seq FROM materials WHERE user_id = $1 ORDER BY change_seq",
+    )
+    .bind(ana)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     let expected: Vec<i64> = (2..=81).collect();
-    assert_eq!(seqs, expected, "80 inserts after the user row take 2..=81 with no gap or repeat");
+    assert_eq!(
+        seqs, expected,
+        "80 inserts after the user row take 2..=81 with no gap or repeat"
+    );
 }

@@ -12,7 +12,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_echoloop");
 
 fn echoloop() -> Command {
     let mut command = Command::new(BIN);
-    command.env_remove("DATABASE_URL").env("ECHOLOOP_LOG", "warn");
+    command
+        .env_remove("DATABASE_URL")
+        .env("ECHOLOOP_LOG", "warn");
     command
 }
 
@@ -20,20 +22,35 @@ fn echoloop() -> Command {
 fn assert_one_clear_error(output: &Output, reason: &str) {
     assert!(!output.status.success(), "exit status {:?}", output.status);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("echoloop: error:")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("echoloop: error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "one error line in:\n{stderr}");
-    assert!(errors[0].contains(reason), "{:?} mentions {reason:?}", errors[0]);
+    assert!(
+        errors[0].contains(reason),
+        "{:?} mentions {reason:?}",
+        errors[0]
+    );
 }
 
 /// Alive and not a zombie waiting for a reaper.
 fn is_alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+        .map(|stat| {
+            !stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_ready(port: u16) {
@@ -56,18 +73,33 @@ mod reqwest {
         let rest = url.strip_prefix("http://").ok_or(())?;
         let (host, path) = rest.split_once('/').ok_or(())?;
         let mut stream = std::net::TcpStream::connect(host).map_err(|_| ())?;
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).map_err(|_| ())?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .map_err(|_| ())?;
         use std::io::{Read, Write};
-        write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").map_err(|_| ())?;
+        write!(
+            stream,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .map_err(|_| ())?;
         let mut response = String::new();
         stream.read_to_string(&mut response).map_err(|_| ())?;
-        response.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or(())
+        response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or(())
     }
 }
 
 fn spawn_serve(data_dir: &std::path::Path, port: u16, extra: &[&str]) -> Child {
     echoloop()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data_dir)
         .args(extra)
         .env("ECHOLOOP_LOG", "info")
@@ -125,7 +157,10 @@ fn an_unreachable_database_is_one_clear_error() {
     let port = free_port();
     let output = echoloop()
         .args(["migrate"])
-        .env("DATABASE_URL", format!("postgres://echoloop@127.0.0.1:{port}/echoloop"))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://echoloop@127.0.0.1:{port}/echoloop"),
+        )
         .output()
         .unwrap();
     assert_one_clear_error(&output, "cannot connect to the database");
@@ -137,7 +172,12 @@ fn a_port_in_use_is_one_clear_error() {
     let port = taken.local_addr().unwrap().port();
     let dir = reachable_tempdir();
     let output = echoloop()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -162,7 +202,10 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
             Ok(200) if saw_unavailable => break,
             _ => {}
         }
-        assert!(Instant::now() < deadline, "postgres was not restarted (saw 503: {saw_unavailable})");
+        assert!(
+            Instant::now() < deadline,
+            "postgres was not restarted (saw 503: {saw_unavailable})"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let second = postmaster_pid(&cluster_dir).unwrap();
@@ -171,14 +214,18 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
     kill(Pid::from_raw(server.id() as i32), Signal::SIGTERM).unwrap();
     let status = server.wait().unwrap();
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
-    assert!(!cluster_dir.join("postmaster.pid").exists(), "postgres was stopped");
+    assert!(
+        !cluster_dir.join("postmaster.pid").exists(),
+        "postgres was stopped"
+    );
     assert!(!is_alive(second), "no postmaster left running");
 
     let stderr = BufReader::new(server.stderr.take().unwrap());
     let mut lines = 0;
     for line in stderr.lines() {
         let line = line.unwrap();
-        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        let parsed: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
         assert!(parsed.get("level").is_some(), "{line}");
         lines += 1;
     }
@@ -188,12 +235,27 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
 #[test]
 fn migrate_applies_the_schema_to_the_embedded_cluster_and_stops_it() {
     let dir = reachable_tempdir();
-    let output = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = echoloop()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let cluster_dir = dir.path().join("postgres/cluster");
     assert!(cluster_dir.join("PG_VERSION").exists());
-    assert!(!cluster_dir.join("postmaster.pid").exists(), "migrate leaves no server running");
-    let again = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(
+        !cluster_dir.join("postmaster.pid").exists(),
+        "migrate leaves no server running"
+    );
+    let again = echoloop()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(again.status.success(), "re-running migrations is a no-op");
 }
 
@@ -203,11 +265,21 @@ fn a_normal_user_runs_the_embedded_cluster_as_itself() {
     if !nix::unistd::geteuid().is_root() {
         // Already a normal user: every other test here covers this case.
         let dir = reachable_tempdir();
-        let output = echoloop().args(["migrate", "--data-dir"]).arg(dir.path()).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = echoloop()
+            .args(["migrate", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         return;
     }
-    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("user nobody");
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("user nobody");
     let dir = reachable_tempdir();
     // The build directory may sit under root's private home; copy the binary.
     let bin = dir.path().join("echoloop");
@@ -225,8 +297,16 @@ fn a_normal_user_runs_the_embedded_cluster_as_itself() {
         .gid(nobody.gid.as_raw())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let cluster = std::fs::metadata(data.join("postgres/cluster")).unwrap();
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(cluster.uid(), nobody.uid.as_raw(), "the cluster belongs to the user who ran it");
+    assert_eq!(
+        cluster.uid(),
+        nobody.uid.as_raw(),
+        "the cluster belongs to the user who ran it"
+    );
 }

@@ -10,25 +10,47 @@ use crate::{postmaster_pid, reachable_tempdir};
 
 async fn start(cluster: &EmbeddedPostgres) {
     let starting = cluster.clone();
-    tokio::task::spawn_blocking(move || starting.start()).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || starting.start())
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 async fn stop(cluster: &EmbeddedPostgres) {
     let stopping = cluster.clone();
-    tokio::task::spawn_blocking(move || stopping.stop()).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || stopping.stop())
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 async fn write_marker(cluster: &EmbeddedPostgres, value: &str) {
-    database::ensure_database(cluster, "echoloop").await.unwrap();
-    let pool = database::connect(cluster.connect_options("echoloop"), 2).await.unwrap();
-    sqlx::query("CREATE TABLE IF NOT EXISTS marker (value text NOT NULL)").execute(&pool).await.unwrap();
-    sqlx::query("INSERT INTO marker VALUES ($1)").bind(value).execute(&pool).await.unwrap();
+    database::ensure_database(cluster, "echoloop")
+        .await
+        .unwrap();
+    let pool = database::connect(cluster.connect_options("echoloop"), 2)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE IF NOT EXISTS marker (value text NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO marker VALUES ($1)")
+        .bind(value)
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
 }
 
 async fn read_markers(cluster: &EmbeddedPostgres) -> Vec<String> {
-    let pool = database::connect(cluster.connect_options("echoloop"), 2).await.unwrap();
-    let values = sqlx::query_scalar("SELECT value FROM marker ORDER BY value").fetch_all(&pool).await.unwrap();
+    let pool = database::connect(cluster.connect_options("echoloop"), 2)
+        .await
+        .unwrap();
+    let values = sqlx::query_scalar("SELECT value FROM marker ORDER BY value")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     values
 }
@@ -48,7 +70,10 @@ async fn the_cluster_keeps_its_data_across_a_restart() {
     write_marker(&cluster, "before restart").await;
     stop(&cluster).await;
     assert!(!cluster.is_running());
-    assert!(!cluster.cluster_dir().join("postmaster.pid").exists(), "a clean stop removes the pid file");
+    assert!(
+        !cluster.cluster_dir().join("postmaster.pid").exists(),
+        "a clean stop removes the pid file"
+    );
 
     start(&cluster).await;
     assert_eq!(read_markers(&cluster).await, ["before restart"]);
@@ -65,12 +90,19 @@ async fn the_cluster_starts_again_after_postgres_was_killed() {
     let pid = postmaster_pid(cluster.cluster_dir()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
     wait_until_dead(pid);
-    assert!(cluster.cluster_dir().join("postmaster.pid").exists(), "a killed postmaster leaves its pid file");
+    assert!(
+        cluster.cluster_dir().join("postmaster.pid").exists(),
+        "a killed postmaster leaves its pid file"
+    );
     assert!(!cluster.is_running());
 
     start(&cluster).await;
     assert!(cluster.is_running());
-    assert_eq!(read_markers(&cluster).await, ["acknowledged"], "committed data survives the crash");
+    assert_eq!(
+        read_markers(&cluster).await,
+        ["acknowledged"],
+        "committed data survives the crash"
+    );
     stop(&cluster).await;
 }
 
@@ -81,12 +113,19 @@ async fn a_stale_pid_file_naming_another_live_process_does_not_block_start() {
     start(&cluster).await;
     stop(&cluster).await;
     // After a crash the old pid is often reused; point it at this test process.
-    let stale = format!("{}\n{}\n", std::process::id(), cluster.cluster_dir().display());
+    let stale = format!(
+        "{}\n{}\n",
+        std::process::id(),
+        cluster.cluster_dir().display()
+    );
     std::fs::write(cluster.cluster_dir().join("postmaster.pid"), stale).unwrap();
 
     start(&cluster).await;
     assert!(cluster.is_running());
-    assert_ne!(postmaster_pid(cluster.cluster_dir()), Some(std::process::id() as i32));
+    assert_ne!(
+        postmaster_pid(cluster.cluster_dir()),
+        Some(std::process::id() as i32)
+    );
     stop(&cluster).await;
 }
 
@@ -95,11 +134,17 @@ async fn readyz_is_unavailable_while_the_database_is_down_and_ready_when_it_is_b
     let dir = reachable_tempdir();
     let cluster = EmbeddedPostgres::locate(dir.path()).unwrap();
     start(&cluster).await;
-    database::ensure_database(&cluster, "echoloop").await.unwrap();
-    let pool = database::connect(cluster.connect_options("echoloop"), 4).await.unwrap();
+    database::ensure_database(&cluster, "echoloop")
+        .await
+        .unwrap();
+    let pool = database::connect(cluster.connect_options("echoloop"), 4)
+        .await
+        .unwrap();
     database::migrate(&pool).await.unwrap();
     let web_dir = tempfile::tempdir().unwrap();
-    let listener = Application::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = Application::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let app = Application::new(
         listener,
         pool,
@@ -132,7 +177,10 @@ async fn readyz_is_unavailable_while_the_database_is_down_and_ready_when_it_is_b
         if status == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "readyz still {status} after the database came back");
+        assert!(
+            Instant::now() < deadline,
+            "readyz still {status} after the database came back"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let _ = tx.send(());

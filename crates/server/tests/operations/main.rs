@@ -11,7 +11,10 @@ use std::path::Path;
 
 /// A temporary directory the unprivileged cluster owner can reach.
 pub fn reachable_tempdir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("echoloop-ops-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("echoloop-ops-")
+        .tempdir()
+        .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
