@@ -1,0 +1,21 @@
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { Layout } from './Layout';
+import { LibraryRoute } from './routes/library';
+import { PracticeRoute } from './routes/practice';
+import { StatusRoute } from './routes/status';
+import { NotFoundRoute } from './routes/notFound';
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Routes>
+        <Route element={<Layout />}>
+          <Route index element={<LibraryRoute />} />
+          <Route path="practice/:materialId" element={<PracticeRoute />} />
+          <Route path="status" element={<StatusRoute />} />
+          <Route path="*" element={<NotFoundRoute />} />
+        </Route>
+      </Routes>
+    </BrowserRouter>
+  );
+}

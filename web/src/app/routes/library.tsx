@@ -1,0 +1,5 @@
+import { LibraryPage } from '../../features/library';
+
+export function LibraryRoute() {
+  return <LibraryPage />;
+}

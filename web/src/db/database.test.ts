@@ -1,0 +1,102 @@
+import Dexie from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineSchema, EcholoopDb, LATEST_VERSION } from './database';
+
+let n = 0;
+const names: string[] = [];
+function freshName() {
+  const name = `upgrade-test-${Date.now()}-${n++}`;
+  names.push(name);
+  return name;
+}
+
+afterEach(async () => {
+  await Promise.all(names.splice(0).map((name) => Dexie.delete(name)));
+});
+
+async function openAt(name: string, version: number): Promise<Dexie> {
+  const db = new Dexie(name);
+  defineSchema(db, version);
+  await db.open();
+  return db;
+}
+
+describe('schema', () => {
+  it('opens at the latest version with every table', async () => {
+    const db = new EcholoopDb(freshName());
+    await db.open();
+    expect(db.verno).toBe(LATEST_VERSION);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments']);
+    db.close();
+  });
+
+  it('v1 → v2 gives existing recordings their material, date and type', async () => {
+    const name = freshName();
+    const v1 = await openAt(name, 1);
+    await v1.table('segments').add({ id: 's1', materialId: 'm1', startTime: 0, endTime: 1000, text: 'a' });
+    await v1.table('recordings').add({ id: 'r1', segmentId: 's1', blob: new Blob(['x'], { type: 'audio/ogg' }), duration: 900, syncStatus: 'pending' });
+    await v1.table('recordings').add({ id: 'r2', segmentId: 'gone', blob: new Blob(['y']), duration: 100, syncStatus: 'synced' });
+    v1.close();
+
+    const v2 = await openAt(name, 2);
+    const r1 = await v2.table('recordings').get('r1');
+    expect(r1.materialId).toBe('m1');
+    expect(r1.mimeType).toBe('audio/ogg');
+    expect(typeof r1.createdAt).toBe('number');
+    const r2 = await v2.table('recordings').get('r2');
+    expect(r2.materialId).toBe('');
+    expect(r2.mimeType).toBe('audio/webm');
+    expect(await v2.table('recordings').where('materialId').equals('m1').count()).toBe(1);
+    expect(await v2.table('progress').count()).toBe(0);
+    expect(await v2.table('outbox').count()).toBe(0);
+    v2.close();
+  });
+
+  it('v2 → v3 numbers segments by time and fills material counters and search title', async () => {
+    const name = freshName();
+    const v2 = await openAt(name, 2);
+    await v2.table('materials').add({ id: 'm1', title: 'My Film', type: 'video', syncStatus: 'local', createdAt: 42 });
+    await v2.table('materials').add({ id: 'm2', title: 'Empty', type: 'audio', syncStatus: 'synced', createdAt: 7, serverId: 'srv' });
+    await v2.table('segments').bulkAdd([
+      { id: 'b', materialId: 'm1', startTime: 2000, endTime: 3000, text: 'second', translation: 'zweite' },
+      { id: 'a', materialId: 'm1', startTime: 0, endTime: 1000, text: 'first' },
+      { id: 'c', materialId: 'm1', startTime: 5000, endTime: 6000, text: 'third' },
+    ]);
+    v2.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(3);
+    const segs = await db.segments.where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray();
+    expect(segs.map((s) => [s.id, s.index])).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['c', 2],
+    ]);
+    const m1 = await db.materials.get('m1');
+    expect(m1).toMatchObject({ updatedAt: 42, searchTitle: 'my film', sourceType: 'local_upload', segmentCount: 3, hasTranslations: true });
+    const m2 = await db.materials.get('m2');
+    expect(m2).toMatchObject({ segmentCount: 0, hasTranslations: false, serverId: 'srv', updatedAt: 7 });
+    expect(await db.materials.where('searchTitle').startsWith('my').count()).toBe(1);
+    db.close();
+  });
+
+  it('v1 → latest in one step keeps every row', async () => {
+    const name = freshName();
+    const v1 = await openAt(name, 1);
+    await v1.table('materials').add({ id: 'm', title: 'T', type: 'audio', syncStatus: 'local', createdAt: 1 });
+    await v1.table('segments').add({ id: 's', materialId: 'm', startTime: 0, endTime: 500, text: 'x' });
+    await v1.table('recordings').add({ id: 'r', segmentId: 's', blob: new Blob(['z']), duration: 1, syncStatus: 'pending' });
+    await v1.table('definitions').add({ word: 'x', languagePair: 'en:de', data: { a: 1 }, expiresAt: 10 });
+    await v1.table('blobs').add({ key: 'k', blob: new Blob(['b']), size: 1, type: '', createdAt: 1 });
+    v1.close();
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(await db.materials.count()).toBe(1);
+    expect((await db.segments.get('s'))?.index).toBe(0);
+    expect((await db.recordings.get('r'))?.materialId).toBe('m');
+    expect(await db.definitions.count()).toBe(1);
+    expect(await db.blobs.count()).toBe(1);
+    db.close();
+  });
+});

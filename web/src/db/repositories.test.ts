@@ -1,0 +1,197 @@
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EcholoopDb } from './database';
+import * as materials from './repositories/materials';
+import * as recordings from './repositories/recordings';
+import * as progress from './repositories/progress';
+import * as blobs from './repositories/blobs';
+import * as definitions from './repositories/definitions';
+import * as outbox from './repositories/outbox';
+
+let db: EcholoopDb;
+let n = 0;
+
+beforeEach(async () => {
+  db = new EcholoopDb(`repo-test-${Date.now()}-${n++}`);
+  await db.open();
+});
+
+afterEach(async () => {
+  db.close();
+  await Dexie.delete(db.name);
+});
+
+const media = () => new Blob([new Uint8Array(1000)], { type: 'audio/ogg' });
+
+async function sample(title = 'Lesson One', segments = 3) {
+  return materials.createLocalMaterial(db, {
+    title,
+    type: 'audio',
+    media: media(),
+    fileName: 'lesson.ogg',
+    durationMs: 8123.4,
+    thumbnail: new Blob([new Uint8Array(10)], { type: 'image/jpeg' }),
+    segments: Array.from({ length: segments }, (_, i) => ({
+      startTime: (segments - i) * 1000,
+      endTime: (segments - i) * 1000 + 800,
+      text: `line ${segments - i}`,
+      ...(i === 0 ? { translation: 'Zeile' } : {}),
+    })),
+  });
+}
+
+describe('materials repository', () => {
+  it('stores a material with its blobs and segments ordered by time', async () => {
+    const m = await sample();
+    expect(m.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(m).toMatchObject({ syncStatus: 'local', sourceType: 'local_upload', durationMs: 8123, segmentCount: 3, hasTranslations: true });
+    expect(await blobs.getBlob(db, m.mediaBlobKey!)).toBeInstanceOf(Blob);
+    expect((await blobs.getBlob(db, m.thumbnailBlobKey!))?.type).toBe('image/jpeg');
+    const segs = await materials.listSegments(db, m.id);
+    expect(segs.map((s) => s.text)).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(segs.map((s) => s.index)).toEqual([0, 1, 2]);
+    expect(segs.every((s) => Number.isInteger(s.startTime) && Number.isInteger(s.endTime))).toBe(true);
+    const queued = await outbox.pendingChanges(db);
+    expect(queued.filter((q) => q.entity === 'material')).toHaveLength(1);
+    expect(queued.filter((q) => q.entity === 'segments')).toEqual([expect.objectContaining({ entityId: m.id, op: 'upsert' })]);
+  });
+
+  it('writes nothing when the transaction fails (no half import)', async () => {
+    await sample();
+    const counts = async () => [await db.materials.count(), await db.segments.count(), await db.blobs.count(), await db.outbox.count()];
+    const before = await counts();
+    const [existing] = await db.segments.toArray();
+    // Two cues with the same id make bulkAdd fail after the blobs and material were written.
+    const original = crypto.randomUUID;
+    let calls = 0;
+    crypto.randomUUID = () => (++calls === 4 ? (existing!.id as ReturnType<typeof original>) : original.call(crypto));
+    try {
+      await expect(sample('half')).rejects.toThrow();
+    } finally {
+      crypto.randomUUID = original;
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  it('gives a YouTube video a deterministic v5 id, once', async () => {
+    const id = materials.youtubeMaterialId('dQw4w9WgXcQ');
+    expect(id).toBe(materials.youtubeMaterialId('dQw4w9WgXcQ'));
+    expect(id[14]).toBe('5');
+    const a = await materials.createYoutubeMaterial(db, { videoId: 'dQw4w9WgXcQ' });
+    const b = await materials.createYoutubeMaterial(db, { videoId: 'dQw4w9WgXcQ', title: 'other' });
+    expect(a.id).toBe(id);
+    expect(b.title).toBe(a.title);
+    expect(await db.materials.count()).toBe(1);
+    expect(a).toMatchObject({ sourceType: 'youtube', externalId: 'dQw4w9WgXcQ', type: 'video' });
+  });
+
+  it('matches the RFC 4122 v5 value for the URL namespace', () => {
+    // uuid v5 of "youtube:dQw4w9WgXcQ" in 6ba7b811-9dad-11d1-80b4-00c04fd430c8, as computed by Python's uuid.uuid5.
+    expect(materials.MATERIAL_NAMESPACE).toBe('6ba7b811-9dad-11d1-80b4-00c04fd430c8');
+    expect(materials.youtubeMaterialId('dQw4w9WgXcQ')).toBe('18e7d596-f432-5653-acb9-d8c0558eaab9');
+  });
+
+  it('searches and filters', async () => {
+    await sample('Spanish podcast');
+    await sample('French film');
+    await materials.createYoutubeMaterial(db, { videoId: 'abcdefghijk', title: 'Spanish song' });
+    expect((await materials.listMaterials(db, 'spanish')).map((m) => m.title).sort()).toEqual(['Spanish podcast', 'Spanish song']);
+    expect((await materials.listMaterials(db, '', 'youtube')).map((m) => m.title)).toEqual(['Spanish song']);
+    expect(await materials.listMaterials(db, '', 'audio')).toHaveLength(2);
+    expect(await materials.listMaterials(db, '', 'video')).toHaveLength(0);
+    expect(await materials.listMaterials(db, 'FILM')).toHaveLength(1);
+  });
+
+  it('renames and rejects empty titles', async () => {
+    const m = await sample();
+    await materials.renameMaterial(db, m.id, '  New name ');
+    expect(await materials.getMaterial(db, m.id)).toMatchObject({ title: 'New name', searchTitle: 'new name' });
+    await expect(materials.renameMaterial(db, m.id, '   ')).rejects.toThrow(/empty/);
+    await expect(materials.renameMaterial(db, 'nope', 'x')).rejects.toThrow(/not found/);
+  });
+
+  it('replaces segments when subtitles are attached later', async () => {
+    const m = await sample('x', 2);
+    await materials.replaceSegments(db, m.id, [{ startTime: 100, endTime: 200, text: 'only', translation: 'nur' }]);
+    const segs = await materials.listSegments(db, m.id);
+    expect(segs.map((s) => s.text)).toEqual(['only']);
+    expect(await materials.getMaterial(db, m.id)).toMatchObject({ segmentCount: 1, hasTranslations: true });
+  });
+
+  it('deletes a material with its blobs, segments, takes and progress', async () => {
+    const keep = await sample('keep');
+    const m = await sample('drop');
+    const [seg] = await materials.listSegments(db, m.id);
+    await recordings.addRecording(db, { segmentId: seg!.id, materialId: m.id, blob: media(), duration: 10 });
+    await progress.saveProgress(db, m.id, 1);
+    await materials.deleteMaterial(db, m.id);
+    expect(await materials.getMaterial(db, m.id)).toBeUndefined();
+    expect(await db.segments.where('materialId').equals(m.id).count()).toBe(0);
+    expect(await db.recordings.count()).toBe(0);
+    expect(await progress.getProgress(db, m.id)).toBeUndefined();
+    expect(await db.blobs.count()).toBe(2); // keep's media + thumbnail
+    expect(await materials.listSegments(db, keep.id)).toHaveLength(3);
+    const last = (await outbox.pendingChanges(db)).at(-1);
+    expect(last).toMatchObject({ entity: 'material', entityId: m.id, op: 'delete' });
+  });
+});
+
+describe('recordings repository', () => {
+  it('adds takes as pending, lists newest first, counts and deletes', async () => {
+    const m = await sample();
+    const [s1, s2] = await materials.listSegments(db, m.id);
+    const a = await recordings.addRecording(db, { segmentId: s1!.id, materialId: m.id, blob: new Blob(['a'], { type: 'audio/webm' }), duration: 1234.6 });
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await recordings.addRecording(db, { segmentId: s1!.id, materialId: m.id, blob: new Blob(['b']), duration: 10 });
+    await recordings.addRecording(db, { segmentId: s2!.id, materialId: m.id, blob: new Blob(['c']), duration: 10 });
+    expect(a).toMatchObject({ syncStatus: 'pending', duration: 1235, mimeType: 'audio/webm' });
+    expect((await recordings.listRecordings(db, s1!.id)).map((r) => r.id)).toEqual([b.id, a.id]);
+    const stored = await db.recordings.get(a.id);
+    expect(stored?.blob.size).toBe(1);
+    const counts = await recordings.countRecordingsBySegment(db, m.id);
+    expect(counts.get(s1!.id)).toBe(2);
+    expect(counts.get(s2!.id)).toBe(1);
+    await recordings.deleteRecording(db, a.id);
+    expect(await recordings.listRecordings(db, s1!.id)).toHaveLength(1);
+    expect((await outbox.pendingChanges(db)).at(-1)).toMatchObject({ entity: 'recording', entityId: a.id, op: 'delete' });
+  });
+});
+
+describe('progress repository', () => {
+  it('saves the last segment and never regresses from completed', async () => {
+    await progress.saveProgress(db, 'm', 3);
+    expect(await progress.getProgress(db, 'm')).toMatchObject({ lastSegmentIndex: 3, status: 'in_progress' });
+    await progress.saveProgress(db, 'm', 9, true);
+    expect(await progress.getProgress(db, 'm')).toMatchObject({ lastSegmentIndex: 9, status: 'completed' });
+    await progress.saveProgress(db, 'm', 2);
+    expect(await progress.getProgress(db, 'm')).toMatchObject({ lastSegmentIndex: 2, status: 'completed' });
+  });
+
+  it('does not queue a change when nothing changed', async () => {
+    await progress.saveProgress(db, 'm', 1);
+    const count = await outbox.countPending(db);
+    await progress.saveProgress(db, 'm', 1);
+    expect(await outbox.countPending(db)).toBe(count);
+  });
+});
+
+describe('definitions cache', () => {
+  it('returns fresh entries and purges expired ones', async () => {
+    await definitions.putDefinition(db, 'Hello', 'en:de', { gloss: 'hallo' }, 1000, 0);
+    expect(await definitions.getDefinition(db, 'hello', 'en:de', 500)).toEqual({ gloss: 'hallo' });
+    expect(await definitions.getDefinition(db, 'hello', 'en:de', 1500)).toBeUndefined();
+    expect(await definitions.getDefinition(db, 'hello', 'en:fr', 500)).toBeUndefined();
+    expect(await definitions.purgeExpiredDefinitions(db, 2000)).toBe(1);
+    expect(await db.definitions.count()).toBe(0);
+  });
+});
+
+describe('blob store', () => {
+  it('stores blobs and sums local bytes including takes', async () => {
+    const key = await blobs.putBlob(db, new Blob([new Uint8Array(300)]));
+    await db.recordings.add({ id: 'r', segmentId: 's', materialId: 'm', blob: new Blob([new Uint8Array(20)]), duration: 1, mimeType: 'audio/webm', syncStatus: 'pending', createdAt: 1 });
+    expect(await blobs.localBytes(db)).toBe(320);
+    await blobs.deleteBlobs(db, [key, undefined]);
+    expect(await blobs.getBlob(db, key)).toBeUndefined();
+  });
+});

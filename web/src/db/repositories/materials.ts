@@ -1,0 +1,177 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { EcholoopDb } from '../database';
+import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
+import { deleteBlobs } from './blobs';
+import { enqueue } from './outbox';
+
+/** RFC 4122 URL namespace; a YouTube material's id is v5(`youtube:<videoId>`). */
+export const MATERIAL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
+
+export function youtubeMaterialId(videoId: string): string {
+  return uuidv5(`youtube:${videoId}`, MATERIAL_NAMESPACE);
+}
+
+export interface NewSegment {
+  startTime: number;
+  endTime: number;
+  text: string;
+  translation?: string;
+}
+
+export interface NewLocalMaterial {
+  title: string;
+  type: MaterialType;
+  media: Blob;
+  fileName?: string;
+  durationMs?: number;
+  thumbnail?: Blob;
+  segments: NewSegment[];
+}
+
+export type MaterialFilter = 'all' | 'video' | 'audio' | 'youtube';
+
+function toSegments(materialId: string, input: NewSegment[]): LocalSegment[] {
+  return [...input]
+    .sort((a, b) => a.startTime - b.startTime || a.endTime - b.endTime)
+    .map((s, index) => ({
+      id: crypto.randomUUID(),
+      materialId,
+      index,
+      startTime: Math.round(s.startTime),
+      endTime: Math.round(s.endTime),
+      text: s.text,
+      ...(s.translation ? { translation: s.translation } : {}),
+    }));
+}
+
+/** Stores a file-based material with its blobs and segments, all or nothing. */
+export async function createLocalMaterial(db: EcholoopDb, input: NewLocalMaterial): Promise<LocalMaterial> {
+  const id = crypto.randomUUID();
+  const now = Date.now();
+  const mediaBlobKey = crypto.randomUUID();
+  const thumbnailBlobKey = input.thumbnail ? crypto.randomUUID() : undefined;
+  const segments = toSegments(id, input.segments);
+  const material: LocalMaterial = {
+    id,
+    title: input.title.trim() || input.fileName || 'Untitled',
+    type: input.type,
+    mediaBlobKey,
+    ...(thumbnailBlobKey ? { thumbnailBlobKey } : {}),
+    syncStatus: 'local',
+    createdAt: now,
+    updatedAt: now,
+    sourceType: 'local_upload',
+    ...(input.fileName ? { fileName: input.fileName } : {}),
+    ...(input.durationMs !== undefined ? { durationMs: Math.round(input.durationMs) } : {}),
+    mimeType: input.media.type,
+    searchTitle: '',
+    segmentCount: segments.length,
+    hasTranslations: segments.some((s) => s.translation),
+  };
+  material.searchTitle = material.title.toLowerCase();
+  await db.transaction('rw', [db.materials, db.segments, db.blobs, db.outbox], async () => {
+    await db.blobs.put({ key: mediaBlobKey, blob: input.media, size: input.media.size, type: input.media.type, createdAt: now });
+    if (thumbnailBlobKey && input.thumbnail) {
+      await db.blobs.put({ key: thumbnailBlobKey, blob: input.thumbnail, size: input.thumbnail.size, type: input.thumbnail.type, createdAt: now });
+    }
+    await db.materials.add(material);
+    await db.segments.bulkAdd(segments);
+    await enqueue(db, 'material', id, 'upsert');
+    if (segments.length) await enqueue(db, 'segments', id, 'upsert');
+  });
+  return material;
+}
+
+export interface NewYoutubeMaterial {
+  videoId: string;
+  title?: string;
+}
+
+/** Creates (or returns) the material of a YouTube video; the id is deterministic. */
+export async function createYoutubeMaterial(db: EcholoopDb, input: NewYoutubeMaterial): Promise<LocalMaterial> {
+  const id = youtubeMaterialId(input.videoId);
+  return db.transaction('rw', [db.materials, db.outbox], async () => {
+    const existing = await db.materials.get(id);
+    if (existing) return existing;
+    const now = Date.now();
+    const title = input.title?.trim() || `YouTube ${input.videoId}`;
+    const material: LocalMaterial = {
+      id,
+      title,
+      type: 'video',
+      syncStatus: 'local',
+      createdAt: now,
+      updatedAt: now,
+      sourceType: 'youtube',
+      externalId: input.videoId,
+      searchTitle: title.toLowerCase(),
+      segmentCount: 0,
+      hasTranslations: false,
+    };
+    await db.materials.add(material);
+    await enqueue(db, 'material', id, 'upsert');
+    return material;
+  });
+}
+
+/** Replaces a material's segments (subtitles attached later). */
+export async function replaceSegments(db: EcholoopDb, materialId: string, input: NewSegment[]): Promise<void> {
+  await db.transaction('rw', [db.materials, db.segments, db.outbox], async () => {
+    const material = await db.materials.get(materialId);
+    if (!material) throw new Error('Material not found');
+    const old = await db.segments.where('materialId').equals(materialId).primaryKeys();
+    await db.segments.bulkDelete(old);
+    const segments = toSegments(materialId, input);
+    await db.segments.bulkAdd(segments);
+    await db.materials.update(materialId, {
+      segmentCount: segments.length,
+      hasTranslations: segments.some((s) => s.translation),
+      updatedAt: Date.now(),
+    });
+    await enqueue(db, 'segments', materialId, 'upsert');
+  });
+}
+
+export async function renameMaterial(db: EcholoopDb, id: string, title: string): Promise<void> {
+  const clean = title.trim();
+  if (!clean) throw new Error('Title cannot be empty');
+  await db.transaction('rw', [db.materials, db.outbox], async () => {
+    const n = await db.materials.update(id, { title: clean, searchTitle: clean.toLowerCase(), updatedAt: Date.now() });
+    if (n === 0) throw new Error('Material not found');
+    await enqueue(db, 'material', id, 'upsert');
+  });
+}
+
+/** Deletes a material with its segments, takes, progress and blobs. */
+export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> {
+  await db.transaction('rw', [db.materials, db.segments, db.recordings, db.blobs, db.progress, db.outbox], async () => {
+    const material = await db.materials.get(id);
+    if (!material) return;
+    await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
+    await db.segments.where('materialId').equals(id).delete();
+    await db.recordings.where('materialId').equals(id).delete();
+    await db.progress.delete(id);
+    await db.materials.delete(id);
+    await enqueue(db, 'material', id, 'delete');
+  });
+}
+
+export function getMaterial(db: EcholoopDb, id: string): Promise<LocalMaterial | undefined> {
+  return db.materials.get(id);
+}
+
+/** Newest first, filtered by kind and a case-insensitive title substring. */
+export async function listMaterials(db: EcholoopDb, query = '', filter: MaterialFilter = 'all'): Promise<LocalMaterial[]> {
+  const q = query.trim().toLowerCase();
+  const all = await db.materials.orderBy('createdAt').reverse().toArray();
+  return all.filter((m) => {
+    if (filter === 'youtube' && m.sourceType !== 'youtube') return false;
+    if ((filter === 'video' || filter === 'audio') && (m.type !== filter || m.sourceType === 'youtube')) return false;
+    return !q || m.searchTitle.includes(q);
+  });
+}
+
+export function listSegments(db: EcholoopDb, materialId: string): Promise<LocalSegment[]> {
+  return db.segments.where('[materialId+index]').between([materialId, -Infinity], [materialId, Infinity]).toArray();
+}
+

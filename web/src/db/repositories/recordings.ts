@@ -1,0 +1,48 @@
+import type { EcholoopDb } from '../database';
+import type { LocalRecording } from '../schema';
+import { enqueue } from './outbox';
+
+export interface NewRecording {
+  segmentId: string;
+  materialId: string;
+  blob: Blob;
+  duration: number;
+}
+
+export async function addRecording(db: EcholoopDb, input: NewRecording): Promise<LocalRecording> {
+  const rec: LocalRecording = {
+    id: crypto.randomUUID(),
+    segmentId: input.segmentId,
+    materialId: input.materialId,
+    blob: input.blob,
+    duration: Math.round(input.duration),
+    mimeType: input.blob.type || 'audio/webm',
+    syncStatus: 'pending',
+    createdAt: Date.now(),
+  };
+  await db.transaction('rw', [db.recordings, db.outbox], async () => {
+    await db.recordings.add(rec);
+    await enqueue(db, 'recording', rec.id, 'upsert');
+  });
+  return rec;
+}
+
+/** Takes of one segment, newest first. */
+export async function listRecordings(db: EcholoopDb, segmentId: string): Promise<LocalRecording[]> {
+  const list = await db.recordings.where('segmentId').equals(segmentId).sortBy('createdAt');
+  return list.reverse();
+}
+
+/** Number of takes per segment id for one material. */
+export async function countRecordingsBySegment(db: EcholoopDb, materialId: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  await db.recordings.where('materialId').equals(materialId).each((r) => counts.set(r.segmentId, (counts.get(r.segmentId) ?? 0) + 1));
+  return counts;
+}
+
+export async function deleteRecording(db: EcholoopDb, id: string): Promise<void> {
+  await db.transaction('rw', [db.recordings, db.outbox], async () => {
+    await db.recordings.delete(id);
+    await enqueue(db, 'recording', id, 'delete');
+  });
+}

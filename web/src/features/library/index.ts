@@ -1,0 +1,3 @@
+export { LibraryPage } from './components/LibraryPage';
+export { attachSubtitles } from './api/importMaterial';
+export { describeImportError, describeSkipped } from './components/errors';

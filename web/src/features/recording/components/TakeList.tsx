@@ -1,0 +1,55 @@
+import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { LocalRecording } from '../../../db';
+import { formatDuration } from '../../../lib/format';
+import { deleteTake } from '../api/takes';
+
+function TakeAudio({ take }: { take: LocalRecording }) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const u = URL.createObjectURL(take.blob);
+    el.src = u;
+    return () => {
+      el.removeAttribute('src');
+      URL.revokeObjectURL(u);
+    };
+  }, [take.blob]);
+  return <audio ref={ref} controls preload="metadata" aria-label={t('recording.play')} data-testid="take-audio" />;
+}
+
+interface Props {
+  takes: LocalRecording[];
+  selectedId?: string;
+  onSelect: (id: string) => void;
+}
+
+export function TakeList({ takes, selectedId, onSelect }: Props) {
+  const { t, i18n } = useTranslation();
+  const fmt = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  if (takes.length === 0) return <p className="muted">{t('recording.none')}</p>;
+  return (
+    <ul className="takes" data-testid="take-list">
+      {takes.map((take) => (
+        <li key={take.id} className={take.id === selectedId ? 'selected' : ''} data-testid="take" data-take-id={take.id}>
+          <div className="take-meta">
+            <time dateTime={new Date(take.createdAt).toISOString()}>{fmt.format(take.createdAt)}</time>
+            <span>{formatDuration(take.duration)}</span>
+            <span className="muted">{take.syncStatus === 'synced' ? t('recording.synced') : t('recording.pending')}</span>
+          </div>
+          <TakeAudio take={take} />
+          <div className="take-actions">
+            <button type="button" className="btn small" aria-pressed={take.id === selectedId} onClick={() => onSelect(take.id)}>
+              {take.id === selectedId ? t('recording.selected') : t('recording.select')}
+            </button>
+            <button type="button" className="btn small danger" onClick={() => void deleteTake(take.id)} data-testid="delete-take">
+              {t('recording.delete')}
+            </button>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}

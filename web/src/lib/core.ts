@@ -1,0 +1,117 @@
+/**
+ * The one place the web client talks to the Rust core (crates/wasm).
+ * Everything else imports typed functions from here, never from the pkg.
+ */
+import init, * as wasm from '../wasm/pkg/echoloop_wasm.js';
+
+export interface CoreWord {
+  text: string;
+  startTime?: number;
+  endTime?: number;
+}
+
+export interface CoreSegment {
+  startTime: number;
+  endTime: number;
+  text: string;
+  words?: CoreWord[];
+}
+
+export interface SkippedCue {
+  line: number;
+  column?: number;
+  reason: string;
+}
+
+export interface SubtitleImport {
+  format: string;
+  encoding: string;
+  segments: CoreSegment[];
+  skipped: SkippedCue[];
+}
+
+export interface PairedSegment extends CoreSegment {
+  translation?: string;
+}
+
+/** Raised when a core function is missing from the wasm build in use. */
+export class CoreUnavailableError extends Error {
+  constructor(fn: string) {
+    super(`The core function ${fn} is not available in this build`);
+    this.name = 'CoreUnavailableError';
+  }
+}
+
+/** Raised by the core when input is bad; the message says what and where. */
+export class CoreInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CoreInputError';
+  }
+}
+
+let ready: Promise<void> | null = null;
+
+/** Loads and instantiates the wasm module once (tests pass the module bytes). */
+export function initCore(wasmBytes?: BufferSource): Promise<void> {
+  ready ??= init(wasmBytes ? { module_or_path: wasmBytes } : undefined).then(() => undefined);
+  return ready;
+}
+
+type Exported = (...args: unknown[]) => unknown;
+
+function exported(name: string): Exported | undefined {
+  const fn: unknown = (wasm as Record<string, unknown>)[name];
+  return typeof fn === 'function' ? (fn as Exported) : undefined;
+}
+
+function call(name: string, ...args: unknown[]): unknown {
+  const fn = exported(name);
+  if (!fn) throw new CoreUnavailableError(name);
+  try {
+    return fn(...args);
+  } catch (e) {
+    throw new CoreInputError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Formats milliseconds as `H:MM:SS.mmm`. */
+export function formatClock(ms: number): string {
+  return wasm.formatClock(ms);
+}
+
+export function coreVersion(): string {
+  return wasm.coreVersion();
+}
+
+export function hasSubtitleImport(): boolean {
+  return exported('importSubtitles') !== undefined;
+}
+
+export function hasTranslationPairing(): boolean {
+  return exported('pairTranslations') !== undefined;
+}
+
+export interface ImportOptions {
+  maxChars?: number;
+  maxDurationMs?: number;
+  pauseMs?: number;
+  language?: string;
+  keepCues?: boolean;
+}
+
+/** Parses a subtitle file of any format the core knows (SRT, VTT, ASS, TTML, json3, srv3, LRC). */
+export function importSubtitles(bytes: Uint8Array, fileName?: string, options?: ImportOptions): SubtitleImport {
+  return call('importSubtitles', bytes, fileName, options) as SubtitleImport;
+}
+
+/** The same import as a JSON string, byte-identical to the native core's output. */
+export function importSubtitlesJson(bytes: Uint8Array, fileName?: string, options?: ImportOptions): string {
+  return call('importSubtitlesJson', bytes, fileName, options) as string;
+}
+
+/** Attaches the cues of a second-language file to the original segments. */
+export function pairTranslations(original: CoreSegment[], translationBytes: Uint8Array, fileName?: string): PairedSegment[] {
+  const json = call('pairTranslations', JSON.stringify(original), translationBytes, fileName) as string;
+  return JSON.parse(json) as PairedSegment[];
+}
