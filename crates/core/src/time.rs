@@ -92,6 +92,7 @@ impl SegmentSpan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -6,8 +6,10 @@ use wasm_bindgen::prelude::*;
 /// Formats a media time in milliseconds as `H:MM:SS.mmm`.
 #[wasm_bindgen(js_name = formatClock)]
 pub fn format_clock(ms: f64) -> Result<String, JsError> {
-    if !ms.is_finite() || ms < 0.0 || ms > 9.0e15 {
-        return Err(JsError::new("time must be a finite, non-negative number of milliseconds"));
+    if !ms.is_finite() || !(0.0..=9.0e15).contains(&ms) {
+        return Err(JsError::new(
+            "time must be a finite, non-negative number of milliseconds",
+        ));
     }
     Ok(echoloop_core::time::Millis::new(ms as u64).to_clock())
 }
@@ -16,4 +18,93 @@ pub fn format_clock(ms: f64) -> Result<String, JsError> {
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+mod subtitles {
+    //! Subtitle import, translation pairing and tokenising for the browser.
+    //! The JS-facing shapes are those of the core's serde types, so the
+    //! browser and the server see identical JSON for the same file.
+
+    use echoloop_core::subtitles::{self, ImportOptions};
+    use echoloop_core::text::tokens;
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
+
+    fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+        value
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string()))
+    }
+
+    fn options_from_js(options: JsValue) -> Result<ImportOptions, JsError> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(ImportOptions::default());
+        }
+        serde_wasm_bindgen::from_value(options)
+            .map_err(|error| JsError::new(&format!("invalid options: {error}")))
+    }
+
+    /// Imports a subtitle file (SRT, WebVTT, ASS/SSA, TTML/DFXP, YouTube
+    /// json3/srv3, LRC; any text encoding).
+    ///
+    /// `options` (all optional): `{maxChars: 120, maxDurationMs: 10000,
+    /// pauseMs: 1200, language: "en", keepCues: false}`.
+    ///
+    /// Returns
+    /// `{format: "srt"|"vtt"|"ass"|"ttml"|"json3"|"srv3"|"lrc", encoding: "UTF-8"|"GBK"|…,
+    ///   segments: [{startTime, endTime, text, words?: [{text, startTime, endTime}]}],
+    ///   skipped: [{line, column?, reason}]}`, times in integer milliseconds.
+    /// Throws an `Error` whose message says what is wrong (and where) when
+    /// the file is unusable.
+    #[wasm_bindgen(js_name = importSubtitles)]
+    pub fn import_subtitles(
+        bytes: &[u8],
+        file_name: Option<String>,
+        options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let options = options_from_js(options)?;
+        let imported = subtitles::import(bytes, file_name.as_deref(), &options)?;
+        to_js(&imported)
+    }
+
+    /// [`import_subtitles`] as a JSON string, byte-identical to the native
+    /// `echoloop_core::subtitles::import_to_json`.
+    #[wasm_bindgen(js_name = importSubtitlesJson)]
+    pub fn import_subtitles_json(
+        bytes: &[u8],
+        file_name: Option<String>,
+        options: JsValue,
+    ) -> Result<String, JsError> {
+        let options = options_from_js(options)?;
+        Ok(subtitles::import_to_json(
+            bytes,
+            file_name.as_deref(),
+            &options,
+        )?)
+    }
+
+    /// Takes segments as a JSON string (`[{startTime, endTime, text, …}]`, as
+    /// `importSubtitles` returns them) and a translation file's bytes; returns
+    /// the segments as a JSON string, each with `translation?: string`.
+    #[wasm_bindgen(js_name = pairTranslations)]
+    pub fn pair_translations(
+        segments_json: &str,
+        translation_bytes: &[u8],
+        file_name: Option<String>,
+    ) -> Result<String, JsError> {
+        Ok(subtitles::pair_translations_json(
+            segments_json,
+            translation_bytes,
+            file_name.as_deref(),
+        )?)
+    }
+
+    /// Splits text into clickable tokens:
+    /// `[{text, kind: "word"|"punctuation", byteStart, byteEnd, charStart,
+    /// charEnd, utf16Start, utf16End, key?}]`. Use `utf16Start/utf16End` with
+    /// `String.prototype.slice`; `key` is the dictionary lookup key (words only).
+    #[wasm_bindgen]
+    pub fn tokenize(text: &str, language: Option<String>) -> Result<JsValue, JsError> {
+        to_js(&tokens::tokenize(text, language.as_deref()))
+    }
 }

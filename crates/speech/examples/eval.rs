@@ -1,0 +1,470 @@
+//! Evaluation harness for the built-in assessor (run by `eval/run.sh`).
+//!
+//! Speech is synthesised at run time with espeak-ng: correct takes in
+//! several voices, minimal-pair substitutions, omitted and inserted words,
+//! speeds 0.7×–1.5×, monotone, and an accented voice. Prints precision and
+//! recall per error type, Spearman's ρ of the overall score against the
+//! injected degradation, timings, and a Markdown table for BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use echoloop_core::assessment::{Assessment, ErrorType};
+use echoloop_speech::{Assessor, audio::decode_file, pitch};
+
+type Error = Box<dyn std::error::Error>;
+
+/// (sentence, [(word index, minimal-pair substitute)]).
+const SENTENCES: &[(&str, &[(usize, &str)])] = &[
+    ("I saw a ship on the sea", &[(3, "sheep"), (6, "she")]),
+    (
+        "The quick brown fox jumps over the lazy dog",
+        &[(3, "box"), (8, "dock")],
+    ),
+    (
+        "Turn on the light in the kitchen",
+        &[(3, "right"), (0, "burn")],
+    ),
+    (
+        "She wants to live in a big city",
+        &[(3, "leave"), (6, "pig")],
+    ),
+    (
+        "We need a new pen for the test",
+        &[(4, "pin"), (7, "taste")],
+    ),
+    (
+        "My father reads the news every morning",
+        &[(1, "bother"), (2, "leads")],
+    ),
+    (
+        "Please put the cup on the table",
+        &[(3, "cap"), (0, "bees")],
+    ),
+    (
+        "They walked along the river at night",
+        &[(4, "liver"), (6, "knife")],
+    ),
+];
+const VOICES: &[&str] = &["en-us", "en-us+m3", "en-us+f2", "en-us+m7", "en-us+f4"];
+const INSERTED: &[&str] = &["really", "yellow", "maybe", "quickly"];
+const ACCENTED_VOICE: &str = "es";
+
+struct Case {
+    kind: &'static str,
+    text: String,
+    spoken: String,
+    voice: String,
+    speed: u32,
+    monotone: bool,
+    /// Expected (position in the result's word list, error).
+    expected: Vec<ErrorType>,
+    expected_at: Vec<usize>,
+    degradation: u32,
+}
+
+fn synth(dir: &Path, id: usize, case: &Case) -> Result<PathBuf, Error> {
+    let path = dir.join(format!("case{id}.wav"));
+    let text = if case.monotone {
+        format!(
+            "<speak><prosody range=\"0%\">{}</prosody></speak>",
+            case.spoken
+        )
+    } else {
+        case.spoken.clone()
+    };
+    let mut cmd = Command::new("espeak-ng");
+    cmd.args(["-v", &case.voice, "-s", &case.speed.to_string(), "-w"])
+        .arg(&path);
+    if case.monotone {
+        cmd.arg("-m");
+    }
+    let status = cmd.arg(&text).stdout(Stdio::null()).status()?;
+    if !status.success() {
+        return Err(format!("espeak-ng failed for {text}").into());
+    }
+    Ok(path)
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let base = |kind, text: &str, spoken: String, voice: &str, degradation| Case {
+        kind,
+        text: text.to_owned(),
+        spoken,
+        voice: voice.to_owned(),
+        speed: 175,
+        monotone: false,
+        expected: Vec::new(),
+        expected_at: Vec::new(),
+        degradation,
+    };
+    for (si, (text, pairs)) in SENTENCES.iter().enumerate() {
+        let w = words(text);
+        for voice in VOICES {
+            out.push(base("correct", text, (*text).to_owned(), voice, 0));
+        }
+        for &(index, substitute) in *pairs {
+            let mut spoken = w.clone();
+            spoken[index] = substitute.to_owned();
+            let mut c = base(
+                "substitution",
+                text,
+                spoken.join(" "),
+                VOICES[si % VOICES.len()],
+                1,
+            );
+            c.expected = vec![ErrorType::Mispronunciation];
+            c.expected_at = vec![index];
+            out.push(c);
+        }
+        // Omit a word (two places per sentence, not the first or last),
+        // insert a word (two places), each in another voice.
+        let omit = 1 + si % (w.len() - 2);
+        for (k, at) in [omit, w.len() - 2 - si % 2].into_iter().enumerate() {
+            let mut spoken = w.clone();
+            spoken.remove(at);
+            let voice = VOICES[(si + 1 + 2 * k) % VOICES.len()];
+            let mut c = base("omission", text, spoken.join(" "), voice, 2);
+            c.expected = vec![ErrorType::Omission];
+            c.expected_at = vec![at];
+            out.push(c);
+        }
+        for (k, at) in [1 + si % (w.len() - 2), w.len() - 1]
+            .into_iter()
+            .enumerate()
+        {
+            let mut spoken = w.clone();
+            spoken.insert(at, INSERTED[(si + k) % INSERTED.len()].to_owned());
+            let voice = VOICES[(si + 2 + 2 * k) % VOICES.len()];
+            let mut c = base("insertion", text, spoken.join(" "), voice, 2);
+            c.expected = vec![ErrorType::Insertion];
+            c.expected_at = vec![at];
+            out.push(c);
+        }
+        // (degradation is only used for the ladder; speed takes are not on it)
+        for (speed, level) in [(122, 2), (150, 1), (220, 1), (262, 2)] {
+            let mut c = base("speed", text, (*text).to_owned(), "en-us", level);
+            c.speed = speed;
+            out.push(c);
+        }
+        let mut c = base("monotone", text, (*text).to_owned(), "en-us", 1);
+        c.monotone = true;
+        out.push(c);
+        out.push(base(
+            "accented",
+            text,
+            (*text).to_owned(),
+            ACCENTED_VOICE,
+            3,
+        ));
+        // The degradation ladder for Spearman: errors injected cumulatively
+        // into one sentence, one voice.
+        let (second_index, second_sub) = pairs[1];
+        let mut spoken = w.clone();
+        spoken[pairs[0].0] = pairs[0].1.to_owned();
+        let mut ladder = vec![(spoken.join(" "), 175, false)];
+        spoken[second_index] = second_sub.to_owned();
+        ladder.push((spoken.join(" "), 175, false));
+        let drop = (1..w.len() - 1).find(|i| *i != pairs[0].0 && *i != second_index);
+        if let Some(drop) = drop {
+            spoken.remove(drop);
+        }
+        ladder.push((spoken.join(" "), 175, false));
+        spoken.insert(spoken.len() / 2, INSERTED[si % INSERTED.len()].to_owned());
+        ladder.push((spoken.join(" "), 175, false));
+        ladder.push((spoken.join(" "), 122, true));
+        for (level, (spoken, speed, monotone)) in ladder.into_iter().enumerate() {
+            let mut c = base("ladder", text, spoken, "en-us", level as u32 + 1);
+            c.speed = speed;
+            c.monotone = monotone;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Positions of detected errors, mapped back to reference word indices
+/// (insertions: the reference index they precede).
+fn detected(a: &Assessment) -> Vec<(usize, ErrorType)> {
+    let mut out = Vec::new();
+    let mut ref_index = 0;
+    for w in &a.words {
+        match w.error {
+            ErrorType::Insertion => out.push((ref_index, ErrorType::Insertion)),
+            e => {
+                if e != ErrorType::None {
+                    out.push((ref_index, e));
+                }
+                ref_index += 1;
+            }
+        }
+    }
+    out
+}
+
+/// One line per phone (for studying calibration): case id, kind, word
+/// index, target index, word, expected phone, accuracy, best alternative.
+fn dump_phones(path: &str, id: usize, case: &Case, a: &Assessment) -> Result<(), Error> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let target = case.expected_at.first().map_or(-1, |i| *i as i64);
+    for (wi, w) in a.words.iter().enumerate() {
+        for p in &w.phones {
+            let alt = p.alternatives.first().map_or("-", |c| c.phone.as_str());
+            writeln!(
+                f,
+                "{id}\t{}\t{wi}\t{target}\t{}\t{}\t{:.1}\t{alt}",
+                case.kind, w.word, p.expected, p.accuracy
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Counts {
+    tp: u32,
+    fp: u32,
+    fn_: u32,
+}
+
+fn spearman(xs: &[f32], ys: &[f32]) -> f32 {
+    fn ranks(v: &[f32]) -> Vec<f32> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|a, b| v[*a].total_cmp(&v[*b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            let avg = (i + j) as f32 / 2.0;
+            for &k in &idx[i..=j] {
+                r[k] = avg;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (rx, ry) = (ranks(xs), ranks(ys));
+    let n = rx.len() as f32;
+    let (mx, my) = (rx.iter().sum::<f32>() / n, ry.iter().sum::<f32>() / n);
+    let cov: f32 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f32 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f32 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+fn median(mut v: Vec<f32>) -> f32 {
+    v.sort_by(f32::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f32::NAN)
+}
+
+fn main() -> Result<(), Error> {
+    let verbose = std::env::args().any(|a| a == "-v");
+    let mut assessor = Assessor::load_default()?;
+    // EVAL_COSTS="garbage_per_frame,garbage_entry,skip_word,skip_per_phone"
+    // tries other alignment costs without rebuilding.
+    if let Ok(spec) = std::env::var("EVAL_COSTS") {
+        let v: Vec<f32> = spec.split(',').filter_map(|x| x.parse().ok()).collect();
+        if let [a, b, c, d] = v[..] {
+            assessor.costs = echoloop_speech::align::AlignCosts {
+                garbage_per_frame: a,
+                garbage_entry: b,
+                skip_word: c,
+                skip_per_phone: d,
+            };
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    let all = cases();
+    let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut overall_by_kind: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
+    let mut ladder: (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
+    let mut per_sentence: BTreeMap<String, Vec<(f32, f32)>> = BTreeMap::new();
+    let mut monotone_flags: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for (id, case) in all.iter().enumerate() {
+        let wav = synth(dir.path(), id, case)?;
+        let take = decode_file(&wav)?;
+        let a = assessor.assess_samples(&take, &case.text, "en", None)?;
+        let got = detected(&a);
+        let spread = pitch::spread(&pitch::contour(&take, 320));
+        if verbose {
+            eprintln!(
+                "{:12} {:9} {:3} overall {:5.1} acc {:5.1} flu {:5.1} comp {:5.1} pros {:?} spread {:?} got {:?} want {:?}@{:?} | {}",
+                case.kind,
+                case.voice,
+                case.speed,
+                a.scores.overall,
+                a.scores.accuracy,
+                a.scores.fluency,
+                a.scores.completeness,
+                a.scores.prosody.map(|p| p.round()),
+                spread.map(|s| (s * 10.0).round() / 10.0),
+                got,
+                case.expected,
+                case.expected_at,
+                case.spoken
+            );
+        }
+        if let Ok(dump) = std::env::var("EVAL_DUMP_PHONES")
+            && (case.kind == "correct" || case.kind == "substitution")
+        {
+            dump_phones(&dump, id, case, &a)?;
+        }
+        overall_by_kind
+            .entry(case.kind)
+            .or_default()
+            .push(a.scores.overall);
+        if case.kind == "ladder" || (case.kind == "correct" && case.voice == "en-us") {
+            ladder.0.push(case.degradation as f32);
+            ladder.1.push(a.scores.overall);
+            per_sentence
+                .entry(case.text.clone())
+                .or_default()
+                .push((case.degradation as f32, a.scores.overall));
+        }
+        let monotone_said = a
+            .words
+            .iter()
+            .any(|w| w.prosody_errors.contains(&ErrorType::Monotone));
+        let entry = monotone_flags
+            .entry(if case.monotone { "monotone" } else { "lively" })
+            .or_default();
+        entry.0 += u32::from(monotone_said);
+        entry.1 += 1;
+        // Error-type precision/recall (accented and speed takes have no
+        // ground truth per word, so they only count as false positives for
+        // omission/insertion, which they do not contain).
+        for kind in [
+            ErrorType::Omission,
+            ErrorType::Insertion,
+            ErrorType::Mispronunciation,
+        ] {
+            if case.kind == "accented" && kind == ErrorType::Mispronunciation {
+                continue;
+            }
+            if case.kind == "ladder" {
+                continue;
+            }
+            let name = match kind {
+                ErrorType::Omission => "Omission",
+                ErrorType::Insertion => "Insertion",
+                _ => "Mispronunciation",
+            };
+            let c = counts.entry(name).or_default();
+            let want: Vec<usize> = case
+                .expected
+                .iter()
+                .zip(&case.expected_at)
+                .filter(|(e, _)| **e == kind)
+                .map(|(_, at)| *at)
+                .collect();
+            let have: Vec<usize> = got
+                .iter()
+                .filter(|(_, e)| *e == kind)
+                .map(|(at, _)| *at)
+                .collect();
+            // A hit is the right type within one word of the right place.
+            let hits = want
+                .iter()
+                .filter(|w| have.iter().any(|h| h.abs_diff(**w) <= 1))
+                .count() as u32;
+            c.tp += hits;
+            c.fn_ += want.len() as u32 - hits;
+            c.fp += have.len() as u32 - hits.min(have.len() as u32);
+        }
+    }
+
+    // Timing: a ~5 s take, model loaded once, decode included.
+    let long = Case {
+        kind: "timing",
+        text: "My father reads the news every morning before he walks the dog along the river"
+            .into(),
+        spoken: "My father reads the news every morning before he walks the dog along the river"
+            .into(),
+        voice: "en-us".into(),
+        speed: 160,
+        monotone: false,
+        expected: Vec::new(),
+        expected_at: Vec::new(),
+        degradation: 0,
+    };
+    let wav = synth(dir.path(), 9999, &long)?;
+    let seconds = decode_file(&wav)?.len() as f32 / 16_000.0;
+    let mut plain = Vec::new();
+    let mut shadow = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let take = decode_file(&wav)?;
+        assessor.assess_samples(&take, &long.text, "en", None)?;
+        plain.push(t.elapsed().as_secs_f32());
+        let t = Instant::now();
+        let take = decode_file(&wav)?;
+        let original = decode_file(&wav)?;
+        assessor.assess_samples(&take, &long.text, "en", Some(&original))?;
+        shadow.push(t.elapsed().as_secs_f32());
+    }
+
+    println!(
+        "### Speech assessment (built-in, hama + espeak-ng), {} synthetic takes\n",
+        all.len()
+    );
+    println!("| error type | precision | recall | TP | FP | FN |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (name, c) in &counts {
+        let p = c.tp as f32 / (c.tp + c.fp).max(1) as f32;
+        let r = c.tp as f32 / (c.tp + c.fn_).max(1) as f32;
+        println!(
+            "| {name} | {p:.2} | {r:.2} | {} | {} | {} |",
+            c.tp, c.fp, c.fn_
+        );
+    }
+    println!("\n| take kind | n | median overall | min overall |");
+    println!("| --- | --- | --- | --- |");
+    for (kind, scores) in &overall_by_kind {
+        let min = scores.iter().copied().fold(f32::INFINITY, f32::min);
+        println!(
+            "| {kind} | {} | {:.1} | {:.1} |",
+            scores.len(),
+            median(scores.clone()),
+            min
+        );
+    }
+    let rho = spearman(&ladder.0, &ladder.1.iter().map(|s| -s).collect::<Vec<_>>());
+    let per: Vec<f32> = per_sentence
+        .values()
+        .map(|pairs| {
+            let (d, o): (Vec<f32>, Vec<f32>) = pairs.iter().map(|(d, o)| (*d, -o)).unzip();
+            spearman(&d, &o)
+        })
+        .collect();
+    let mean_per = per.iter().sum::<f32>() / per.len().max(1) as f32;
+    println!(
+        "\nDegradation ladder (each sentence in en-us: correct → +1 minimal-pair substitution → +2nd substitution → +omission → +insertion → +0.7× speed and monotone):"
+    );
+    println!(
+        "Spearman ρ(overall, −degradation) pooled over {} takes: {rho:.2}; mean within a sentence: {mean_per:.2}",
+        ladder.0.len()
+    );
+    for (kind, (flagged, n)) in &monotone_flags {
+        println!("Monotone flagged on {kind} takes: {flagged}/{n}");
+    }
+    println!(
+        "\nTiming ({seconds:.1} s take, decode + assess, median of 5): {:.0} ms; with shadowing comparison: {:.0} ms",
+        1000.0 * median(plain),
+        1000.0 * median(shadow)
+    );
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! Echoloop's speech engines: audio decoding, the built-in offline
+//! pronunciation assessor and the shadowing comparison (docs/speech.md).
+//! Results use `echoloop_core::assessment` types.
+
+pub mod acoustic;
+pub mod align;
+pub mod assess;
+pub mod audio;
+pub mod dtw;
+pub mod error;
+pub mod features;
+pub mod fluency;
+pub mod gop;
+pub mod phones;
+pub mod pitch;
+pub mod prosody;
+pub mod reference;
+pub mod shadowing;
+pub mod transcribe;
+
+pub use assess::{Assessor, assess, decode_clip};
+pub use error::{Result, SpeechError};
+pub use transcribe::transcribe;
