@@ -4,6 +4,7 @@ import { LibraryRoute } from './routes/library';
 import { PracticeRoute } from './routes/practice';
 import { StatusRoute } from './routes/status';
 import { NotFoundRoute } from './routes/notFound';
+import { AccountRoute, SignInRoute, SignUpRoute } from './routes/account';
 
 export function App() {
   return (
@@ -13,6 +14,9 @@ export function App() {
           <Route index element={<LibraryRoute />} />
           <Route path="practice/:materialId" element={<PracticeRoute />} />
           <Route path="status" element={<StatusRoute />} />
+          <Route path="signup" element={<SignUpRoute />} />
+          <Route path="signin" element={<SignInRoute />} />
+          <Route path="account" element={<AccountRoute />} />
           <Route path="*" element={<NotFoundRoute />} />
         </Route>
       </Routes>

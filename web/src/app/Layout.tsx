@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useHealth } from '../hooks/useHealth';
+import { AccountControl } from '../features/account';
 
 export function Layout() {
   const { t } = useTranslation();
@@ -40,6 +41,7 @@ export function Layout() {
           <span className="dot" aria-hidden="true" />
           {label}
         </span>
+        <AccountControl />
       </header>
       <main id="main" tabIndex={-1}>
         <Outlet />

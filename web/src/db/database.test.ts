@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments']);
     db.close();
   });
 
@@ -66,7 +66,7 @@ describe('schema', () => {
 
     const db = new EcholoopDb(name);
     await db.open();
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(LATEST_VERSION);
     const segs = await db.segments.where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray();
     expect(segs.map((s) => [s.id, s.index])).toEqual([
       ['a', 0],
@@ -97,6 +97,22 @@ describe('schema', () => {
     expect((await db.recordings.get('r'))?.materialId).toBe('m');
     expect(await db.definitions.count()).toBe(1);
     expect(await db.blobs.count()).toBe(1);
+    expect(await db.auth.count()).toBe(0);
+    db.close();
+  });
+
+  it('v3 → v4 adds the empty auth table and keeps the library', async () => {
+    const name = freshName();
+    const v3 = await openAt(name, 3);
+    await v3.table('materials').add({ id: 'm', title: 'T', type: 'audio', syncStatus: 'local', createdAt: 1, updatedAt: 1, searchTitle: 't' });
+    await v3.table('outbox').add({ entity: 'material', entityId: 'm', op: 'upsert', createdAt: 1, attempts: 0 });
+    v3.close();
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(4);
+    expect(await db.auth.count()).toBe(0);
+    expect(await db.materials.count()).toBe(1);
+    expect(await db.outbox.count()).toBe(1);
     db.close();
   });
 });

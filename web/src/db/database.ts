@@ -7,10 +7,11 @@ import type {
   LocalSegment,
   OutboxItem,
   StoredBlob,
+  StoredSession,
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 3;
+export const LATEST_VERSION = 4;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -44,6 +45,12 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
       segments: 'id, materialId, [materialId+startTime], [materialId+index]',
     })
     .upgrade(upgradeToV3);
+  if (upTo < 4) return;
+
+  // v4: the signed-in account session (bearer token + user), one row.
+  db.version(4).stores({
+    auth: 'key',
+  });
 }
 
 async function upgradeToV2(tx: Transaction): Promise<void> {
@@ -96,6 +103,7 @@ export class EcholoopDb extends Dexie {
   blobs!: Table<StoredBlob, string>;
   progress!: Table<LearningProgress, string>;
   outbox!: Table<OutboxItem, number>;
+  auth!: Table<StoredSession, string>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -6,3 +6,4 @@ export * as progress from './repositories/progress';
 export * as blobs from './repositories/blobs';
 export * as definitions from './repositories/definitions';
 export * as outbox from './repositories/outbox';
+export * as auth from './repositories/auth';

@@ -95,3 +95,25 @@ export interface OutboxItem {
   createdAt: number;
   attempts: number;
 }
+
+/** The account as the server returns it (`GET /api/v1/me`). */
+export interface AccountUser {
+  id: string;
+  email: string;
+  native_language: string;
+  learning_language: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The signed-in session on this device (at most one row, key 'current').
+ * The bearer token lives only here, never in components or localStorage.
+ */
+export interface StoredSession {
+  key: 'current';
+  token: string;
+  sessionId: string;
+  user: AccountUser;
+  signedInAt: number;
+}

@@ -7,6 +7,7 @@ describe('format', () => {
     expect(formatBytes(1536)).toBe('1.5 KB');
     expect(formatBytes(10 * 1024 ** 3)).toBe('10.0 GB');
     expect(formatBytes(-1)).toBe('—');
+    expect(formatBytes(500_000_000, 1000)).toBe('500.0 MB');
   });
   it('formats durations', () => {
     expect(formatDuration(8000)).toBe('0:08');

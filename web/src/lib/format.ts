@@ -1,11 +1,11 @@
-/** Byte counts for people. */
-export function formatBytes(bytes: number): string {
+/** Byte counts for people (base 1000 for plan sizes, which the server states in decimal MB). */
+export function formatBytes(bytes: number, base: 1000 | 1024 = 1024): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
     i++;
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
