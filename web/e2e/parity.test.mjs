@@ -1,34 +1,34 @@
 // The same subtitle file gives byte-identical JSON through the wasm build in
-// the browser and through the native core (e2e/native-json, built here).
+// the browser and through the native core (`echoloop subtitles import`, the
+// server binary's command over the same core function).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchBrowser, startServer, WEB_DIR } from './harness.mjs';
 
 const ROOT = path.resolve(WEB_DIR, '..');
 const FIXTURES = path.join(ROOT, 'crates/core/tests/fixtures/subtitles');
-const TOOL_DIR = fileURLToPath(new URL('./native-json/', import.meta.url));
-const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(homedir(), '.cache/echoloop/target');
-const TOOL = path.join(TARGET, 'debug', 'echoloop-native-json');
+const BIN = process.env.ECHOLOOP_BIN;
 
 let server;
 let browser;
 let page;
 
-function buildTool() {
-  execFileSync('cp', [path.join(ROOT, 'Cargo.lock'), path.join(TOOL_DIR, 'Cargo.lock')]);
-  execFileSync('cargo', ['build', '--quiet', '--offline', '--manifest-path', path.join(TOOL_DIR, 'Cargo.toml')], {
-    env: { ...process.env, CARGO_TARGET_DIR: TARGET },
-    stdio: ['ignore', 'inherit', 'inherit'],
+/** The native core's JSON for `file`, or the reason it was refused. */
+function nativeImport(file) {
+  const run = spawnSync(BIN, ['subtitles', 'import', file], {
+    encoding: 'utf8',
+    env: { ...process.env, ECHOLOOP_LOG: 'off' },
   });
+  if (run.status === 0) return { json: run.stdout.replace(/\n$/, '') };
+  const line = run.stderr.trim().split('\n').pop() ?? '';
+  return { error: line.replace(`echoloop: error: cannot import ${file}: `, '') };
 }
 
 before(async () => {
-  buildTool();
+  assert.ok(BIN, 'ECHOLOOP_BIN names the server binary');
   server = await startServer();
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -48,18 +48,18 @@ test('core fixtures exist', () => assert.ok(files.length > 0, `no fixtures in ${
 for (const name of files) {
   test(`wasm and native JSON are byte-identical: ${name}`, async () => {
     const file = path.join(FIXTURES, name);
-    const native = spawnSync(TOOL, [file], { encoding: 'utf8' });
+    const native = nativeImport(file);
     await page.getByTestId('inspect-input').setInputFiles(file);
-    if (native.status === 0) {
+    if (native.json !== undefined) {
       await page.getByTestId('core-json').waitFor();
       await page.waitForFunction((n) => document.querySelector('[data-testid="inspect-input"]')?.files?.[0]?.name === n, name);
       const wasm = await page.getByTestId('core-json').textContent();
-      assert.equal(wasm, native.stdout);
+      assert.equal(wasm, native.json);
     } else {
       // Both sides reject the file with the same message.
       await page.getByTestId('inspect-error').waitFor();
       const msg = await page.getByTestId('inspect-error').textContent();
-      assert.equal(msg, `${name}: ${native.stdout.replace(/^ERROR: /, '')}`);
+      assert.equal(msg, `${name}: ${native.error}`);
     }
   });
 }

@@ -57,10 +57,10 @@ fn wait_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let url = format!("http://127.0.0.1:{port}/readyz");
     while Instant::now() < deadline {
-        if let Ok(response) = reqwest::blocking_get(&url) {
-            if response == 200 {
-                return;
-            }
+        if let Ok(response) = reqwest::blocking_get(&url)
+            && response == 200
+        {
+            return;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -150,6 +150,18 @@ fn a_malformed_database_url_is_one_clear_error() {
         .output()
         .unwrap();
     assert_one_clear_error(&output, "DATABASE_URL is not a valid PostgreSQL URL");
+}
+
+#[test]
+fn half_configured_stripe_is_one_clear_error_before_anything_starts() {
+    let output = echoloop()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", "mysql://not-even-looked-at")
+        .env("STRIPE_SECRET_KEY", "sk_test_only_the_key")
+        .env_remove("STRIPE_WEBHOOK_SECRET")
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "STRIPE_WEBHOOK_SECRET");
 }
 
 #[test]
@@ -309,4 +321,146 @@ fn a_normal_user_runs_the_embedded_cluster_as_itself() {
         nobody.uid.as_raw(),
         "the cluster belongs to the user who ran it"
     );
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_before_exiting() {
+    use std::io::{Read, Write};
+    let dir = reachable_tempdir();
+    let port = free_port();
+    let mut server = spawn_serve(dir.path(), port, &[]);
+    wait_ready(port);
+
+    let body = r#"{"email":"drain@example.com","password":"correct horse battery","native_language":"en"}"#;
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/accounts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    // The request is half received when the signal arrives.
+    kill(Pid::from_raw(server.id() as i32), Signal::SIGTERM).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server waits for the request"
+    );
+    let refused = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(refused.is_err(), "no new connections while draining");
+
+    stream.write_all(second_half.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "the in-flight request completed: {response}"
+    );
+
+    let status = server.wait().unwrap();
+    assert!(status.success(), "clean exit once drained: {status:?}");
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn subtitles_import_prints_the_segments_the_web_client_gets() {
+    let dir = reachable_tempdir();
+    let file = dir.path().join("film.srt");
+    std::fs::write(
+        &file,
+        "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello there.\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nHow are you?\r\n",
+    )
+    .unwrap();
+    let output = echoloop()
+        .args(["subtitles", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "srt");
+    assert_eq!(json["segments"][0]["startTime"], 1000);
+    assert_eq!(json["segments"][0]["endTime"], 2500);
+    assert_eq!(json["segments"][1]["text"], "How are you?");
+
+    let not_subtitles = dir.path().join("notes.txt");
+    std::fs::write(&not_subtitles, "just some words\n").unwrap();
+    let output = echoloop()
+        .args(["subtitles", "import"])
+        .arg(&not_subtitles)
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "not in a subtitle format we know");
+}
+
+#[test]
+fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
+    let dir = reachable_tempdir();
+    let speak = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        let status = Command::new("espeak-ng")
+            .args(["-v", "en-us", "-w"])
+            .arg(&path)
+            .arg(text)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        path
+    };
+    let text = "The quick brown fox jumps over the lazy dog.";
+    let correct = speak("correct.wav", text);
+    let missing = speak("missing.wav", "The quick brown fox jumps over the dog.");
+    let assess = |take: &std::path::Path| {
+        let output = echoloop()
+            .current_dir(workspace_root())
+            .args(["assess", "--json", "--text", text])
+            .arg(take)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let good = assess(&correct);
+    assert!(
+        good["scores"]["overall"].as_f64().unwrap() >= 80.0,
+        "{good}"
+    );
+    let omitted = assess(&missing);
+    let lazy = omitted["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["word"] == "lazy")
+        .unwrap();
+    assert_eq!(lazy["error"], "Omission", "{omitted}");
+    assert!(omitted["scores"]["completeness"].as_f64() < good["scores"]["completeness"].as_f64());
+
+    let not_audio = dir.path().join("notes.txt");
+    std::fs::write(&not_audio, "not audio at all").unwrap();
+    let output = echoloop()
+        .current_dir(workspace_root())
+        .args(["assess", "--text", "hi"])
+        .arg(&not_audio)
+        .output()
+        .unwrap();
+    assert_one_clear_error(&output, "unsupported or unrecognised audio format");
 }

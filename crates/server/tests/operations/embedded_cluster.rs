@@ -148,10 +148,7 @@ async fn readyz_is_unavailable_while_the_database_is_down_and_ready_when_it_is_b
     let app = Application::new(
         listener,
         pool,
-        HttpSettings {
-            web_dir: web_dir.path().to_path_buf(),
-            max_body_bytes: 1024,
-        },
+        HttpSettings::new(web_dir.path().to_path_buf(), 1024),
     );
     let readyz = format!("http://{}/readyz", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,130 @@
+//! Offline tools on local files, sharing the engines the server uses:
+//! `echoloop assess`, `echoloop subtitles import`, `echoloop models list`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use echoloop_core::subtitles::{self, ImportOptions};
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The learner's recording (wav, webm/opus, ogg, mp3, m4a, flac, video…).
+    pub take: PathBuf,
+    /// The sentence the learner was asked to say.
+    #[arg(long)]
+    pub text: String,
+    /// Language of the sentence (BCP 47).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// The original recording being shadowed; adds timing and pitch comparison.
+    #[arg(long, requires_all = ["from", "to"])]
+    pub original: Option<PathBuf>,
+    /// Start of the sentence in the original, milliseconds.
+    #[arg(long, requires = "original")]
+    pub from: Option<u64>,
+    /// End of the sentence in the original, milliseconds.
+    #[arg(long, requires = "original")]
+    pub to: Option<u64>,
+    /// Print the whole result as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubtitlesCommand {
+    /// Parse a subtitle file (format and encoding detected) into sentence
+    /// segments, printed as the same JSON the web client gets.
+    Import {
+        file: PathBuf,
+        /// One segment per cue instead of re-cut sentences.
+        #[arg(long)]
+        keep_cues: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Show which speech models are installed and where.
+    List,
+}
+
+pub fn assess(args: AssessArgs) -> anyhow::Result<()> {
+    let original = match (&args.original, args.from, args.to) {
+        (Some(path), Some(from), Some(to)) if from < to => Some((path.as_path(), from, to)),
+        (Some(_), Some(from), Some(to)) => {
+            anyhow::bail!("--from ({from} ms) must be before --to ({to} ms)")
+        }
+        _ => None,
+    };
+    let assessment = echoloop_speech::assess(&args.take, &args.text, &args.lang, original)
+        .with_context(|| format!("cannot assess {}", args.take.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&assessment)?);
+        return Ok(());
+    }
+    let scores = &assessment.scores;
+    let prosody = scores
+        .prosody
+        .map_or_else(|| "-".to_string(), |p| format!("{p:.0}"));
+    println!(
+        "overall {:.0}  accuracy {:.0}  fluency {:.0}  completeness {:.0}  prosody {prosody}",
+        scores.overall, scores.accuracy, scores.fluency, scores.completeness,
+    );
+    for word in &assessment.words {
+        println!(
+            "  {:<20} {:>5.0}  {:?}",
+            word.word, word.accuracy, word.error
+        );
+    }
+    Ok(())
+}
+
+pub fn subtitles(command: SubtitlesCommand) -> anyhow::Result<()> {
+    match command {
+        SubtitlesCommand::Import { file, keep_cues } => {
+            let bytes = read_limited(&file)?;
+            let options = ImportOptions {
+                keep_cues,
+                ..ImportOptions::default()
+            };
+            let name = file.file_name().and_then(|name| name.to_str());
+            let json = subtitles::import_to_json(&bytes, name, &options)
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
+pub fn models(command: ModelsCommand) -> anyhow::Result<()> {
+    match command {
+        ModelsCommand::List => {
+            match echoloop_speech::acoustic::default_model_dir() {
+                Some(dir) => println!(
+                    "hama (phone recogniser, pronunciation assessment): {}",
+                    dir.display()
+                ),
+                None => println!(
+                    "hama (phone recogniser, pronunciation assessment): not installed — run scripts/fetch-models.sh"
+                ),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Refuses files beyond the parser's own limit before reading them whole.
+fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    let limit = subtitles::limits::MAX_FILE_BYTES as u64;
+    if size > limit {
+        anyhow::bail!(
+            "{} is {size} bytes; subtitle files are limited to {limit} bytes",
+            path.display()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
