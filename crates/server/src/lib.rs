@@ -1,8 +1,19 @@
 //! Echoloop's server: the HTTP API, the database (external or embedded),
 //! and the `echoloop` command's subcommands.
 
+pub mod accounts;
+pub mod billing;
 pub mod cli;
+pub mod credentials;
 pub mod database;
+pub mod db;
+pub mod domain;
+pub mod entitlements;
 pub mod http;
+pub mod jobs;
+pub mod rate_limit;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;
+pub mod tools_command;
+pub mod user_command;

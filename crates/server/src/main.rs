@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use echoloop_server::cli::{Cli, Command};
-use echoloop_server::{startup, telemetry};
+use echoloop_server::{startup, telemetry, tools_command, user_command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,6 +21,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => startup::serve(args).await,
             Command::Migrate(args) => startup::migrate(args).await,
+            Command::User(command) => user_command::run(command).await,
+            Command::Assess(args) => tools_command::assess(args),
+            Command::Subtitles(command) => tools_command::subtitles(command),
+            Command::Models(command) => tools_command::models(command),
         }
     });
     match result {

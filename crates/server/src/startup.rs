@@ -11,9 +11,11 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::billing::StripeClient;
 use crate::cli::{DatabaseArgs, ServeArgs};
 use crate::database::{self, EMBEDDED_DATABASE, EmbeddedPostgres};
 use crate::http::{self, ApiContext, HttpSettings};
+use crate::jobs;
 
 /// The database the process uses, and the embedded cluster when it owns one.
 pub struct Database {
@@ -81,11 +83,13 @@ impl Application {
     }
 
     pub fn new(listener: TcpListener, pool: PgPool, settings: HttpSettings) -> Self {
+        let stripe = settings.stripe.clone().map(StripeClient::new);
         Application {
             listener,
             ctx: ApiContext {
                 db: pool,
                 settings: Arc::new(settings),
+                stripe,
             },
         }
     }
@@ -102,46 +106,70 @@ impl Application {
         grace: Duration,
     ) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = watch::channel(false);
-        let app = http::router(self.ctx);
+        // The job worker runs as long as the server and stops with it.
+        let worker = tokio::spawn(jobs::run_worker(
+            self.ctx.db.clone(),
+            self.ctx.settings.jobs.clone(),
+            jobs::JobContext {
+                stripe: self.ctx.stripe.clone(),
+            },
+            stopping_rx.clone(),
+        ));
+        let sweeper = tokio::spawn(crate::storage::sweeper::run(
+            self.ctx.db.clone(),
+            self.ctx.settings.storage.clone(),
+            self.ctx.settings.storage_sweep_every,
+            stopping_rx.clone(),
+        ));
+        let app = http::router(self.ctx).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopping_tx.send(true);
         });
         let mut server = std::pin::pin!(server.into_future());
-        tokio::select! {
-            result = &mut server => return result.context("server error"),
-            _ = stopping_rx.wait_for(|stopping| *stopping) => {}
-        }
-        tracing::info!(
-            grace_secs = grace.as_secs(),
-            "shutting down: draining in-flight requests"
-        );
-        match tokio::time::timeout(grace, server).await {
-            Ok(result) => result.context("server error"),
-            Err(_) => {
-                tracing::warn!("grace period over; closing remaining connections");
-                Ok(())
+        let finished = tokio::select! {
+            result = &mut server => Some(result.context("server error")),
+            _ = stopping_rx.wait_for(|stopping| *stopping) => None,
+        };
+        let result = match finished {
+            Some(result) => result,
+            None => {
+                tracing::info!(
+                    grace_secs = grace.as_secs(),
+                    "shutting down: draining in-flight requests"
+                );
+                match tokio::time::timeout(grace, server).await {
+                    Ok(result) => result.context("server error"),
+                    Err(_) => {
+                        tracing::warn!("grace period over; closing remaining connections");
+                        Ok(())
+                    }
+                }
             }
+        };
+        sweeper.abort();
+        if tokio::time::timeout(grace, worker).await.is_err() {
+            tracing::warn!("the job worker did not stop within the grace period");
         }
+        result
     }
 }
 
 /// `echoloop serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Configuration errors surface before anything starts.
+    if let Some(stripe) = args.stripe.settings()?
+        && stripe.pro_price_id.is_none()
+    {
+        tracing::warn!("STRIPE_PRO_PRICE_ID is not set: checkout is unavailable");
+    }
     let listener = Application::bind(args.listen).await?;
     let database = Database::open(&args.database).await?;
     database::migrate(&database.pool).await?;
     if !args.web_dir.join("index.html").is_file() {
         tracing::warn!(web_dir = %args.web_dir.display(), "no built web client found (run `make web`); serving the API only");
     }
-    let app = Application::new(
-        listener,
-        database.pool.clone(),
-        HttpSettings {
-            web_dir: args.web_dir.clone(),
-            max_body_bytes: args.max_body_bytes,
-        },
-    );
+    let app = Application::new(listener, database.pool.clone(), args.http_settings()?);
     let addr = app.local_addr()?;
     tracing::info!(%addr, embedded_database = database.embedded.is_some(), "echoloop listening on http://{addr}");
 

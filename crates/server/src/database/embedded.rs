@@ -102,6 +102,12 @@ impl EmbeddedPostgres {
         &self.log_file
     }
 
+    /// The directory holding the cluster's Unix socket; a URL reaches it as
+    /// `postgres://echoloop@localhost/DB?host=<socket_dir>`.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
     /// Options for connecting to `database` over the private socket.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         PgConnectOptions::new()
@@ -366,8 +372,7 @@ fn check(command: &str, output: &Output) -> Result<(), EmbeddedError> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let detail = stderr
         .lines()
-        .filter(|line| !line.trim().is_empty())
-        .last()
+        .rfind(|line| !line.trim().is_empty())
         .unwrap_or("no error output")
         .to_string();
     Err(EmbeddedError::Command {

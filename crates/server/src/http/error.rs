@@ -15,6 +15,20 @@ pub enum Error {
     Validation { field: String, detail: String },
     #[error("authentication required")]
     Unauthorized,
+    /// Wrong email or password; never says which.
+    #[error("the email or password is incorrect")]
+    InvalidCredentials,
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// A request that is well-formed JSON but refused as a whole (e.g. a
+    /// webhook whose signature does not verify).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("billing is not configured on this server")]
+    BillingDisabled,
+    /// The payment provider refused or failed; `detail` is safe to show.
+    #[error("{detail}")]
+    PaymentProvider { detail: String },
     /// Also what a user gets for another user's ids: existence never leaks.
     #[error("not found")]
     NotFound,
@@ -28,6 +42,14 @@ pub enum Error {
     MalformedBody { detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A refusal with a status and code of its own (uploads, ranges, plan
+    /// limits), e.g. 413 `storage_quota_exceeded`, 416 `range_not_satisfiable`.
+    #[error("{detail}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -35,6 +57,14 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn refused(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Refused {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Validation {
             field: field.into(),
@@ -46,20 +76,35 @@ impl Error {
         match self {
             Error::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Error::BillingDisabled => (StatusCode::SERVICE_UNAVAILABLE, "billing_disabled"),
+            Error::PaymentProvider { .. } => (StatusCode::BAD_GATEWAY, "payment_provider_error"),
             Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Error::UnsupportedMediaType { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Error::UnsupportedMediaType { .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Error::MalformedBody { .. } => (StatusCode::BAD_REQUEST, "malformed_body"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Error::Database(error) if is_unavailable(error) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
-            Error::Database(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Refused { status, code, .. } => (*status, code),
+            Error::Database(error) if is_unavailable(error) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+            }
+            Error::Database(_) | Error::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }
 
 fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    )
 }
 
 /// The problem document (RFC 9457) with our extension members.
@@ -124,10 +169,19 @@ impl IntoResponse for Error {
             problem.field = Some(field.clone());
         }
         let mut response = problem.into_response();
-        if matches!(self, Error::Unauthorized) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"echoloop\""));
+        match self {
+            Error::Unauthorized => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"echoloop\""),
+                );
+            }
+            Error::TooManyRequests { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         response
     }
@@ -138,11 +192,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Turns a named database constraint violation into a client error, so the
 /// database stays the authority on integrity (realworld's `on_constraint`).
 pub trait ResultExt<T> {
-    fn on_constraint(self, name: &str, map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error) -> Result<T>;
+    fn on_constraint(
+        self,
+        name: &str,
+        map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error,
+    ) -> Result<T>;
 }
 
 impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_constraint(self, name: &str, map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error) -> Result<T> {
+    fn on_constraint(
+        self,
+        name: &str,
+        map: impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> Error,
+    ) -> Result<T> {
         self.map_err(|error| match error.into() {
             Error::Database(sqlx::Error::Database(db)) if db.constraint() == Some(name) => map(db),
             other => other,

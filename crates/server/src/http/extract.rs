@@ -57,3 +57,53 @@ fn json_rejection(rejection: JsonRejection) -> Error {
         },
     }
 }
+
+/// `axum::extract::Query`, but a bad query string answers 422 naming the
+/// parameter.
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let field = if path == "." {
+                    String::from("query")
+                } else {
+                    path
+                };
+                Error::validation(field, error.into_inner().to_string())
+            })
+    }
+}
+
+/// A UUID path parameter; anything that is not one is simply not found.
+pub struct PathId(pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Error::NotFound)?;
+        raw.parse().map(PathId).map_err(|_| Error::NotFound)
+    }
+}

@@ -1,14 +1,27 @@
 //! The HTTP surface: one module per resource, each exposing a `router()`
 //! merged here, and the middleware every request passes through.
 
+mod accounts;
+mod assessments;
+pub mod auth;
+mod billing;
 pub mod error;
 pub mod extract;
 mod health;
+mod materials;
+mod me;
+mod media;
+pub mod openapi;
+mod progress;
+mod recordings;
+mod segments;
+mod sessions;
+mod uploads;
 mod web_app;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -17,33 +30,86 @@ use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use error::Problem;
 
-/// What every handler may use: the pool and the settings.
+use crate::billing::{StripeClient, StripeSettings};
+use crate::entitlements::EntitlementSettings;
+use crate::jobs::JobSettings;
+use crate::rate_limit::RateLimitSettings;
+use crate::storage::Storage;
+
+/// What every handler may use: the pool, the settings and the Stripe client
+/// (when billing is configured).
 #[derive(Clone)]
 pub struct ApiContext {
     pub db: PgPool,
     pub settings: Arc<HttpSettings>,
+    pub stripe: Option<StripeClient>,
 }
+
+pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub web_dir: PathBuf,
     pub max_body_bytes: usize,
+    /// Sessions expire after this long without use (sliding expiry).
+    pub session_ttl: Duration,
+    pub rate_limits: RateLimitSettings,
+    pub entitlements: EntitlementSettings,
+    /// `None`: billing is off (no Stripe keys configured).
+    pub stripe: Option<StripeSettings>,
+    pub jobs: JobSettings,
+    /// Where material media and recording audio are stored.
+    pub storage: Storage,
+    /// How often the storage sweeper looks for expired uploads and orphans.
+    pub storage_sweep_every: Duration,
+}
+
+impl HttpSettings {
+    /// The documented defaults for everything but the two required values.
+    pub fn new(web_dir: PathBuf, max_body_bytes: usize) -> Self {
+        HttpSettings {
+            web_dir,
+            max_body_bytes,
+            session_ttl: Duration::from_secs(DEFAULT_SESSION_TTL_DAYS * 24 * 3600),
+            rate_limits: RateLimitSettings::default(),
+            entitlements: EntitlementSettings::default(),
+            stripe: None,
+            jobs: JobSettings::default(),
+            storage: Storage::in_memory(),
+            storage_sweep_every: Duration::from_secs(3600),
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(ctx: ApiContext) -> Router {
-    let api_v1 = Router::new().fallback(api_not_found);
+    let api_v1 = Router::new()
+        .merge(accounts::router())
+        .merge(sessions::router())
+        .merge(me::router())
+        .merge(billing::router())
+        .merge(materials::router())
+        .merge(segments::router())
+        .merge(progress::router())
+        .merge(recordings::router())
+        .merge(assessments::router())
+        .merge(uploads::router())
+        .merge(media::router())
+        .fallback(api_not_found);
     let settings = ctx.settings.clone();
     Router::new()
         .merge(health::router())
         .nest("/api/v1", api_v1)
+        .merge(openapi::router())
         .route("/api", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .merge(web_app::router(&settings.web_dir))
@@ -66,7 +132,11 @@ pub fn router(ctx: ApiContext) -> Router {
                                 request_id = %request_id,
                             )
                         })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Millis)),
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(tower_http::LatencyUnit::Millis),
+                        ),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(panic_response)),
@@ -80,6 +150,10 @@ async fn api_not_found() -> Problem {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred").into_response()
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "an internal error occurred",
+    )
+    .into_response()
 }
-

@@ -49,11 +49,16 @@ impl TestDb {
             .expect("connect to the maintenance database");
         let statement = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
         for attempt in 0.. {
-            match sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(&mut admin).await {
+            match sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut admin)
+                .await
+            {
                 Ok(_) => break,
                 // "source database is being accessed by other users": a
                 // concurrent clone; it finishes in milliseconds.
-                Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("55006") && attempt < 50 => {
+                Err(sqlx::Error::Database(error))
+                    if error.code().as_deref() == Some("55006") && attempt < 50 =>
+                {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(error) => panic!("create test database: {error}"),
@@ -69,7 +74,9 @@ impl TestDb {
     pub async fn empty() -> TestDb {
         let cluster = cluster();
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        database::ensure_database(cluster, &name).await.expect("create empty database");
+        database::ensure_database(cluster, &name)
+            .await
+            .expect("create empty database");
         let pool = database::connect(cluster.connect_options(&name), 5)
             .await
             .expect("connect to the empty database");
@@ -83,13 +90,18 @@ impl Drop for TestDb {
         let options = cluster().connect_options("postgres");
         // Drop runs outside any runtime guarantee; use a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
                 if let Ok(mut admin) = options.connect().await {
                     let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         })
@@ -115,16 +127,22 @@ async fn ensure_template(cluster: &EmbeddedPostgres) -> String {
         .execute(&mut admin)
         .await
         .expect("take the template lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
-        .fetch_one(&mut admin)
-        .await
-        .expect("look up the template");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await
+            .expect("look up the template");
     if !exists {
         let building = format!("{template}_building");
         let drop = format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)");
-        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("drop a half-built template");
-        database::ensure_database(cluster, &building).await.expect("create template");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut admin)
+            .await
+            .expect("drop a half-built template");
+        database::ensure_database(cluster, &building)
+            .await
+            .expect("create template");
         let pool = database::connect(cluster.connect_options(&building), 2)
             .await
             .expect("connect to template");
@@ -132,7 +150,10 @@ async fn ensure_template(cluster: &EmbeddedPostgres) -> String {
         pool.close().await;
         // Renamed only when complete, so a crash never leaves a bad template.
         let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"");
-        sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut admin).await.expect("publish template");
+        sqlx::query(sqlx::AssertSqlSafe(rename))
+            .execute(&mut admin)
+            .await
+            .expect("publish template");
     }
     sqlx::query("SELECT pg_advisory_unlock(7243)")
         .execute(&mut admin)
@@ -162,11 +183,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestAp
     let web_dir = tempfile::tempdir().expect("create web dir");
     std::fs::write(web_dir.path().join("index.html"), TEST_INDEX_HTML).expect("write index.html");
     std::fs::create_dir_all(web_dir.path().join("assets")).expect("create assets dir");
-    std::fs::write(web_dir.path().join("assets/app-1234.js"), "console.log('echoloop')").expect("write asset");
-    let mut settings = HttpSettings {
-        web_dir: PathBuf::from(web_dir.path()),
-        max_body_bytes: 64 * 1024,
-    };
+    std::fs::write(
+        web_dir.path().join("assets/app-1234.js"),
+        "console.log('echoloop')",
+    )
+    .expect("write asset");
+    let mut settings = HttpSettings::new(PathBuf::from(web_dir.path()), 64 * 1024);
+    settings.jobs.poll_interval = Duration::from_millis(50);
     configure(&mut settings);
     let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
         .await
@@ -189,10 +212,166 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestAp
     }
 }
 
+/// Another server process on the same database, as a load balancer would
+/// see a second instance.
+pub struct Instance {
+    pub address: String,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A registered user as a test sees it.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    #[allow(dead_code)]
+    pub email: String,
+    pub token: String,
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
+
+    /// A second server on this app's database.
+    pub async fn second_instance(&self, configure: impl FnOnce(&mut HttpSettings)) -> Instance {
+        let mut settings = HttpSettings::new(PathBuf::from(self._web_dir.path()), 64 * 1024);
+        settings.jobs.poll_interval = Duration::from_millis(50);
+        configure(&mut settings);
+        let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
+            .await
+            .expect("bind");
+        let app = Application::new(listener, self.db.pool.clone(), settings);
+        let address = format!("http://{}", app.local_addr().expect("local address"));
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(5),
+        ));
+        Instance {
+            address,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// `POST` a JSON body to an API path (`/api/v1` is prepended).
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/v1{path}")))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("send request")
+    }
+
+    /// A request with a bearer token to an API path.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token)
+    }
+
+    /// Registers `email` with [`PASSWORD`] and native language `zh-CN`;
+    /// returns the new user and a session token.
+    pub async fn register(&self, email: &str) -> TestUser {
+        let response = self
+            .post_json(
+                "/accounts",
+                &serde_json::json!({ "email": email, "password": PASSWORD, "native_language": "zh-CN" }),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "registering {email}");
+        let body: serde_json::Value = response.json().await.expect("register body");
+        TestUser {
+            id: body["user"]["id"]
+                .as_str()
+                .expect("user id")
+                .parse()
+                .expect("uuid"),
+            email: email.to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// A fresh user with a unique email; the usual start of a private-endpoint test.
+    pub async fn register_user(&self) -> TestUser {
+        self.register(&format!(
+            "learner-{}@example.com",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .await
+    }
+
+    /// Logs `email` in with [`PASSWORD`]; returns the token.
+    pub async fn login(&self, email: &str) -> String {
+        let response = self
+            .post_json(
+                "/sessions",
+                &serde_json::json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "logging in {email}");
+        let body: serde_json::Value = response.json().await.expect("login body");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("count query")
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status(), status, "status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body: serde_json::Value = response.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    body
 }
 
 impl Drop for TestApp {

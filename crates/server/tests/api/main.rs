@@ -1,6 +1,21 @@
 //! Black-box tests of the HTTP API against a real PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
+mod assessments;
+mod authorization;
+mod billing;
+mod cli;
+mod content_fixtures;
 mod health;
 mod helpers;
+mod materials;
+mod me;
+mod media;
+mod openapi;
+mod progress;
+mod recordings;
 mod schema;
+mod segments;
+mod sessions;
+mod uploads;

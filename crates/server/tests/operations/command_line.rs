@@ -206,19 +206,20 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
     let first = postmaster_pid(&cluster_dir).unwrap();
 
     kill(Pid::from_raw(first), Signal::SIGKILL).unwrap();
-    let mut saw_unavailable = false;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The supervisor notices within seconds and starts a new postmaster;
+    // readiness while it is down is asserted deterministically in
+    // embedded_cluster.rs, so here only the recovery is required.
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        match reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) {
-            Ok(503) => saw_unavailable = true,
-            Ok(200) if saw_unavailable => break,
-            _ => {}
+        let restarted = postmaster_pid(&cluster_dir).is_some_and(|pid| pid != first && is_alive(pid));
+        if restarted && reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) == Ok(200) {
+            break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "postgres was not restarted (saw 503: {saw_unavailable})"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        if Instant::now() >= deadline {
+            let _ = server.kill();
+            panic!("postgres was not restarted within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     let second = postmaster_pid(&cluster_dir).unwrap();
     assert_ne!(first, second, "a new postmaster serves");

@@ -1,0 +1,97 @@
+//! Pronunciation assessments of recordings.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Assessment {
+    pub id: Uuid,
+    pub recording_id: Uuid,
+    pub overall_score: f32,
+    pub accuracy_score: Option<f32>,
+    pub fluency_score: Option<f32>,
+    pub completeness_score: Option<f32>,
+    pub prosody_score: Option<f32>,
+    #[schema(value_type = Vec<crate::domain::WordResult>)]
+    pub word_results: serde_json::Value,
+    pub engine: String,
+    pub created_at: DateTime<Utc>,
+    pub change_seq: i64,
+}
+
+const COLUMNS: &str =
+    "id, recording_id, overall_score, accuracy_score, fluency_score, completeness_score,
+    prosody_score, word_results, engine, created_at, change_seq";
+
+pub struct NewAssessment<'a> {
+    pub id: Uuid,
+    pub recording_id: Uuid,
+    pub overall: f32,
+    pub accuracy: Option<f32>,
+    pub fluency: Option<f32>,
+    pub completeness: Option<f32>,
+    pub prosody: Option<f32>,
+    pub word_results: serde_json::Value,
+    pub engine: &'a str,
+}
+
+/// Inserts; `None` when the id exists already (then the caller reads it back).
+pub async fn insert(
+    pool: &PgPool,
+    user_id: Uuid,
+    new: NewAssessment<'_>,
+) -> Result<Option<Assessment>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO pronunciation_assessments (user_id, id, recording_id, overall_score, accuracy_score,
+            fluency_score, completeness_score, prosody_score, word_results, engine)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (user_id, id) DO NOTHING
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(new.id)
+        .bind(new.recording_id)
+        .bind(new.overall)
+        .bind(new.accuracy)
+        .bind(new.fluency)
+        .bind(new.completeness)
+        .bind(new.prosody)
+        .bind(new.word_results)
+        .bind(new.engine)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn get(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Assessment>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM pronunciation_assessments WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn for_recording(
+    pool: &PgPool,
+    user_id: Uuid,
+    recording_id: Uuid,
+) -> Result<Vec<Assessment>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM pronunciation_assessments
+         WHERE user_id = $1 AND recording_id = $2 AND deleted_at IS NULL ORDER BY created_at DESC, id"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(recording_id)
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,15 @@
+//! SQL, one module per resource. Handlers call these; no SQL elsewhere
+//! except the job worker's queue statements.
+
+pub mod assessments;
+pub mod export;
+pub mod jobs;
+pub mod materials;
+pub mod progress;
+pub mod rate_limits;
+pub mod recordings;
+pub mod segments;
+pub mod sessions;
+pub mod subscriptions;
+pub mod uploads;
+pub mod users;

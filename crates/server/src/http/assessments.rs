@@ -1,0 +1,129 @@
+//! Pronunciation assessments of a recording, in SPEC section 6's shape.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiContext;
+use super::auth::AuthUser;
+use super::error::{Error, Result};
+use super::extract::{Json, PathId};
+use crate::db;
+use crate::db::assessments::{Assessment, NewAssessment};
+use crate::domain::assessment::check_words;
+use crate::domain::{Score, WordResult};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route(
+            "/recordings/{id}/assessments",
+            get(list_assessments).post(create_assessment),
+        )
+        .route("/assessments/{id}", get(get_assessment))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAssessment {
+    /// Client-chosen id (retries are idempotent).
+    pub id: Uuid,
+    pub overall_score: Score,
+    pub accuracy_score: Option<Score>,
+    pub fluency_score: Option<Score>,
+    pub completeness_score: Option<Score>,
+    pub prosody_score: Option<Score>,
+    pub word_results: Vec<WordResult>,
+    /// Which engine scored it (default `builtin`).
+    pub engine: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssessmentList {
+    pub items: Vec<Assessment>,
+}
+
+/// Store an assessment of one of my recordings. 201 created; 200 when this
+/// id exists already.
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/assessments", tag = "assessments", request_body = CreateAssessment,
+    params(("id" = Uuid, Path)), responses((status = 201, body = Assessment), (status = 200, body = Assessment),
+    (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn create_assessment(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(recording_id): PathId,
+    Json(body): Json<CreateAssessment>,
+) -> Result<impl IntoResponse> {
+    db::recordings::get(&ctx.db, user.user_id, recording_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_words(&body.word_results).map_err(|(field, reason)| Error::validation(field, reason))?;
+    let engine = body.engine.as_deref().unwrap_or("builtin");
+    if engine.is_empty()
+        || engine.len() > 64
+        || !engine
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(Error::validation(
+            "engine",
+            "must be 1 to 64 letters, digits, - _ . or :",
+        ));
+    }
+    let word_results =
+        serde_json::to_value(&body.word_results).map_err(|error| Error::Internal(error.into()))?;
+    let new = NewAssessment {
+        id: body.id,
+        recording_id,
+        overall: body.overall_score.get(),
+        accuracy: body.accuracy_score.map(Score::get),
+        fluency: body.fluency_score.map(Score::get),
+        completeness: body.completeness_score.map(Score::get),
+        prosody: body.prosody_score.map(Score::get),
+        word_results,
+        engine,
+    };
+    match db::assessments::insert(&ctx.db, user.user_id, new).await? {
+        Some(created) => Ok((StatusCode::CREATED, axum::Json(created))),
+        None => {
+            let existing = db::assessments::get(&ctx.db, user.user_id, body.id)
+                .await?
+                .filter(|existing| existing.recording_id == recording_id)
+                .ok_or_else(|| Error::Conflict {
+                    code: "id_in_use",
+                    detail: "id: an assessment with this id exists for another recording".into(),
+                })?;
+            Ok((StatusCode::OK, axum::Json(existing)))
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/assessments", tag = "assessments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AssessmentList), (status = 404)), security(("bearer" = [])))]
+pub async fn list_assessments(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(recording_id): PathId,
+) -> Result<axum::Json<AssessmentList>> {
+    db::recordings::get(&ctx.db, user.user_id, recording_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let items = db::assessments::for_recording(&ctx.db, user.user_id, recording_id).await?;
+    Ok(axum::Json(AssessmentList { items }))
+}
+
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Assessment), (status = 404)), security(("bearer" = [])))]
+pub async fn get_assessment(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+) -> Result<axum::Json<Assessment>> {
+    let assessment = db::assessments::get(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(axum::Json(assessment))
+}

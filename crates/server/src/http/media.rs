@@ -1,0 +1,261 @@
+//! Downloads of stored media: `/api/v1/materials/{id}/media` and
+//! `/api/v1/recordings/{id}/audio`. Streamed from object storage, with
+//! `Range` (206, one range), `ETag`/`If-None-Match` and `Content-Type`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::TryStreamExt;
+
+use super::ApiContext;
+use super::auth::AuthUser;
+use super::error::{Error, Result};
+use super::extract::PathId;
+use crate::db;
+use crate::storage::Storage;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/materials/{id}/media", get(material_media))
+        .route("/recordings/{id}/audio", get(recording_audio))
+}
+
+/// The material's media file (when it is in object storage).
+#[utoipa::path(get, path = "/api/v1/materials/{id}/media", tag = "media", params(("id" = uuid::Uuid, Path),
+    ("Range" = Option<String>, Header, description = "one byte range, e.g. bytes=0-1023, bytes=-500")),
+    responses((status = 200, description = "the whole file"), (status = 206, description = "the requested range"),
+    (status = 304), (status = 404), (status = 416, description = "range_not_satisfiable")), security(("bearer" = [])))]
+pub async fn material_media(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let (key, content_type) = db::materials::media_object(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let key = key.ok_or(Error::NotFound)?;
+    serve_object(
+        &ctx.settings.storage,
+        &key,
+        content_type.as_deref(),
+        &headers,
+    )
+    .await
+}
+
+/// A recording's audio.
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/audio", tag = "media", params(("id" = uuid::Uuid, Path),
+    ("Range" = Option<String>, Header)),
+    responses((status = 200), (status = 206), (status = 304), (status = 404), (status = 416)), security(("bearer" = [])))]
+pub async fn recording_audio(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let (key, content_type) = db::recordings::audio_object(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let key = key.ok_or(Error::NotFound)?;
+    serve_object(
+        &ctx.settings.storage,
+        &key,
+        content_type.as_deref(),
+        &headers,
+    )
+    .await
+}
+
+async fn serve_object(
+    storage: &Storage,
+    key: &str,
+    content_type: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let meta = match storage.head(key).await {
+        Ok(meta) => meta,
+        Err(object_store::Error::NotFound { .. }) => return Err(Error::NotFound),
+        Err(error) => return Err(Error::Internal(error.into())),
+    };
+    let size = meta.size;
+    let etag = meta.e_tag.as_deref().map(|tag| {
+        if tag.starts_with('"') || tag.starts_with("W/") {
+            tag.to_owned()
+        } else {
+            format!("\"{tag}\"")
+        }
+    });
+    let mut common = HeaderMap::new();
+    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    common.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type.unwrap_or("application/octet-stream"))
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    common.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Some(value) = etag
+        .as_deref()
+        .and_then(|tag| HeaderValue::from_str(tag).ok())
+    {
+        common.insert(header::ETAG, value);
+    }
+    if let (Some(etag), Some(wanted)) = (
+        &etag,
+        headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok()),
+    ) && wanted
+        .split(',')
+        .any(|tag| tag.trim() == etag || tag.trim() == "*")
+    {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let range = match headers
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+    {
+        None => None,
+        Some(value) => match parse_range(value, size) {
+            RangeRequest::Ignore => None,
+            RangeRequest::Satisfiable(start, end) => Some(start..end),
+            RangeRequest::Unsatisfiable => {
+                let mut response = Error::refused(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    format!("Range: {value:?} is outside the {size} bytes of this object"),
+                )
+                .into_response();
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, value);
+                }
+                return Ok(response);
+            }
+        },
+    };
+    let (status, length) = match &range {
+        Some(range) => {
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("bytes {}-{}/{size}", range.start, range.end - 1))
+            {
+                common.insert(header::CONTENT_RANGE, value);
+            }
+            (StatusCode::PARTIAL_CONTENT, range.end - range.start)
+        }
+        None => (StatusCode::OK, size),
+    };
+    common.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if length == 0 {
+        return Ok((status, common).into_response());
+    }
+    let stream = storage
+        .get_range(key, Some(range.unwrap_or(0..size)))
+        .await
+        .map_err(|error| Error::Internal(error.into()))?;
+    let body = Body::from_stream(stream.map_err(std::io::Error::other));
+    Ok((status, common, body).into_response())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeRequest {
+    /// Not a single byte range we serve (other unit, several ranges,
+    /// unparseable): answer with the whole object, as RFC 9110 allows.
+    Ignore,
+    /// `start..end` (end exclusive).
+    Satisfiable(u64, u64),
+    Unsatisfiable,
+}
+
+fn parse_range(value: &str, size: u64) -> RangeRequest {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Ignore;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeRequest::Ignore;
+    };
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        // Suffix: the last N bytes.
+        return match last.parse::<u64>() {
+            Ok(0) => RangeRequest::Unsatisfiable,
+            Ok(_) if size == 0 => RangeRequest::Unsatisfiable,
+            Ok(n) => RangeRequest::Satisfiable(size.saturating_sub(n), size),
+            Err(_) => RangeRequest::Ignore,
+        };
+    }
+    let Ok(start) = first.parse::<u64>() else {
+        return RangeRequest::Ignore;
+    };
+    let end = if last.is_empty() {
+        size
+    } else {
+        match last.parse::<u64>() {
+            Ok(last) if last < start => return RangeRequest::Unsatisfiable,
+            Ok(last) => last.saturating_add(1).min(size),
+            Err(_) => return RangeRequest::Ignore,
+        }
+    };
+    if start >= size {
+        return RangeRequest::Unsatisfiable;
+    }
+    RangeRequest::Satisfiable(start, end)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{RangeRequest, parse_range};
+
+    #[test]
+    fn byte_ranges_are_parsed() {
+        assert_eq!(
+            parse_range("bytes=0-99", 1000),
+            RangeRequest::Satisfiable(0, 100)
+        );
+        assert_eq!(
+            parse_range("bytes=500-", 1000),
+            RangeRequest::Satisfiable(500, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=-100", 1000),
+            RangeRequest::Satisfiable(900, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=900-5000", 1000),
+            RangeRequest::Satisfiable(900, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=-5000", 1000),
+            RangeRequest::Satisfiable(0, 1000)
+        );
+    }
+
+    #[test]
+    fn unsatisfiable_ranges_are_told_apart() {
+        assert_eq!(
+            parse_range("bytes=1000-", 1000),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range("bytes=50-10", 1000),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(parse_range("bytes=-0", 1000), RangeRequest::Unsatisfiable);
+    }
+
+    #[test]
+    fn other_forms_are_ignored() {
+        assert_eq!(parse_range("items=0-1", 1000), RangeRequest::Ignore);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), RangeRequest::Ignore);
+        assert_eq!(parse_range("bytes=abc", 1000), RangeRequest::Ignore);
+    }
+}

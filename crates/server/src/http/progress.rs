@@ -1,0 +1,77 @@
+//! `/api/v1/materials/{id}/progress`: where the learner is in a material.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::ApiContext;
+use super::auth::AuthUser;
+use super::error::{Error, Result};
+use super::extract::{Json, PathId};
+use crate::db;
+use crate::db::progress::{Progress, ProgressStatus};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route(
+        "/materials/{id}/progress",
+        get(get_progress).put(put_progress),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutProgress {
+    /// Index into the material's segments in time order.
+    pub last_segment_index: i64,
+    pub status: ProgressStatus,
+}
+
+#[utoipa::path(get, path = "/api/v1/materials/{id}/progress", tag = "progress", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Progress), (status = 404)), security(("bearer" = [])))]
+pub async fn get_progress(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+) -> Result<axum::Json<Progress>> {
+    if db::materials::get(&ctx.db, user.user_id, id)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound);
+    }
+    let progress = db::progress::get(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(axum::Json(progress))
+}
+
+/// Record progress. A completed material stays completed: a later
+/// `in_progress` write only moves `last_segment_index`.
+#[utoipa::path(put, path = "/api/v1/materials/{id}/progress", tag = "progress", request_body = PutProgress,
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Progress), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_progress(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+    Json(body): Json<PutProgress>,
+) -> Result<axum::Json<Progress>> {
+    let mut tx = ctx.db.begin().await?;
+    db::materials::lock(&mut *tx, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let count = db::segments::count(&mut *tx, user.user_id, id).await?;
+    let last = (count - 1).max(0);
+    if !(0..=last).contains(&body.last_segment_index) {
+        return Err(Error::validation(
+            "last_segment_index",
+            format!("must be from 0 to {last} (the material has {count} segments)"),
+        ));
+    }
+    let index = i32::try_from(body.last_segment_index)
+        .map_err(|_| Error::validation("last_segment_index", "too large"))?;
+    let progress = db::progress::upsert(&mut *tx, user.user_id, id, index, body.status).await?;
+    tx.commit().await?;
+    Ok(axum::Json(progress))
+}

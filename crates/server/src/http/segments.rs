@@ -1,0 +1,228 @@
+//! `/api/v1/materials/{id}/segments` (the whole list, replaced in one
+//! request) and `/api/v1/segments/{id}` (one segment).
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiContext;
+use super::auth::AuthUser;
+use super::error::{Error, Result};
+use super::extract::{Json, PathId};
+use crate::db;
+use crate::db::segments::{ReplaceError, Segment, SegmentChanges};
+use crate::domain::segment::{MAX_SEGMENTS, parse_list, parse_translation};
+use crate::domain::{SegmentInput, SegmentSpan, SegmentText};
+
+/// Largest body of a segment-list PUT (20,000 long segments fit).
+pub const MAX_LIST_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route(
+            "/materials/{id}/segments",
+            get(list_segments)
+                .put(replace_segments)
+                .layer(DefaultBodyLimit::max(MAX_LIST_BODY_BYTES)),
+        )
+        .route("/segments/{id}", patch(update_segment).get(get_segment))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentList {
+    /// At most 20,000; any order (stored and returned in time order).
+    pub segments: Vec<SegmentInput>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SegmentListResponse {
+    pub material_id: Uuid,
+    pub segments: Vec<Segment>,
+}
+
+/// Replace the material's segment list. Segments whose times and text are
+/// unchanged keep their ids (recordings keep pointing at them).
+#[utoipa::path(put, path = "/api/v1/materials/{id}/segments", tag = "segments", request_body = SegmentList,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = SegmentListResponse), (status = 404), (status = 413, description = "too_many_segments"),
+              (status = 422, description = "validation_failed naming `segments[i].field`")),
+    security(("bearer" = [])))]
+pub async fn replace_segments(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(material_id): PathId,
+    Json(body): Json<SegmentList>,
+) -> Result<Response> {
+    if body.segments.len() > MAX_SEGMENTS {
+        return Err(Error::refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_segments",
+            format!(
+                "segments: {} given, at most {MAX_SEGMENTS} per material",
+                body.segments.len()
+            ),
+        ));
+    }
+    let mut tx = ctx.db.begin().await?;
+    let duration = db::materials::lock(&mut *tx, user.user_id, material_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let parsed = parse_list(&body.segments, duration)
+        .map_err(|error| Error::validation(error.field, error.reason))?;
+    match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
+        Ok(()) => {}
+        Err(ReplaceError::IdOfAnotherMaterial(index)) => {
+            let original = body
+                .segments
+                .iter()
+                .position(|input| input.id == parsed.get(index).and_then(|segment| segment.id))
+                .unwrap_or(index);
+            return Err(Error::validation(
+                format!("segments[{original}].id"),
+                "is the id of a segment of another material",
+            ));
+        }
+        Err(ReplaceError::Database(error)) => return Err(error.into()),
+    }
+    let segments = db::segments::list(&mut *tx, user.user_id, material_id).await?;
+    tx.commit().await?;
+    Ok(axum::Json(SegmentListResponse {
+        material_id,
+        segments,
+    })
+    .into_response())
+}
+
+/// The material's segments in time order. Answers 304 to `If-None-Match`
+/// with the current `ETag`.
+#[utoipa::path(get, path = "/api/v1/materials/{id}/segments", tag = "segments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = SegmentListResponse), (status = 304), (status = 404)), security(("bearer" = [])))]
+pub async fn list_segments(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(material_id): PathId,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let version = db::segments::version(&ctx.db, user.user_id, material_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let etag = format!("W/\"segments-{version}\"");
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    let etag_value = HeaderValue::from_str(&etag).map_err(|error| Error::Internal(error.into()))?;
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+    }
+    let segments = db::segments::list(&ctx.db, user.user_id, material_id).await?;
+    Ok((
+        [(header::ETAG, etag_value)],
+        axum::Json(SegmentListResponse {
+            material_id,
+            segments,
+        }),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Segment), (status = 404)), security(("bearer" = [])))]
+pub async fn get_segment(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+) -> Result<axum::Json<Segment>> {
+    let segment = db::segments::get(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(axum::Json(segment))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSegment {
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub text: Option<String>,
+    /// `null` or blank clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub translation: Option<Option<String>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Change one segment's text, translation or times (still no overlap with
+/// its neighbours, still within the material's duration).
+#[utoipa::path(patch, path = "/api/v1/segments/{id}", tag = "segments", request_body = UpdateSegment,
+    params(("id" = Uuid, Path)), responses((status = 200, body = Segment), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_segment(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+    Json(body): Json<UpdateSegment>,
+) -> Result<axum::Json<Segment>> {
+    let mut tx = ctx.db.begin().await?;
+    let current = db::segments::get(&mut *tx, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let duration = db::materials::lock(&mut *tx, user.user_id, current.material_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let span = SegmentSpan::parse(
+        body.start_time.unwrap_or(current.start_time),
+        body.end_time.unwrap_or(current.end_time),
+        duration,
+    )
+    .map_err(|(field, reason)| Error::validation(field, reason))?;
+    let text = SegmentText::parse(body.text.as_deref().unwrap_or(&current.text))
+        .map_err(|reason| Error::validation("text", reason))?;
+    let translation = match &body.translation {
+        Some(value) => parse_translation(value.as_deref())
+            .map_err(|reason| Error::validation("translation", reason))?,
+        None => current.translation.clone(),
+    };
+    let (previous_end, next_start) = db::segments::neighbours(
+        &mut *tx,
+        user.user_id,
+        current.material_id,
+        id,
+        span.start(),
+    )
+    .await?;
+    if previous_end.is_some_and(|end| end > span.start()) {
+        return Err(Error::validation(
+            "start_time",
+            "overlaps the previous segment",
+        ));
+    }
+    if next_start.is_some_and(|start| start < span.end()) {
+        return Err(Error::validation("end_time", "overlaps the next segment"));
+    }
+    let changes = SegmentChanges {
+        start_time: span.start(),
+        end_time: span.end(),
+        text: text.as_str().to_owned(),
+        translation,
+    };
+    let segment = db::segments::update(&mut *tx, user.user_id, id, &changes)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(axum::Json(segment))
+}

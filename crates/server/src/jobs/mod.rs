@@ -1,0 +1,122 @@
+//! Background work in PostgreSQL. A worker loop (started by `serve`, one per
+//! instance) claims one due job at a time with `FOR UPDATE SKIP LOCKED`,
+//! runs it inside the claiming transaction and deletes it there, so a job's
+//! database effects and its completion commit together; a crash rolls both
+//! back and the job runs again after a restart.
+
+pub mod delete_account;
+
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::billing::StripeClient;
+use crate::db;
+
+/// How often housekeeping (expired sessions, stale rate-limit counters) runs.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSettings {
+    /// How long an idle worker waits before looking for due jobs again.
+    pub poll_interval: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What jobs may use besides the database.
+#[derive(Clone, Default)]
+pub struct JobContext {
+    /// Set when billing is configured: account deletion removes the Stripe customer.
+    pub stripe: Option<StripeClient>,
+}
+
+/// Runs until `stop` turns true; a job in progress finishes first.
+pub async fn run_worker(
+    pool: PgPool,
+    settings: JobSettings,
+    context: JobContext,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(
+        poll_ms = settings.poll_interval.as_millis() as u64,
+        "job worker started"
+    );
+    let mut last_housekeeping: Option<Instant> = None;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if last_housekeeping.is_none_or(|at| at.elapsed() >= HOUSEKEEPING_EVERY) {
+            housekeeping(&pool).await;
+            last_housekeeping = Some(Instant::now());
+        }
+        let ran = match run_next(&pool, &context).await {
+            Ok(ran) => ran,
+            Err(error) => {
+                tracing::warn!(%error, "job queue unavailable");
+                false
+            }
+        };
+        if ran {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.poll_interval) => {}
+            changed = stop.changed() => {
+                // The sender is gone: the server stopped.
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!("job worker stopped");
+}
+
+/// Runs one due job if there is one; `Ok(true)` when a job was taken.
+pub async fn run_next(pool: &PgPool, context: &JobContext) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(job) = db::jobs::claim(&mut tx).await? else {
+        return Ok(false);
+    };
+    let span =
+        tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts + 1);
+    let _entered = span.enter();
+    let result = match job.kind.as_str() {
+        delete_account::KIND => delete_account::run(&mut tx, &job.payload, context).await,
+        other => Err(anyhow::anyhow!("unknown job kind {other:?}")),
+    };
+    match result {
+        Ok(()) => {
+            db::jobs::complete(&mut tx, job.id).await?;
+            tx.commit().await?;
+            tracing::info!("job done");
+        }
+        Err(error) => {
+            // Undo the job's partial work, then record the attempt.
+            tx.rollback().await?;
+            tracing::error!(error = %format!("{error:#}"), "job failed");
+            db::jobs::fail(pool, job.id, &format!("{error:#}")).await?;
+        }
+    }
+    Ok(true)
+}
+
+async fn housekeeping(pool: &PgPool) {
+    match db::sessions::delete_expired(pool).await {
+        Ok(count) if count > 0 => tracing::info!(count, "removed expired sessions"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+    }
+    if let Err(error) = db::rate_limits::delete_stale(pool).await {
+        tracing::warn!(%error, "removing stale rate-limit counters failed");
+    }
+}
