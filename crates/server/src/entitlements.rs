@@ -67,7 +67,7 @@ pub fn limits_for<'a>(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Usage {
-    /// Not counted yet: object storage does not exist (0).
+    /// Stored media and recordings plus the declared size of unfinished uploads.
     pub storage_bytes: u64,
     /// Not counted yet: server-side ASR does not exist (0).
     pub asr_minutes_this_month: u32,
@@ -92,8 +92,9 @@ pub async fn usage(pool: &PgPool, user_id: Uuid) -> Result<Usage, sqlx::Error> {
     .bind(user_id)
     .fetch_one(pool)
     .await?;
+    let storage_bytes = crate::db::uploads::storage_used(pool, user_id).await?;
     Ok(Usage {
-        storage_bytes: 0,
+        storage_bytes: u64::try_from(storage_bytes).unwrap_or_default(),
         asr_minutes_this_month: 0,
         assessments_today: u32::try_from(assessments_today).unwrap_or(u32::MAX),
     })

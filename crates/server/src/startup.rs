@@ -112,6 +112,7 @@ impl Application {
             self.ctx.settings.jobs.clone(),
             jobs::JobContext {
                 stripe: self.ctx.stripe.clone(),
+                storage: self.ctx.settings.storage.clone(),
             },
             stopping_rx.clone(),
         ));

@@ -104,6 +104,9 @@ pub struct DeleteArgs {
     /// Stripe's API base URL.
     #[arg(long, env = "STRIPE_API_BASE", default_value = billing::DEFAULT_API_BASE)]
     pub stripe_api_base: String,
+    /// Where the account's media and recordings are stored (as for `serve`).
+    #[command(flatten)]
+    pub storage: crate::cli::StorageArgs,
 }
 
 pub async fn run(command: UserCommand) -> anyhow::Result<()> {
@@ -209,6 +212,7 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
                         webhook_tolerance: billing::WEBHOOK_TOLERANCE,
                     })
                 });
+            let storage = args.storage.open(&args.database.data_dir)?;
             let subscription = db::subscriptions::for_user(pool, user.id).await?;
             if stripe.is_none() && subscription.stripe_customer_id.is_some() {
                 anyhow::bail!(
@@ -221,7 +225,7 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
             delete_account::run(
                 &mut tx,
                 &delete_account::payload(user.id),
-                &JobContext { stripe },
+                &JobContext { stripe, storage },
             )
             .await?;
             db::jobs::cancel(

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::JobContext;
 use crate::db;
+use crate::storage::{Storage, keys};
 
 pub const KIND: &str = "account.delete";
 
@@ -51,16 +52,21 @@ pub async fn run(
             ),
         }
     }
-    delete_stored_objects(user_id).await?;
+    delete_stored_objects(&context.storage, user_id).await?;
     let removed = db::users::delete(conn, user_id).await?;
     tracing::info!(%user_id, removed, "account data deleted");
     Ok(())
 }
 
-/// HOOK for object storage (not built yet): delete every object under the
-/// user's prefix (recordings, media). Must be idempotent: a retried job
-/// calls it again.
-pub async fn delete_stored_objects(user_id: Uuid) -> anyhow::Result<()> {
-    tracing::debug!(%user_id, "no object storage configured; nothing to delete");
+/// Deletes every object under the user's prefix (recordings, media).
+/// Idempotent: a retried job calls it again and finds fewer. Unfinished
+/// uploads keep their parts elsewhere; their rows go with the user and the
+/// storage sweeper removes what they left.
+pub async fn delete_stored_objects(storage: &Storage, user_id: Uuid) -> anyhow::Result<()> {
+    let removed = storage
+        .delete_prefix(&keys::user_prefix(user_id))
+        .await
+        .with_context(|| format!("deleting the stored objects of user {user_id}"))?;
+    tracing::info!(%user_id, removed, "stored objects deleted");
     Ok(())
 }

@@ -32,10 +32,12 @@ impl Default for JobSettings {
 }
 
 /// What jobs may use besides the database.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct JobContext {
     /// Set when billing is configured: account deletion removes the Stripe customer.
     pub stripe: Option<StripeClient>,
+    /// Where media and recordings live: account deletion removes the user's objects.
+    pub storage: crate::storage::Storage,
 }
 
 /// Runs until `stop` turns true; a job in progress finishes first.

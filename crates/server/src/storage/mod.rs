@@ -244,6 +244,25 @@ impl Storage {
         }
     }
 
+    /// Deletes every object whose key starts with `prefix` (e.g. all of one
+    /// user's media); returns how many. Idempotent: a retry finds fewer.
+    pub async fn delete_prefix(&self, prefix: &str) -> object_store::Result<usize> {
+        use futures::StreamExt;
+        let mut listing = self.inner.store.list(Some(&self.path(prefix)));
+        let mut locations = Vec::new();
+        while let Some(meta) = listing.next().await {
+            locations.push(meta?.location);
+        }
+        drop(listing);
+        for location in &locations {
+            match self.inner.store.delete(location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(locations.len())
+    }
+
     /// Deletes objects after the rows that pointed at them are gone; what
     /// fails here is left to the sweeper.
     pub async fn delete_quietly(&self, keys: impl IntoIterator<Item = String>) {
@@ -286,6 +305,11 @@ pub mod keys {
 
     /// Prefix of every user object (what the sweeper walks).
     pub const USERS: &str = "users";
+
+    /// Everything stored for one user.
+    pub fn user_prefix(user: Uuid) -> String {
+        format!("{USERS}/{}", user.simple())
+    }
 }
 
 #[cfg(test)]

@@ -425,6 +425,14 @@ async fn deleting_the_account_needs_the_password() {
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
 
+/// Jobs with billing off and storage in memory.
+fn no_outside_services() -> JobContext {
+    JobContext {
+        stripe: None,
+        storage: echoloop_server::storage::Storage::in_memory(),
+    }
+}
+
 #[tokio::test]
 async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
     let db = TestDb::new().await;
@@ -450,13 +458,13 @@ async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
     echoloop_server::jobs::delete_account::run(
         &mut crashed,
         &claimed.payload,
-        &JobContext::default(),
+        &no_outside_services(),
     )
     .await
     .unwrap();
     // Meanwhile another worker skips the locked job.
     assert!(
-        !echoloop_server::jobs::run_next(&db.pool, &JobContext::default())
+        !echoloop_server::jobs::run_next(&db.pool, &no_outside_services())
             .await
             .unwrap()
     );
@@ -473,7 +481,7 @@ async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
 
     // After the restart the job is still there and runs to the end.
     assert!(
-        echoloop_server::jobs::run_next(&db.pool, &JobContext::default())
+        echoloop_server::jobs::run_next(&db.pool, &no_outside_services())
             .await
             .unwrap()
     );

@@ -97,3 +97,76 @@ async fn a_material_without_stored_media_has_nothing_to_download() {
         .unwrap();
     assert_problem(response, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn stored_recordings_count_towards_the_storage_usage() {
+    let (app, _storage) = spawn_media_app(Backend::Local).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segments = crate::content_fixtures::put_segments(&app, &user, material, 2).await;
+    crate::content_fixtures::upload_recording(&app, &user, segments[0]).await;
+    let stored = app
+        .count("SELECT COALESCE(sum(audio_size), 0)::bigint FROM recordings")
+        .await;
+    assert!(stored > 0);
+
+    let entitlements: serde_json::Value = app
+        .authed(Method::GET, "/me/entitlements", &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entitlements["usage"]["storage_bytes"], stored);
+}
+
+#[tokio::test]
+async fn deleting_an_account_removes_its_stored_objects() {
+    let (app, storage) = spawn_media_app(Backend::Local).await;
+    let user = app.register_user().await;
+    let other = app.register_user().await;
+    for owner in [&user, &other] {
+        let material = create_material(&app, owner).await;
+        upload_material_media(&app, owner, material, &media().bytes("short.webm")).await;
+        let segments = crate::content_fixtures::put_segments(&app, owner, material, 1).await;
+        crate::content_fixtures::upload_recording(&app, owner, segments[0]).await;
+    }
+    let before = crate::content_fixtures::files_under(&storage.root).len();
+    assert_eq!(before, 4, "media and a recording for each user");
+
+    let response = app
+        .authed(Method::DELETE, "/me", &user.token)
+        .json(&serde_json::json!({ "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app
+        .count(&format!(
+            "SELECT count(*) FROM users WHERE id = '{}'",
+            user.id
+        ))
+        .await
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deletion job did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let left = crate::content_fixtures::files_under(&storage.root);
+    assert_eq!(
+        left.len(),
+        2,
+        "only the other user's objects remain: {left:?}"
+    );
+    let prefix = format!("users/{}", other.id.simple());
+    assert!(
+        left.iter()
+            .all(|path| path.to_string_lossy().contains(&prefix)),
+        "{left:?}"
+    );
+}

@@ -211,8 +211,10 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
     // embedded_cluster.rs, so here only the recovery is required.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let restarted = postmaster_pid(&cluster_dir).is_some_and(|pid| pid != first && is_alive(pid));
-        if restarted && reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) == Ok(200) {
+        let restarted =
+            postmaster_pid(&cluster_dir).is_some_and(|pid| pid != first && is_alive(pid));
+        if restarted && reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")) == Ok(200)
+        {
             break;
         }
         if Instant::now() >= deadline {
