@@ -83,6 +83,8 @@ fmt:
 	cargo fmt --all
 	cd web && npx eslint --fix . || true
 
-bench: deps
+bench: deps web
+	bench/subtitles_vs_pysubs2.sh
 	cargo build --release -p echoloop-server --bin echoloop --example loadgen
 	scripts/bench-content.sh
+	cd web && npm run bench

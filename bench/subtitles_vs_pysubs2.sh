@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${BENCH_DIR:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/echoloop/target}"
+python3 -c "import pysubs2" 2>/dev/null || python3 -m pip install --quiet pysubs2
 cargo bench -j "${CARGO_BUILD_JOBS:-1}" -q -p echoloop-core --bench subtitles -- --dir "$dir" > "$dir/rust.tsv"
 
 python3 - "$dir" <<'PY'

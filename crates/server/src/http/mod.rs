@@ -16,6 +16,7 @@ mod progress;
 mod recordings;
 mod segments;
 mod sessions;
+mod subtitle_import;
 mod uploads;
 mod web_app;
 
@@ -99,6 +100,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(billing::router())
         .merge(materials::router())
         .merge(segments::router())
+        .merge(subtitle_import::router())
         .merge(progress::router())
         .merge(recordings::router())
         .merge(assessments::router())

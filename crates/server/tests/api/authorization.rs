@@ -90,6 +90,11 @@ async fn another_users_ids_answer_404_on_every_endpoint_and_change_nothing() {
             format!("/materials/{material}/segments"),
             Some(segment_list),
         ),
+        (
+            Method::POST,
+            format!("/materials/{material}/segments:import"),
+            Some(json!("1\n00:00:00,000 --> 00:00:01,000\nHijacked.\n")),
+        ),
         (Method::GET, format!("/segments/{segment}"), None),
         (
             Method::PATCH,

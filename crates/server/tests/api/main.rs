@@ -18,4 +18,5 @@ mod recordings;
 mod schema;
 mod segments;
 mod sessions;
+mod subtitle_import;
 mod uploads;

@@ -1,0 +1,176 @@
+//! `POST /api/v1/materials/{id}/segments:import`: a subtitle file in any
+//! format the core reads becomes the material's segment list — the same
+//! parsing and sentence segmentation the browser runs through wasm.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use echoloop_core::subtitles::{self, ImportOptions, SkippedCue, SubtitleError, limits};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiContext;
+use super::auth::AuthUser;
+use super::error::{Error, Result};
+use super::extract::{PathId, Query};
+use crate::db;
+use crate::db::segments::{ReplaceError, Segment};
+use crate::domain::segment::{MAX_SEGMENTS, SegmentInput, SegmentOrigin, parse_list};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route(
+        "/materials/{id}/segments:import",
+        post(import_segments).layer(DefaultBodyLimit::max(limits::MAX_FILE_BYTES)),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The file's name; its extension helps format detection (content decides).
+    pub file_name: Option<String>,
+    /// One segment per cue instead of sentences re-cut from the cues.
+    #[serde(default)]
+    pub keep_cues: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportResponse {
+    pub material_id: Uuid,
+    /// Detected format, e.g. `srt`, `vtt`, `ass`, `ttml`, `json3`, `srv3`, `lrc`.
+    #[schema(value_type = String)]
+    pub format: subtitles::SubtitleFormat,
+    /// Detected text encoding, e.g. `UTF-8`, `GBK`.
+    pub encoding: String,
+    pub segments: Vec<Segment>,
+    /// Cues that could not be read, with the line (and column) and why;
+    /// the good ones were imported.
+    #[schema(value_type = Vec<Object>)]
+    pub skipped: Vec<SkippedCue>,
+}
+
+/// Replace the material's segments with those of a subtitle file (the raw
+/// file is the request body, at most 50 MiB). Segments identical to existing
+/// ones keep their ids.
+#[utoipa::path(post, path = "/api/v1/materials/{id}/segments:import", tag = "segments",
+    params(("id" = Uuid, Path), ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ImportResponse), (status = 404), (status = 413, description = "payload_too_large / too_many_segments"),
+              (status = 422, description = "subtitle_unreadable: the file, with line and column where known")),
+    security(("bearer" = [])))]
+pub async fn import_segments(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(material_id): PathId,
+    Query(query): Query<ImportQuery>,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<ImportResponse>> {
+    let bytes = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge {
+            detail: format!(
+                "subtitle files are limited to {} bytes",
+                limits::MAX_FILE_BYTES
+            ),
+        },
+        _ => Error::MalformedBody {
+            detail: rejection.body_text(),
+        },
+    })?;
+    // Ownership first: another user's material is not found, whatever the body.
+    let mut tx = ctx.db.begin().await?;
+    let duration = db::materials::lock(&mut *tx, user.user_id, material_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let options = ImportOptions {
+        keep_cues: query.keep_cues,
+        ..ImportOptions::default()
+    };
+    let imported =
+        subtitles::import(&bytes, query.file_name.as_deref(), &options).map_err(unreadable)?;
+    let (inputs, mut skipped) = without_overlaps(&imported.segments);
+    skipped.extend(imported.skipped);
+    if inputs.len() > MAX_SEGMENTS {
+        return Err(Error::refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_segments",
+            format!(
+                "the file gives {} segments; at most {MAX_SEGMENTS} per material",
+                inputs.len()
+            ),
+        ));
+    }
+    let parsed = parse_list(&inputs, duration)
+        .map_err(|error| Error::validation("file", format!("{}: {}", error.field, error.reason)))?;
+    match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
+        Ok(()) => {}
+        Err(ReplaceError::IdOfAnotherMaterial(_)) => {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "an imported segment took another material's id"
+            )));
+        }
+        Err(ReplaceError::Database(error)) => return Err(error.into()),
+    }
+    let segments = db::segments::list(&mut *tx, user.user_id, material_id).await?;
+    tx.commit().await?;
+    Ok(axum::Json(ImportResponse {
+        material_id,
+        format: imported.format,
+        encoding: imported.encoding,
+        segments,
+        skipped,
+    }))
+}
+
+fn unreadable(error: SubtitleError) -> Error {
+    match error {
+        SubtitleError::TooLarge { .. } => Error::PayloadTooLarge {
+            detail: error.to_string(),
+        },
+        other => Error::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "subtitle_unreadable",
+            format!("file: {other}"),
+        ),
+    }
+}
+
+/// Segments must not overlap in storage; a segment that starts inside the
+/// previous one starts where it ends, and one left with no time is reported
+/// as skipped rather than failing the whole file.
+fn without_overlaps(
+    segments: &[subtitles::segment::Segment],
+) -> (Vec<SegmentInput>, Vec<SkippedCue>) {
+    let mut inputs: Vec<SegmentInput> = Vec::with_capacity(segments.len());
+    let mut skipped = Vec::new();
+    for (index, segment) in segments.iter().enumerate() {
+        let end = i64::try_from(segment.end_time.get()).unwrap_or(i64::MAX);
+        let mut start = i64::try_from(segment.start_time.get()).unwrap_or(i64::MAX);
+        if let Some(previous) = inputs.last() {
+            start = start.max(previous.end_time);
+        }
+        if start >= end {
+            skipped.push(SkippedCue::new(
+                0,
+                None,
+                format!(
+                    "segment {} ({:?}) lies inside the previous one",
+                    index + 1,
+                    segment.text
+                ),
+            ));
+            continue;
+        }
+        inputs.push(SegmentInput {
+            id: None,
+            start_time: start,
+            end_time: end,
+            text: segment.text.clone(),
+            translation: segment.translation.clone(),
+            origin: SegmentOrigin::Original,
+        });
+    }
+    (inputs, skipped)
+}
