@@ -67,6 +67,8 @@ const en = {
     skipped_other: '{{count}} cues skipped: {{details}}',
     skippedAt: '{{file}} line {{line}}: {{reason}}',
     notMedia: '“{{name}}” is not a video or audio file this browser can play.',
+    storageTooSmall: '“{{name}}” ({{size}}) does not fit: this browser lets Echoloop store only {{available}} more. Free space by deleting materials, then try again. Nothing was imported.',
+    storageFull: 'The browser refused to store “{{name}}” ({{size}}): its storage for Echoloop is full. Free space by deleting materials, then try again. Nothing was imported.',
     noMedia: 'Choose a video or audio file first.',
     badSubtitles: 'Could not read subtitles from “{{name}}”: {{reason}}',
     emptySubtitles: '“{{name}}” contains no subtitle cues.',
