@@ -333,15 +333,19 @@ impl TestApp {
         .await
     }
 
+    /// A login attempt (`POST /sessions`), whatever its answer.
+    pub async fn try_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/sessions",
+            &serde_json::json!({ "email": email, "password": password }),
+            None,
+        )
+        .await
+    }
+
     /// Logs `email` in with [`PASSWORD`]; returns the token.
     pub async fn login(&self, email: &str) -> String {
-        let response = self
-            .post_json(
-                "/sessions",
-                &serde_json::json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
+        let response = self.try_login(email, PASSWORD).await;
         assert_eq!(response.status(), 201, "logging in {email}");
         let body: serde_json::Value = response.json().await.expect("login body");
         body["token"].as_str().expect("token").to_owned()

@@ -125,13 +125,7 @@ async fn changing_the_email_needs_the_current_password() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["email"], "new@example.com");
     app.login("new@example.com").await;
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "old@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login("old@example.com", PASSWORD).await;
     assert_problem(response, 401, "invalid_credentials").await;
 }
 
@@ -182,20 +176,10 @@ async fn changing_the_password_revokes_every_other_session() {
             .status(),
         401
     );
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "learner@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login("learner@example.com", PASSWORD).await;
     assert_problem(response, 401, "invalid_credentials").await;
     let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "learner@example.com", "password": "a brand new passphrase" }),
-            None,
-        )
+        .try_login("learner@example.com", "a brand new passphrase")
         .await;
     assert_eq!(response.status(), 201);
 }
@@ -362,13 +346,7 @@ async fn deleting_the_account_closes_it_at_once_and_a_job_removes_every_row() {
             .status(),
         401
     );
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "leaving@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login("leaving@example.com", PASSWORD).await;
     assert_problem(response, 401, "invalid_credentials").await;
 
     // The worker started with the server removes the rows.

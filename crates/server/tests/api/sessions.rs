@@ -12,13 +12,7 @@ use crate::helpers::{PASSWORD, assert_problem, spawn_app, spawn_app_with};
 async fn login_with_the_right_password_opens_a_new_session() {
     let app = spawn_app().await;
     let user = app.register("learner@example.com").await;
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": " Learner@Example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login(" Learner@Example.com", PASSWORD).await;
     assert_eq!(response.status(), 201);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["user"]["id"], user.id.to_string());
@@ -33,13 +27,7 @@ async fn login_with_the_right_password_opens_a_new_session() {
 async fn login_with_wrong_password_is_rejected() {
     let app = spawn_app().await;
     app.register("learner@example.com").await;
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "learner@example.com", "password": "wrong password" }),
-            None,
-        )
-        .await;
+    let response = app.try_login("learner@example.com", "wrong password").await;
     let body = assert_problem(response, 401, "invalid_credentials").await;
     assert_eq!(body["detail"], "the email or password is incorrect");
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 1);
@@ -53,13 +41,7 @@ async fn login_with_an_unknown_email_looks_and_takes_the_same_as_a_wrong_passwor
         let app = &app;
         async move {
             let started = Instant::now();
-            let response = app
-                .post_json(
-                    "/sessions",
-                    &json!({ "email": email, "password": "wrong password" }),
-                    None,
-                )
-                .await;
+            let response = app.try_login(email, "wrong password").await;
             let elapsed = started.elapsed();
             (response.status(), response.text().await.unwrap(), elapsed)
         }
@@ -344,22 +326,10 @@ async fn login_is_rate_limited_per_account_even_with_the_right_password() {
     let app = spawn_app_with(|settings| settings.rate_limits.login_per_account = 3).await;
     app.register("learner@example.com").await;
     for _ in 0..3 {
-        let response = app
-            .post_json(
-                "/sessions",
-                &json!({ "email": "learner@example.com", "password": "wrong password" }),
-                None,
-            )
-            .await;
+        let response = app.try_login("learner@example.com", "wrong password").await;
         assert_eq!(response.status(), 401);
     }
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "learner@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login("learner@example.com", PASSWORD).await;
     assert!(response.headers().contains_key("retry-after"));
     assert_problem(response, 429, "rate_limited").await;
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 1);
@@ -429,13 +399,7 @@ async fn the_client_ip_header_is_used_when_configured() {
 #[tokio::test]
 async fn a_malformed_login_email_is_rejected_naming_the_field() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/sessions",
-            &json!({ "email": "nope", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let response = app.try_login("nope", PASSWORD).await;
     let body = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(body["field"], "email");
 }
