@@ -87,6 +87,9 @@ export function usePlayback({ segments, initialIndex, onIndexChange }: PlaybackO
 
   const attach = useCallback((p: MediaPort | null) => {
     port.current = p;
+    // A detached player is not playing: clearing the state lets the next
+    // play start the monitor again instead of finding `playing` still true.
+    if (!p) setPlaying(false);
     if (p) {
       p.setRate(1);
       const s = state.current.segments[state.current.index];
