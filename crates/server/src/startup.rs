@@ -174,10 +174,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     tracing::info!(%addr, embedded_database = database.embedded.is_some(), "echoloop listening on http://{addr}");
 
+    let (supervisor_stop, supervisor_stopping) = watch::channel(false);
     let supervisor = database
         .embedded
         .clone()
-        .map(|cluster| tokio::spawn(supervise(cluster)));
+        .map(|cluster| tokio::spawn(supervise(cluster, supervisor_stopping)));
     let result = app
         .run_until(
             shutdown_signal(),
@@ -185,7 +186,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .await;
     if let Some(task) = supervisor {
-        task.abort();
+        // Not aborted: a restart in flight must finish before the cluster is
+        // stopped, or it would start postgres again after the stop.
+        let _ = supervisor_stop.send(true);
+        let _ = task.await;
     }
     database.close().await;
     result
@@ -203,11 +207,14 @@ pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
 
 /// Restarts the embedded cluster if its postmaster dies while we serve;
 /// `/readyz` answers 503 in between.
-async fn supervise(cluster: EmbeddedPostgres) {
+async fn supervise(cluster: EmbeddedPostgres, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_secs(2));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        interval.tick().await;
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
         let probe = cluster.clone();
         let running = tokio::task::spawn_blocking(move || probe.is_running())
             .await
