@@ -123,6 +123,11 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub storage: StorageArgs,
+
+    /// MiB of memory for encoded segment lists kept between reads (0: off).
+    #[arg(long, env = "ECHOLOOP_SEGMENT_CACHE_MB", default_value_t = crate::http::list_cache::DEFAULT_SEGMENT_CACHE_MB,
+          value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    pub segment_cache_mb: u64,
 }
 
 /// Object storage for material media and recording audio.
@@ -312,6 +317,7 @@ impl ServeArgs {
             },
             storage: self.storage.open(&self.database.data_dir)?,
             storage_sweep_every: Duration::from_secs(self.storage.storage_sweep_secs),
+            segment_cache_bytes: self.segment_cache_mb << 20,
             ..HttpSettings::new(self.web_dir.clone(), self.max_body_bytes)
         })
     }

@@ -3,8 +3,9 @@
 //! nowhere else. The numbers come from configuration (`echoloop serve
 //! --help`, "Plan limits").
 
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 pub const DEFAULT_FREE_STORAGE_MB: u64 = 500;
@@ -84,20 +85,61 @@ pub struct Entitlements {
 }
 
 pub async fn usage(pool: &PgPool, user_id: Uuid) -> Result<Usage, sqlx::Error> {
-    let assessments_today: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pronunciation_assessments
-         WHERE user_id = $1 AND deleted_at IS NULL
-           AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-    )
-    .bind(user_id)
-    .fetch_one(pool)
-    .await?;
+    let assessments_today = assessments_today(pool, user_id).await?;
     let storage_bytes = crate::db::uploads::storage_used(pool, user_id).await?;
     Ok(Usage {
         storage_bytes: u64::try_from(storage_bytes).unwrap_or_default(),
         asr_minutes_this_month: 0,
-        assessments_today: u32::try_from(assessments_today).unwrap_or(u32::MAX),
+        assessments_today,
     })
+}
+
+/// Pronunciation assessments stored since midnight UTC; deleting one does
+/// not give the unit back (the work was done).
+pub async fn assessments_today(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u32, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pronunciation_assessments
+         WHERE user_id = $1
+           AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// Seconds from `now` to the next midnight UTC, when the daily counts start
+/// again (`Retry-After` of a daily limit).
+pub fn seconds_until_next_day(now: DateTime<Utc>) -> u64 {
+    let next = now
+        .date_naive()
+        .succ_opt()
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .unwrap_or(now + Duration::days(1));
+    u64::try_from((next - now).num_seconds())
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// The plan and limits of a user, with their subscription row locked until
+/// `tx` ends. Every write that checks a limit and then uses it (an upload
+/// admitted against the storage quota, an assessment counted against the
+/// day) holds this lock first, so two concurrent requests can never both
+/// take the last unit; a plan change waits for them too.
+pub async fn lock_limits(
+    tx: &mut PgConnection,
+    settings: &EntitlementSettings,
+    user_id: Uuid,
+) -> Result<(String, PlanLimits), sqlx::Error> {
+    let (plan, status): (String, String) = sqlx::query_as(
+        "SELECT plan::text, status::text FROM subscriptions WHERE user_id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_one(tx)
+    .await?;
+    let limits = limits_for(settings, &plan, &status).clone();
+    Ok((plan, limits))
 }
 
 pub async fn for_user(
@@ -119,6 +161,14 @@ pub async fn for_user(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn daily_limits_reset_at_midnight_utc() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(seconds_until_next_day(at("2026-11-25T23:59:30Z")), 30);
+        assert_eq!(seconds_until_next_day(at("2026-11-25T00:00:00Z")), 86_400);
+        assert_eq!(seconds_until_next_day(at("2026-12-31T12:00:00Z")), 43_200);
+    }
 
     #[test]
     fn pro_in_good_standing_gets_pro_limits() {

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::billing::StripeClient;
 use crate::cli::{DatabaseArgs, ServeArgs};
 use crate::database::{self, EMBEDDED_DATABASE, EmbeddedPostgres};
+use crate::http::list_cache::ListCache;
 use crate::http::{self, ApiContext, HttpSettings};
 use crate::jobs;
 
@@ -84,12 +85,14 @@ impl Application {
 
     pub fn new(listener: TcpListener, pool: PgPool, settings: HttpSettings) -> Self {
         let stripe = settings.stripe.clone().map(StripeClient::new);
+        let segment_lists = ListCache::new(settings.segment_cache_bytes);
         Application {
             listener,
             ctx: ApiContext {
                 db: pool,
                 settings: Arc::new(settings),
                 stripe,
+                segment_lists,
             },
         }
     }

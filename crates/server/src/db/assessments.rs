@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -39,7 +39,7 @@ pub struct NewAssessment<'a> {
 
 /// Inserts; `None` when the id exists already (then the caller reads it back).
 pub async fn insert(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     new: NewAssessment<'_>,
 ) -> Result<Option<Assessment>, sqlx::Error> {
@@ -61,12 +61,12 @@ pub async fn insert(
         .bind(new.prosody)
         .bind(new.word_results)
         .bind(new.engine)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
 pub async fn get(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Assessment>, sqlx::Error> {
@@ -76,7 +76,7 @@ pub async fn get(
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 

@@ -1,7 +1,7 @@
 //! Segments of a material. A list is replaced as a whole inside one
 //! transaction that holds the material's row lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -74,126 +74,287 @@ impl From<sqlx::Error> for ReplaceError {
     }
 }
 
+/// The stored list after a replacement, in time order, and its version (the
+/// `ETag` number, as [`version`] would read it).
+#[derive(Debug)]
+pub struct Replaced {
+    pub segments: Vec<Segment>,
+    pub version: i64,
+}
+
+/// A row of the material as stored, tombstones included.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: Uuid,
+    start_time: i64,
+    end_time: i64,
+    text: String,
+    translation: Option<String>,
+    origin: SegmentOrigin,
+    deleted: bool,
+    updated_at: DateTime<Utc>,
+    change_seq: i64,
+}
+
+impl StoredRow {
+    fn same_content(&self, segment: &NewSegment) -> bool {
+        !self.deleted
+            && self.start_time == segment.span.start()
+            && self.end_time == segment.span.end()
+            && self.text == segment.text.as_str()
+            && self.translation == segment.translation
+            && self.origin == segment.origin
+    }
+}
+
+/// Columns of the rows one statement writes, in `unnest` order.
+#[derive(Default)]
+struct Rows<'a> {
+    ids: Vec<Uuid>,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    texts: Vec<&'a str>,
+    translations: Vec<Option<&'a str>>,
+    origins: Vec<SegmentOrigin>,
+    change_seqs: Vec<i64>,
+}
+
+impl<'a> Rows<'a> {
+    fn push(&mut self, id: Uuid, segment: &'a NewSegment, change_seq: i64) {
+        self.ids.push(id);
+        self.starts.push(segment.span.start());
+        self.ends.push(segment.span.end());
+        self.texts.push(segment.text.as_str());
+        self.translations.push(segment.translation.as_deref());
+        self.origins.push(segment.origin);
+        self.change_seqs.push(change_seq);
+    }
+}
+
 /// Replaces the material's segment list (the material row must be locked
 /// by `tx`). Ids: the client's, else the id of an existing live segment with
-/// the same times and text, else the deterministic v5 id. Unchanged rows
-/// are not rewritten (their change number stays).
+/// the same times and text, else the deterministic v5 id.
+///
+/// The difference to what is stored is worked out here, so each row is
+/// written by the one statement it needs: new rows by a plain `INSERT`,
+/// changed or revived rows by an `UPDATE`, rows left out become tombstones,
+/// and unchanged rows are not touched (their change number stays). The
+/// stored list is answered from memory rather than read back.
 pub async fn replace(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
     material_id: Uuid,
     segments: &[NewSegment],
-) -> Result<(), ReplaceError> {
-    let existing: Vec<(Uuid, i64, i64, String)> = sqlx::query_as(
-        "SELECT id, start_time, end_time, text FROM segments
-         WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL",
+) -> Result<Replaced, ReplaceError> {
+    let stored: Vec<StoredRow> = sqlx::query_as(
+        "SELECT id, start_time, end_time, text, translation, origin, deleted_at IS NOT NULL AS deleted,
+                updated_at, change_seq
+         FROM segments WHERE user_id = $1 AND material_id = $2",
     )
     .bind(user_id)
     .bind(material_id)
     .fetch_all(&mut **tx)
     .await?;
-    let by_content: HashMap<(i64, i64, &str), Uuid> = existing
+    let by_id: HashMap<Uuid, &StoredRow> = stored.iter().map(|row| (row.id, row)).collect();
+    let by_content: HashMap<(i64, i64, &str), Uuid> = stored
         .iter()
-        .map(|(id, start, end, text)| ((*start, *end, text.as_str()), *id))
+        .filter(|row| !row.deleted)
+        .map(|row| ((row.start_time, row.end_time, row.text.as_str()), row.id))
         .collect();
 
-    let mut ids = Vec::with_capacity(segments.len());
-    let mut starts = Vec::with_capacity(segments.len());
-    let mut ends = Vec::with_capacity(segments.len());
-    let mut texts = Vec::with_capacity(segments.len());
-    let mut translations = Vec::with_capacity(segments.len());
-    let mut origins = Vec::with_capacity(segments.len());
-    for segment in segments {
-        let key = (
-            segment.span.start(),
-            segment.span.end(),
-            segment.text.as_str(),
-        );
-        let id = segment
-            .id
-            .or_else(|| by_content.get(&key).copied())
-            .unwrap_or_else(|| stable_segment_id(material_id, segment.span, &segment.text));
-        ids.push(id);
-        starts.push(segment.span.start());
-        ends.push(segment.span.end());
-        texts.push(segment.text.as_str());
-        translations.push(segment.translation.as_deref());
-        origins.push(segment.origin);
-    }
+    // Resolve ids; a client's id wins over a content match of another entry.
+    let client_ids: HashSet<Uuid> = segments.iter().filter_map(|segment| segment.id).collect();
+    let mut taken: HashSet<Uuid> = HashSet::with_capacity(segments.len());
+    let ids: Vec<Uuid> = segments
+        .iter()
+        .map(|segment| {
+            let key = (
+                segment.span.start(),
+                segment.span.end(),
+                segment.text.as_str(),
+            );
+            let id = segment.id.unwrap_or_else(|| {
+                by_content
+                    .get(&key)
+                    .copied()
+                    .filter(|id| !client_ids.contains(id) && !taken.contains(id))
+                    .unwrap_or_else(|| stable_segment_id(material_id, segment.span, &segment.text))
+            });
+            taken.insert(id);
+            id
+        })
+        .collect();
 
     // A client-chosen id may not move a segment between materials.
-    let foreign: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM segments WHERE user_id = $1 AND id = ANY($2) AND material_id <> $3 LIMIT 1",
-    )
-    .bind(user_id)
-    .bind(&ids)
-    .bind(material_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(foreign) = foreign {
-        let index = ids.iter().position(|id| *id == foreign).unwrap_or_default();
-        return Err(ReplaceError::IdOfAnotherMaterial(index));
+    let unknown: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    if !unknown.is_empty() {
+        let foreign: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM segments WHERE user_id = $1 AND id = ANY($2) LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(&unknown)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(foreign) = foreign {
+            let index = ids.iter().position(|id| *id == foreign).unwrap_or_default();
+            return Err(ReplaceError::IdOfAnotherMaterial(index));
+        }
+    }
+
+    let gone: Vec<Uuid> = stored
+        .iter()
+        .filter(|row| !row.deleted && !taken.contains(&row.id))
+        .map(|row| row.id)
+        .collect();
+    let to_write = segments
+        .iter()
+        .zip(&ids)
+        .filter(|(segment, id)| !by_id.get(id).is_some_and(|row| row.same_content(segment)))
+        .count();
+    let last_stored = stored.iter().map(|row| row.change_seq).max().unwrap_or(0);
+    if to_write == 0 && gone.is_empty() {
+        let segments = segments
+            .iter()
+            .zip(&ids)
+            .filter_map(|(_, id)| by_id.get(id).map(|row| row.to_segment(material_id)))
+            .collect();
+        return Ok(Replaced {
+            segments,
+            version: last_stored,
+        });
     }
 
     // One block of change numbers for every row this replacement writes
-    // (migration 0005): at most the existing rows plus the new ones.
-    let block = i64::try_from(existing.len() + segments.len()).unwrap_or(i64::MAX);
-    let base: i64 = sqlx::query_scalar(
+    // (migration 0005), and the transaction's clock for the answer. With the
+    // block taken, the row trigger stays out of the way (migration 0006):
+    // the statements below set `change_seq` and `updated_at` themselves.
+    let block = i64::try_from(to_write + gone.len()).unwrap_or(i64::MAX);
+    let (base, now): (i64, DateTime<Utc>) = sqlx::query_as(
         "INSERT INTO user_change_counters AS c (user_id, last_change_seq) VALUES ($1, $2)
          ON CONFLICT (user_id) DO UPDATE SET last_change_seq = c.last_change_seq + $2
-         RETURNING last_change_seq - $2",
+         RETURNING last_change_seq - $2, now()",
     )
     .bind(user_id)
-    .bind(block.max(1))
+    .bind(block)
     .fetch_one(&mut **tx)
     .await?;
     sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'on', true)")
         .execute(&mut **tx)
         .await?;
 
-    let deleted = sqlx::query(
-        "UPDATE segments s SET deleted_at = now(), change_seq = $4 + gone.n
-         FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM segments
-               WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL AND NOT (id = ANY($3))) gone
-         WHERE s.user_id = $1 AND s.id = gone.id",
-    )
-    .bind(user_id)
-    .bind(material_id)
-    .bind(&ids)
-    .bind(base)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    let base = base + i64::try_from(deleted).unwrap_or_default();
+    let mut next = base;
+    let mut take_number = || {
+        next += 1;
+        next
+    };
+    let gone_numbers: Vec<i64> = gone.iter().map(|_| take_number()).collect();
+    let mut inserts = Rows::default();
+    let mut updates = Rows::default();
+    let mut answer = Vec::with_capacity(segments.len());
+    for (segment, id) in segments.iter().zip(&ids) {
+        match by_id.get(id) {
+            Some(row) if row.same_content(segment) => answer.push(row.to_segment(material_id)),
+            found => {
+                let change_seq = take_number();
+                let rows = if found.is_some() {
+                    &mut updates
+                } else {
+                    &mut inserts
+                };
+                rows.push(*id, segment, change_seq);
+                answer.push(Segment {
+                    id: *id,
+                    material_id,
+                    start_time: segment.span.start(),
+                    end_time: segment.span.end(),
+                    text: segment.text.as_str().to_owned(),
+                    translation: segment.translation.clone(),
+                    origin: segment.origin,
+                    updated_at: now,
+                    change_seq,
+                });
+            }
+        }
+    }
 
-    sqlx::query(
-        "INSERT INTO segments AS s (user_id, material_id, id, start_time, end_time, text, translation, origin, change_seq)
-         SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, $9 + u.n
-         FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::segment_origin[])
-              WITH ORDINALITY AS u(id, start_time, end_time, text, translation, origin, n)
-         ON CONFLICT (user_id, id) DO UPDATE SET
-            start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, text = EXCLUDED.text,
-            translation = EXCLUDED.translation, origin = EXCLUDED.origin, deleted_at = NULL,
-            change_seq = EXCLUDED.change_seq
-         WHERE s.material_id = EXCLUDED.material_id
-           AND (s.start_time, s.end_time, s.text, s.translation, s.origin, s.deleted_at)
-               IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.text, EXCLUDED.translation, EXCLUDED.origin, NULL)",
-    )
-    .bind(user_id)
-    .bind(material_id)
-    .bind(&ids)
-    .bind(&starts)
-    .bind(&ends)
-    .bind(&texts)
-    .bind(&translations)
-    .bind(&origins)
-    .bind(base)
-    .execute(&mut **tx)
-    .await?;
+    if !gone.is_empty() {
+        sqlx::query(
+            "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq
+             FROM unnest($2::uuid[], $3::bigint[]) AS g(id, change_seq)
+             WHERE s.user_id = $1 AND s.id = g.id",
+        )
+        .bind(user_id)
+        .bind(&gone)
+        .bind(&gone_numbers)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !updates.ids.is_empty() {
+        sqlx::query(
+            "UPDATE segments s SET start_time = u.start_time, end_time = u.end_time, text = u.text,
+                translation = u.translation, origin = u.origin, deleted_at = NULL, updated_at = now(),
+                change_seq = u.change_seq
+             FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::segment_origin[], $8::bigint[])
+                  AS u(id, start_time, end_time, text, translation, origin, change_seq)
+             WHERE s.user_id = $1 AND s.id = u.id",
+        )
+        .bind(user_id)
+        .bind(&updates.ids)
+        .bind(&updates.starts)
+        .bind(&updates.ends)
+        .bind(&updates.texts)
+        .bind(&updates.translations)
+        .bind(&updates.origins)
+        .bind(&updates.change_seqs)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !inserts.ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO segments (user_id, material_id, id, start_time, end_time, text, translation, origin, change_seq)
+             SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, u.change_seq
+             FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::segment_origin[], $9::bigint[])
+                  AS u(id, start_time, end_time, text, translation, origin, change_seq)",
+        )
+        .bind(user_id)
+        .bind(material_id)
+        .bind(&inserts.ids)
+        .bind(&inserts.starts)
+        .bind(&inserts.ends)
+        .bind(&inserts.texts)
+        .bind(&inserts.translations)
+        .bind(&inserts.origins)
+        .bind(&inserts.change_seqs)
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'off', true)")
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(Replaced {
+        segments: answer,
+        version: next.max(last_stored),
+    })
+}
+
+impl StoredRow {
+    fn to_segment(&self, material_id: Uuid) -> Segment {
+        Segment {
+            id: self.id,
+            material_id,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            text: self.text.clone(),
+            translation: self.translation.clone(),
+            origin: self.origin,
+            updated_at: self.updated_at,
+            change_seq: self.change_seq,
+        }
+    }
 }
 
 /// The live neighbours of a segment in time order (for overlap checks when
@@ -266,7 +427,7 @@ pub async fn count(
 /// among its segments, tombstones included (a removal is a change too);
 /// 0 for none. `None`: no such live material.
 pub async fn version(
-    db: &sqlx::PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     material_id: Uuid,
 ) -> Result<Option<i64>, sqlx::Error> {

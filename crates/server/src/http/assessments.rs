@@ -12,10 +12,10 @@ use super::ApiContext;
 use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::{Json, PathId};
-use crate::db;
 use crate::db::assessments::{Assessment, NewAssessment};
 use crate::domain::assessment::check_words;
 use crate::domain::{Score, WordResult};
+use crate::{db, entitlements};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -50,7 +50,7 @@ pub struct AssessmentList {
 /// id exists already.
 #[utoipa::path(post, path = "/api/v1/recordings/{id}/assessments", tag = "assessments", request_body = CreateAssessment,
     params(("id" = Uuid, Path)), responses((status = 201, body = Assessment), (status = 200, body = Assessment),
-    (status = 404), (status = 422)), security(("bearer" = [])))]
+    (status = 404), (status = 422), (status = 429, description = "assessment_limit_reached: the plan's assessments for today are used; Retry-After says when the day ends (UTC)")), security(("bearer" = [])))]
 pub async fn create_assessment(
     user: AuthUser,
     State(ctx): State<ApiContext>,
@@ -86,7 +86,31 @@ pub async fn create_assessment(
         word_results,
         engine,
     };
-    match db::assessments::insert(&ctx.db, user.user_id, new).await? {
+    // The day's allowance is checked under the plan lock, in the
+    // transaction that stores the assessment; a retried id that is already
+    // stored is answered below without counting again.
+    let mut tx = ctx.db.begin().await?;
+    let (plan, limits) =
+        entitlements::lock_limits(&mut tx, &ctx.settings.entitlements, user.user_id).await?;
+    let already_stored = db::assessments::get(&mut *tx, user.user_id, body.id)
+        .await?
+        .is_some();
+    if !already_stored {
+        let today = entitlements::assessments_today(&mut *tx, user.user_id).await?;
+        if today >= limits.assessments_per_day {
+            return Err(Error::LimitReached {
+                code: "assessment_limit_reached",
+                detail: format!(
+                    "the {plan} plan includes {} pronunciation assessments a day; all are used, more tomorrow (UTC)",
+                    limits.assessments_per_day
+                ),
+                retry_after_secs: entitlements::seconds_until_next_day(chrono::Utc::now()),
+            });
+        }
+    }
+    let inserted = db::assessments::insert(&mut *tx, user.user_id, new).await?;
+    tx.commit().await?;
+    match inserted {
         Some(created) => Ok((StatusCode::CREATED, axum::Json(created))),
         None => {
             let existing = db::assessments::get(&ctx.db, user.user_id, body.id)

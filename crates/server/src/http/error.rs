@@ -50,6 +50,14 @@ pub enum Error {
         code: &'static str,
         detail: String,
     },
+    /// A plan's allowance for a period is used up (429 with `Retry-After`
+    /// at the start of the next period), e.g. `assessment_limit_reached`.
+    #[error("{detail}")]
+    LimitReached {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -90,6 +98,7 @@ impl Error {
             Error::MalformedBody { .. } => (StatusCode::BAD_REQUEST, "malformed_body"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Refused { status, code, .. } => (*status, code),
+            Error::LimitReached { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code),
             Error::Database(error) if is_unavailable(error) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }
@@ -176,7 +185,10 @@ impl IntoResponse for Error {
                     HeaderValue::from_static("Bearer realm=\"echoloop\""),
                 );
             }
-            Error::TooManyRequests { retry_after_secs } => {
+            Error::TooManyRequests { retry_after_secs }
+            | Error::LimitReached {
+                retry_after_secs, ..
+            } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -8,6 +8,7 @@ mod billing;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod list_cache;
 mod materials;
 mod me;
 mod media;
@@ -52,6 +53,8 @@ pub struct ApiContext {
     pub db: PgPool,
     pub settings: Arc<HttpSettings>,
     pub stripe: Option<StripeClient>,
+    /// Encoded segment lists by version (`list_cache`).
+    pub segment_lists: list_cache::ListCache,
 }
 
 pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
@@ -71,6 +74,8 @@ pub struct HttpSettings {
     pub storage: Storage,
     /// How often the storage sweeper looks for expired uploads and orphans.
     pub storage_sweep_every: Duration,
+    /// Memory for encoded segment lists kept between reads (0: none).
+    pub segment_cache_bytes: u64,
 }
 
 impl HttpSettings {
@@ -86,6 +91,7 @@ impl HttpSettings {
             jobs: JobSettings::default(),
             storage: Storage::in_memory(),
             storage_sweep_every: Duration::from_secs(3600),
+            segment_cache_bytes: list_cache::DEFAULT_SEGMENT_CACHE_MB << 20,
         }
     }
 }

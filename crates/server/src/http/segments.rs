@@ -1,11 +1,14 @@
 //! `/api/v1/materials/{id}/segments` (the whole list, replaced in one
 //! request) and `/api/v1/segments/{id}` (one segment).
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,6 +16,7 @@ use super::ApiContext;
 use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::{Json, PathId};
+use super::list_cache::EncodedList;
 use crate::db;
 use crate::db::segments::{ReplaceError, Segment, SegmentChanges};
 use crate::domain::segment::{MAX_SEGMENTS, parse_list, parse_translation};
@@ -56,6 +60,7 @@ pub async fn replace_segments(
     user: AuthUser,
     State(ctx): State<ApiContext>,
     PathId(material_id): PathId,
+    headers: HeaderMap,
     Json(body): Json<SegmentList>,
 ) -> Result<Response> {
     if body.segments.len() > MAX_SEGMENTS {
@@ -74,8 +79,8 @@ pub async fn replace_segments(
         .ok_or(Error::NotFound)?;
     let parsed = parse_list(&body.segments, duration)
         .map_err(|error| Error::validation(error.field, error.reason))?;
-    match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
-        Ok(()) => {}
+    let replaced = match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
+        Ok(replaced) => replaced,
         Err(ReplaceError::IdOfAnotherMaterial(index)) => {
             let original = body
                 .segments
@@ -88,14 +93,12 @@ pub async fn replace_segments(
             ));
         }
         Err(ReplaceError::Database(error)) => return Err(error.into()),
-    }
-    let segments = db::segments::list(&mut *tx, user.user_id, material_id).await?;
+    };
     tx.commit().await?;
-    Ok(axum::Json(SegmentListResponse {
-        material_id,
-        segments,
-    })
-    .into_response())
+    let list = encode_list(material_id, replaced.version, replaced.segments)?;
+    ctx.segment_lists
+        .put(user.user_id, material_id, list.clone());
+    list_response(StatusCode::OK, &list, &headers)
 }
 
 /// The material's segments in time order. Answers 304 to `If-None-Match`
@@ -111,7 +114,7 @@ pub async fn list_segments(
     let version = db::segments::version(&ctx.db, user.user_id, material_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let etag = format!("W/\"segments-{version}\"");
+    let etag = etag(version);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
@@ -120,19 +123,88 @@ pub async fn list_segments(
                 .split(',')
                 .any(|tag| tag.trim() == etag || tag.trim() == "*")
         });
-    let etag_value = HeaderValue::from_str(&etag).map_err(|error| Error::Internal(error.into()))?;
     if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+        let etag = HeaderValue::from_str(&etag).map_err(|error| Error::Internal(error.into()))?;
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let segments = db::segments::list(&ctx.db, user.user_id, material_id).await?;
-    Ok((
-        [(header::ETAG, etag_value)],
-        axum::Json(SegmentListResponse {
-            material_id,
-            segments,
-        }),
-    )
-        .into_response())
+    let list = match ctx.segment_lists.get(user.user_id, material_id, version) {
+        Some(list) => list,
+        None => {
+            // Version and rows from one snapshot, so the body is exactly
+            // the version it is kept under.
+            let mut tx = ctx.db.begin().await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+            let version = db::segments::version(&mut *tx, user.user_id, material_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let segments = db::segments::list(&mut *tx, user.user_id, material_id).await?;
+            tx.commit().await?;
+            let list = encode_list(material_id, version, segments)?;
+            ctx.segment_lists
+                .put(user.user_id, material_id, list.clone());
+            list
+        }
+    };
+    list_response(StatusCode::OK, &list, &headers)
+}
+
+fn etag(version: i64) -> String {
+    format!("W/\"segments-{version}\"")
+}
+
+fn encode_list(
+    material_id: Uuid,
+    version: i64,
+    segments: Vec<Segment>,
+) -> Result<Arc<EncodedList>> {
+    let json = serde_json::to_vec(&SegmentListResponse {
+        material_id,
+        segments,
+    })
+    .map_err(|error| Error::Internal(error.into()))?;
+    Ok(Arc::new(EncodedList::new(version, Bytes::from(json))))
+}
+
+/// The list as JSON, gzip-encoded when the client accepts it; with its
+/// `ETag` (weak, so one tag covers both encodings).
+fn list_response(status: StatusCode, list: &EncodedList, request: &HeaderMap) -> Result<Response> {
+    let etag = HeaderValue::from_str(&etag(list.version))
+        .map_err(|error| Error::Internal(error.into()))?;
+    let gzip = accepts_gzip(request);
+    let body = if gzip { list.gzip() } else { list.json.clone() };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::ETAG, etag);
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
+}
+
+/// Whether `Accept-Encoding` allows gzip (RFC 9110 §12.5.3: listed, or
+/// `*`, with a non-zero quality).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let quality = parts
+                .filter_map(|param| param.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && quality > 0.0
+        })
 }
 
 #[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments", params(("id" = Uuid, Path)),
@@ -225,4 +297,29 @@ pub async fn update_segment(
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(axum::Json(segment))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn gzip_is_chosen_only_when_accepted() {
+        assert!(accepts_gzip(&accept("gzip, deflate, br")));
+        assert!(accepts_gzip(&accept("br;q=1.0, GZIP;q=0.5")));
+        assert!(accepts_gzip(&accept("*")));
+        assert!(!accepts_gzip(&accept("gzip;q=0")));
+        assert!(!accepts_gzip(&accept("br, identity")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

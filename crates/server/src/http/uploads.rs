@@ -18,6 +18,7 @@ use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::StreamExt;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ApiContext;
@@ -208,7 +209,11 @@ pub async fn create_upload(
             ));
         }
     };
-    check_entitlements(&ctx, user.user_id, target, length).await?;
+    // The check and the upload row are one transaction under the plan
+    // lock, so concurrent creations cannot overbook the quota; an admitted
+    // upload counts at its full length until it ends.
+    let mut tx = ctx.db.begin().await?;
+    check_entitlements(&mut tx, &ctx, user.user_id, target, length).await?;
 
     let staged = ctx
         .settings
@@ -226,7 +231,8 @@ pub async fn create_upload(
         metadata: raw_metadata,
         multipart_id: staged.multipart_id.as_deref(),
     };
-    db::uploads::insert(&ctx.db, user.user_id, &new).await?;
+    db::uploads::insert(&mut *tx, user.user_id, &new).await?;
+    tx.commit().await?;
 
     let location = format!("/api/v1/uploads/{upload_id}");
     let with_body = headers
@@ -255,24 +261,22 @@ pub async fn create_upload(
 /// Plan rules: large media only on plans that back it up; everything within
 /// the storage quota (counting uploads in progress at full length).
 async fn check_entitlements(
+    tx: &mut PgConnection,
     ctx: &ApiContext,
     user_id: Uuid,
     target: &str,
     length: i64,
 ) -> Result<()> {
-    let entitlements = entitlements::for_user(&ctx.db, &ctx.settings.entitlements, user_id).await?;
-    if target == TARGET_MATERIAL && !entitlements.limits.large_media_backup {
+    let (plan, limits) = entitlements::lock_limits(tx, &ctx.settings.entitlements, user_id).await?;
+    if target == TARGET_MATERIAL && !limits.large_media_backup {
         return Err(Error::refused(
             StatusCode::FORBIDDEN,
             "plan_media_not_included",
-            format!(
-                "the {} plan keeps imported media on your device; upgrade to back it up",
-                entitlements.plan
-            ),
+            format!("the {plan} plan keeps imported media on your device; upgrade to back it up"),
         ));
     }
-    let used = db::uploads::storage_used(&ctx.db, user_id).await?;
-    let quota = i64::try_from(entitlements.limits.storage_bytes).unwrap_or(i64::MAX);
+    let used = db::uploads::storage_used(&mut *tx, user_id).await?;
+    let quota = i64::try_from(limits.storage_bytes).unwrap_or(i64::MAX);
     if used.saturating_add(length) > quota {
         return Err(Error::refused(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -134,3 +134,92 @@ async fn assessments_outside_the_shape_name_the_field() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_daily_assessment_allowance_is_enforced() {
+    let (app, _storage) =
+        crate::content_fixtures::spawn_media_app_with(Backend::Local, |settings| {
+            settings.entitlements.free.assessments_per_day = 2;
+        })
+        .await;
+    let user = app.register_user().await;
+    let recording = recording(&app, &user).await;
+    let path = format!("/recordings/{recording}/assessments");
+    let first = Uuid::new_v4();
+    for id in [first, Uuid::new_v4()] {
+        let response = app
+            .post_json(&path, &assessment(id), Some(&user.token))
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+
+    let refused = app
+        .post_json(&path, &assessment(Uuid::new_v4()), Some(&user.token))
+        .await;
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry_after), "{retry_after}");
+    let problem = assert_problem(refused, 429, "assessment_limit_reached").await;
+    assert!(problem["detail"].as_str().unwrap().contains('2'));
+    assert_eq!(
+        app.count("SELECT count(*) FROM pronunciation_assessments")
+            .await,
+        2
+    );
+
+    // A retry of a stored one is still answered: it costs nothing new.
+    let retried = app
+        .post_json(&path, &assessment(first), Some(&user.token))
+        .await;
+    assert_eq!(retried.status(), 200);
+
+    // The entitlements show the allowance used up.
+    let entitlements: Value = app
+        .authed(Method::GET, "/me/entitlements", &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entitlements["usage"]["assessments_today"], 2);
+    assert_eq!(entitlements["limits"]["assessments_per_day"], 2);
+}
+
+#[tokio::test]
+async fn concurrent_assessments_cannot_exceed_the_allowance() {
+    let (app, _storage) =
+        crate::content_fixtures::spawn_media_app_with(Backend::Local, |settings| {
+            settings.entitlements.free.assessments_per_day = 3;
+        })
+        .await;
+    let user = app.register_user().await;
+    let recording = recording(&app, &user).await;
+    let path = format!("/recordings/{recording}/assessments");
+    let bodies: Vec<Value> = (0..8).map(|_| assessment(Uuid::new_v4())).collect();
+    let responses = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|body| app.post_json(&path, body, Some(&user.token))),
+    )
+    .await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM pronunciation_assessments")
+            .await,
+        3
+    );
+}

@@ -321,3 +321,133 @@ async fn a_list_write_takes_distinct_change_numbers_after_every_earlier_change()
     let patched: Value = response.json().await.unwrap();
     assert!(patched["change_seq"].as_i64().unwrap() > *second.last().unwrap());
 }
+
+async fn get_list(app: &TestApp, user: &TestUser, material: Uuid) -> (String, Value) {
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    (etag, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_put_answer_is_what_a_read_returns_and_reads_follow_every_change() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let response = put(&app, &user, material, &segments_json(30)).await;
+    let put_etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let answered: Value = response.json().await.unwrap();
+    let (etag, read) = get_list(&app, &user, material).await;
+    assert_eq!(
+        answered, read,
+        "the PUT answer is built in memory; it must equal the stored list"
+    );
+    assert_eq!(put_etag, etag);
+
+    // A second read is served from the kept encoding; a PATCH makes a new
+    // version, so the next read shows it (never the kept, older body).
+    let (again_etag, again) = get_list(&app, &user, material).await;
+    assert_eq!((again_etag.as_str(), &again), (etag.as_str(), &read));
+    let id = read["segments"][4]["id"].as_str().unwrap().to_owned();
+    let patched = app
+        .authed(Method::PATCH, &format!("/segments/{id}"), &user.token)
+        .json(&json!({"text": "Patched."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let (patched_etag, after) = get_list(&app, &user, material).await;
+    assert_ne!(patched_etag, etag);
+    assert_eq!(after["segments"][4]["text"], "Patched.");
+
+    // A write the server did not see through this API (another instance
+    // shares the database) is seen too: the version comes from the database.
+    sqlx::query("UPDATE segments SET text = 'Elsewhere.' WHERE id = $1")
+        .bind(id.parse::<Uuid>().unwrap())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (_, elsewhere) = get_list(&app, &user, material).await;
+    assert_eq!(elsewhere["segments"][4]["text"], "Elsewhere.");
+}
+
+#[tokio::test]
+async fn a_list_is_sent_gzip_encoded_when_the_client_accepts_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    put_segments(&app, &user, material, 200).await;
+    let (_, plain) = get_list(&app, &user, material).await;
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "accept-encoding");
+    let compressed = response.bytes().await.unwrap();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut json)
+        .unwrap();
+    assert!(compressed.len() * 4 < json.len());
+    assert_eq!(serde_json::from_slice::<Value>(&json).unwrap(), plain);
+}
+
+#[tokio::test]
+async fn an_unchanged_list_writes_nothing_and_a_removed_segment_comes_back_with_its_id() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let ids = put_segments(&app, &user, material, 5).await;
+    let counter = || {
+        let pool = app.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT last_change_seq FROM user_change_counters")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = counter().await;
+    assert_eq!(put_segments(&app, &user, material, 5).await, ids);
+    assert_eq!(
+        counter().await,
+        before,
+        "an unchanged list takes no change number"
+    );
+
+    // Segment 2 left out → tombstone; put back → the same row, live again.
+    let mut body = segments_json(5);
+    body["segments"].as_array_mut().unwrap().remove(2);
+    assert_eq!(put(&app, &user, material, &body).await.status(), 200);
+    assert_eq!(
+        app.count("SELECT count(*) FROM segments WHERE deleted_at IS NOT NULL")
+            .await,
+        1
+    );
+    let (_, read) = get_list(&app, &user, material).await;
+    assert_eq!(read["segments"].as_array().unwrap().len(), 4);
+    assert_eq!(put_segments(&app, &user, material, 5).await, ids);
+    assert_eq!(
+        app.count("SELECT count(*) FROM segments WHERE deleted_at IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(app.count("SELECT count(*) FROM segments").await, 5);
+}

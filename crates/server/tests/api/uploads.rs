@@ -314,6 +314,35 @@ async fn quota_exceeded_is_refused_before_anything_is_stored(backend: Backend) {
     );
 }
 
+async fn concurrent_uploads_cannot_overbook_the_quota(backend: Backend) {
+    let (app, _storage) = spawn_media_app_with(backend, |settings| {
+        settings.entitlements.free.storage_bytes = 1_000_000;
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let metadata = tus_metadata(&[
+        ("target", "material"),
+        ("material_id", &material.to_string()),
+    ]);
+    // Ten creations of 300 kB race for 1 MB: each checks the quota against
+    // the others' admitted lengths, so exactly three fit.
+    let responses =
+        futures::future::join_all((0..10).map(|_| tus_create(&app, &user, 300_000, &metadata)))
+            .await;
+    let mut created = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            201 => created += 1,
+            _ => {
+                assert_problem(response, 413, "storage_quota_exceeded").await;
+            }
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(app.count("SELECT count(*) FROM media_uploads").await, 3);
+}
+
 async fn a_longer_body_than_announced_is_refused(backend: Backend) {
     let (app, _storage) = spawn_media_app(backend).await;
     let user = app.register_user().await;
@@ -347,6 +376,7 @@ for_each_backend! {
     replacing_media_removes_the_old_object,
     the_sweeper_removes_orphans_and_keeps_live_objects,
     quota_exceeded_is_refused_before_anything_is_stored,
+    concurrent_uploads_cannot_overbook_the_quota,
     a_longer_body_than_announced_is_refused,
 }
 
