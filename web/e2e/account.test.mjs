@@ -1,9 +1,12 @@
 // Accounts end to end: sign-up → sign out → sign in → account page, field
-// errors, languages, sessions, plan/billing off, export, offline, delete.
+// errors, languages, sessions, plan/billing off, export, offline, delete;
+// change email, change password, sign out everywhere; Checkout and the
+// Billing Portal against a fake Stripe.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launchBrowser, screenshot, startServer } from './harness.mjs';
+import { createServer } from 'node:http';
+import { freePort, launchBrowser, screenshot, startServer } from './harness.mjs';
 import { idbAll, idbCount } from './idb.mjs';
 
 let server;
@@ -31,11 +34,33 @@ async function signInForm(mail, pass) {
   await page.getByTestId('signin-submit').click();
 }
 
-async function api(path, init = {}) {
-  return fetch(`${server.base}/api/v1${path}`, {
+async function api(path, init = {}, base = server.base) {
+  return fetch(`${base}/api/v1${path}`, {
     ...init,
     headers: { 'Content-Type': 'application/json', ...(init.headers ?? {}) },
   });
+}
+
+/** Logs in through the API: the HTTP status, and the token when it worked. */
+async function apiLogin(mail, pass) {
+  const res = await api('/sessions', { method: 'POST', body: JSON.stringify({ email: mail, password: pass }) });
+  return { status: res.status, token: res.status === 201 ? (await res.json()).token : undefined };
+}
+
+/** A fresh account made through the API (its sign-up session ended at once). */
+async function createAccount(prefix) {
+  const mail = `${prefix}-${Date.now()}@example.com`;
+  const res = await api('/accounts', { method: 'POST', body: JSON.stringify({ email: mail, password, native_language: 'en' }) });
+  assert.equal(res.status, 201);
+  const { token } = await res.json();
+  assert.equal((await api('/sessions/current', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } })).status, 204);
+  return mail;
+}
+
+async function signedInAs(mail, pass = password) {
+  await signInForm(mail, pass);
+  await page.getByTestId('account-page').waitFor();
+  assert.equal(await page.getByTestId('account-email').textContent(), mail);
 }
 
 before(async () => {
@@ -82,7 +107,8 @@ test('sign-up → sign out → sign in → account page shows email, plan free a
   assert.equal(await sessions.count(), 1);
   assert.equal(await sessions.first().getAttribute('data-current'), 'true');
   assert.match(await page.getByTestId('usage-storage').textContent(), /^0 B of 500\.0 MB$/);
-  assert.match(await page.getByTestId('backup-status').textContent(), /outbox|Nothing waiting/);
+  await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor();
+  assert.match(await page.getByTestId('backup-status').textContent(), /Everything on this device is backed up/);
   await screenshot(page, 'account');
 });
 
@@ -144,11 +170,18 @@ test('revoking another session removes it from the list and kills its token', as
   assert.equal((await api('/me', { headers: { Authorization: `Bearer ${other.token}` } })).status, 401);
 });
 
-test('upgrade says clearly that billing is off on this server', async () => {
+test('billing off: no billing portal button; upgrade says so and stays disabled with the reason', async () => {
+  await page.getByTestId('plan').waitFor();
+  assert.equal(await page.getByTestId('manage-billing').count(), 0);
   await page.getByTestId('upgrade').click();
-  const msg = page.getByTestId('upgrade').locator('..').getByTestId('notice-error');
+  const msg = page.getByTestId('plan-section').getByTestId('notice-error');
   await msg.waitFor();
   assert.match(await msg.textContent(), /billing is not configured/);
+  assert.equal(await page.getByTestId('upgrade').isDisabled(), true);
+  // The disabled button names its reason to assistive technology.
+  const reason = await page.getByTestId('upgrade').getAttribute('aria-describedby');
+  assert.match(await page.locator(`[id="${reason}"]`).textContent(), /billing is not configured/);
+  assert.equal(await page.getByTestId('manage-billing').count(), 0);
 });
 
 test('export downloads the account JSON document', async () => {
@@ -187,4 +220,225 @@ test('delete account: wrong password refused, then closed; signed out here, loca
   assert.equal(await idbCount(page, 'outbox'), outboxBefore);
   const res = await api('/sessions', { method: 'POST', body: JSON.stringify({ email, password }) });
   assert.equal(res.status, 401);
+});
+
+test('change email, then sign in with the new email (the old one no longer works)', async () => {
+  const before = await createAccount('mover');
+  const after = before.replace('mover-', 'moved-');
+  await signedInAs(before);
+  const form = page.getByTestId('email-form');
+  await form.getByLabel('New email', { exact: true }).fill(after);
+  await form.getByLabel('Current password', { exact: true }).fill(password);
+  await page.getByTestId('email-save').click();
+  await form.getByTestId('notice-success').waitFor();
+  assert.match(await form.getByTestId('notice-success').textContent(), new RegExp(after));
+  // The page, the header and the stored account follow at once.
+  await page.waitForFunction((mail) => document.querySelector('[data-testid="account-email"]')?.textContent === mail, after);
+  assert.match(await page.getByTestId('account-control').textContent(), new RegExp(after));
+  assert.equal((await form.getByLabel('Current password', { exact: true }).inputValue()), '');
+
+  await page.getByTestId('sign-out').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="account-control"]')?.textContent?.trim() === 'Sign in');
+  await signedInAs(after);
+  assert.equal((await apiLogin(before, password)).status, 401);
+});
+
+test('a wrong current password or a taken email is named next to its input, and nothing changes', async () => {
+  const mail = await page.getByTestId('account-email').textContent();
+  const taken = await createAccount('taken');
+  const emailForm = page.getByTestId('email-form');
+  const newEmail = `never-${Date.now()}@example.com`;
+  await emailForm.getByLabel('New email', { exact: true }).fill(newEmail);
+  await emailForm.getByLabel('Current password', { exact: true }).fill('not my password');
+  await page.getByTestId('email-save').click();
+  const err = emailForm.getByTestId('error-current_password');
+  await err.waitFor();
+  assert.match(await err.textContent(), /password is not correct/);
+  assert.equal(await emailForm.getByLabel('Current password', { exact: true }).getAttribute('aria-invalid'), 'true');
+  // Focus lands on the refused input, whose description is the message.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'current_password');
+  assert.equal(await emailForm.getByLabel('New email', { exact: true }).getAttribute('aria-invalid'), null);
+
+  await emailForm.getByLabel('New email', { exact: true }).fill(taken);
+  await emailForm.getByLabel('Current password', { exact: true }).fill(password);
+  await page.getByTestId('email-save').click();
+  await emailForm.getByTestId('error-email').waitFor();
+  assert.match(await emailForm.getByTestId('error-email').textContent(), /already uses this email/);
+  assert.equal(await emailForm.getByTestId('error-current_password').count(), 0);
+
+  const passwordForm = page.getByTestId('password-form');
+  await passwordForm.getByLabel('Current password', { exact: true }).fill('not my password');
+  await passwordForm.getByLabel('New password', { exact: true }).fill('a brand new password');
+  await page.getByTestId('password-save').click();
+  await passwordForm.getByTestId('error-current_password').waitFor();
+  assert.match(await passwordForm.getByTestId('error-current_password').textContent(), /password is not correct/);
+  assert.equal(await passwordForm.getByTestId('notice-success').count(), 0);
+
+  // Nothing changed on the server: same email, same password, the other account untouched.
+  assert.equal(await page.getByTestId('account-email').textContent(), mail);
+  const login = await apiLogin(mail, password);
+  assert.equal(login.status, 201);
+  assert.equal((await (await api('/me', { headers: { Authorization: `Bearer ${login.token}` } })).json()).email, mail);
+  assert.equal((await apiLogin(mail, 'a brand new password')).status, 401);
+  assert.equal((await apiLogin(newEmail, password)).status, 401);
+  assert.equal((await apiLogin(taken, password)).status, 201);
+  await api('/sessions/current', { method: 'DELETE', headers: { Authorization: `Bearer ${login.token}` } });
+});
+
+test('change password: the old one fails, the new one works, and another browser is signed out', async () => {
+  const mail = await createAccount('rekey');
+  const next = 'another long passphrase';
+  await signedInAs(mail);
+  const second = await launchBrowser();
+  try {
+    const other = await second.context.newPage();
+    await other.goto(`${server.base}/signin`);
+    await other.getByLabel('Email', { exact: true }).fill(mail);
+    await other.getByLabel('Password', { exact: true }).fill(password);
+    await other.getByTestId('signin-submit').click();
+    await other.getByTestId('account-page').waitFor();
+    await page.reload();
+    await page.getByTestId('session').nth(1).waitFor();
+    assert.equal(await page.getByTestId('session').count(), 2);
+
+    const form = page.getByTestId('password-form');
+    await form.getByLabel('Current password', { exact: true }).fill(password);
+    await form.getByLabel('New password', { exact: true }).fill(next);
+    await page.getByTestId('password-save').click();
+    await form.getByTestId('notice-success').waitFor();
+    assert.match(await form.getByTestId('notice-success').textContent(), /Every other device was signed out; this one stays signed in/);
+    // The list is reloaded: only this device is left, and it still works.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1);
+    assert.equal(await page.getByTestId('session').first().getAttribute('data-current'), 'true');
+    assert.equal(await idbCount(page, 'auth'), 1);
+
+    // The other browser finds its session gone on its next request and signs out there.
+    await other.reload();
+    await other.getByTestId('signed-out').waitFor();
+    assert.equal(await idbCount(other, 'auth'), 0);
+  } finally {
+    await second.close();
+  }
+
+  assert.equal((await apiLogin(mail, password)).status, 401);
+  await page.getByTestId('sign-out').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="account-control"]')?.textContent?.trim() === 'Sign in');
+  await signInForm(mail, password);
+  await page.getByTestId('notice-error').waitFor();
+  assert.match(await page.getByTestId('notice-error').textContent(), /Email or password is not correct/);
+  await signedInAs(mail, next);
+});
+
+test('sign out everywhere ends every session, this device too', async () => {
+  const mail = await page.getByTestId('account-email').textContent();
+  const [stored] = await idbAll(page, 'auth');
+  const other = await apiLogin(mail, 'another long passphrase');
+  assert.equal(other.status, 201);
+  await page.getByTestId('sign-out-everywhere').click();
+  await page.getByTestId('signed-out').waitFor();
+  await page.getByText('You were signed out on every device').waitFor();
+  assert.equal(await idbCount(page, 'auth'), 0);
+  assert.equal((await page.getByTestId('account-control').textContent()).trim(), 'Sign in');
+  for (const token of [stored.token, other.token]) {
+    assert.equal((await api('/me', { headers: { Authorization: `Bearer ${token}` } })).status, 401);
+  }
+});
+
+/** A stand-in for api.stripe.com: customers, Checkout and Portal sessions, and their pages. */
+async function startFakeStripe() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const calls = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      const json = (value) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(value));
+      };
+      if (req.method === 'POST') calls.push({ path: req.url, form, auth: req.headers.authorization });
+      if (req.method === 'POST' && req.url === '/v1/customers') return json({ id: 'cus_fake_1' });
+      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') return json({ id: 'cs_fake_1', url: `${base}/pay/cs_fake_1` });
+      if (req.method === 'POST' && req.url === '/v1/billing_portal/sessions') return json({ id: 'bps_fake_1', url: `${base}/portal/bps_fake_1` });
+      if (req.method === 'GET' && /^\/(pay|portal)\//.test(req.url)) {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end(`<!doctype html><title>Fake Stripe</title><h1 data-testid="fake-stripe">${req.url}</h1>`);
+      }
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no such route ${req.method} ${req.url}` } }));
+    });
+  });
+  await new Promise((resolve) => srv.listen(port, '127.0.0.1', resolve));
+  return {
+    base,
+    calls,
+    stop: () =>
+      new Promise((resolve) => {
+        srv.close(resolve);
+        srv.closeAllConnections(); // keep-alive sockets of the browser and the server's client
+      }),
+  };
+}
+
+// Last: restarts the server (same data, so no new cluster) with billing on.
+test('billing on (fake Stripe): upgrade goes to Checkout, then "Manage billing" opens the Billing Portal', async () => {
+  const stripe = await startFakeStripe();
+  const port = await freePort();
+  await server.stop();
+  server = await startServer({
+    port,
+    dataDir: server.dataDir,
+    env: {
+      STRIPE_SECRET_KEY: 'sk_test_fake',
+      STRIPE_WEBHOOK_SECRET: 'whsec_fake',
+      STRIPE_PRO_PRICE_ID: 'price_pro_fake',
+      STRIPE_API_BASE: stripe.base,
+      ECHOLOOP_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
+  });
+  const billed = server;
+  try {
+    const mail = `payer-${Date.now()}@example.com`;
+    await page.goto(`${billed.base}/signup`);
+    await field('Email').fill(mail);
+    await field('Password').fill(password);
+    await field('Native language').fill('en');
+    await page.getByTestId('signup-submit').click();
+    await page.getByTestId('account-page').waitFor();
+    await page.getByTestId('plan').waitFor();
+    // No Stripe customer yet: nothing to manage.
+    assert.equal(await page.getByTestId('manage-billing').count(), 0);
+
+    await page.getByTestId('upgrade').click();
+    await page.waitForURL(`${stripe.base}/pay/cs_fake_1`);
+    const checkout = stripe.calls.find((c) => c.path === '/v1/checkout/sessions');
+    assert.equal(checkout.form.customer, 'cus_fake_1');
+    assert.equal(checkout.form.success_url, `${billed.base}/billing/success?session_id={CHECKOUT_SESSION_ID}`);
+
+    // Stripe sends the learner back: the account page says what happens next.
+    await page.goto(`${billed.base}/billing/success?session_id=cs_fake_1`);
+    await page.getByTestId('account-page').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/account');
+    await page.getByTestId('plan-section').getByTestId('notice-success').waitFor();
+
+    const manage = page.getByTestId('manage-billing');
+    await manage.waitFor();
+    assert.equal(await manage.isEnabled(), true);
+    await manage.click();
+    await page.waitForURL(`${stripe.base}/portal/bps_fake_1`);
+    const portal = stripe.calls.find((c) => c.path === '/v1/billing_portal/sessions');
+    assert.equal(portal.form.customer, 'cus_fake_1');
+    assert.equal(portal.form.return_url, `${billed.base}/settings/billing`);
+    assert.equal(portal.auth, 'Bearer sk_test_fake');
+
+    // The portal's return URL is the account page, not a dead end.
+    await page.goto(`${billed.base}/settings/billing`);
+    await page.getByTestId('account-page').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/account');
+    await page.getByTestId('manage-billing').waitFor();
+  } finally {
+    await stripe.stop();
+  }
 });

@@ -27,14 +27,14 @@ export async function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function serverEnv() {
-  const env = { ...process.env };
+function serverEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
   delete env.DATABASE_URL; // the binary then starts its own embedded PostgreSQL
   return env;
 }
 
-/** Starts `$ECHOLOOP_BIN serve` and waits for /readyz. */
-export async function startServer({ port, dataDir } = {}) {
+/** Starts `$ECHOLOOP_BIN serve` (with `env` added to the environment) and waits for /readyz. */
+export async function startServer({ port, dataDir, env } = {}) {
   const bin = process.env.ECHOLOOP_BIN;
   if (!bin) throw new Error('ECHOLOOP_BIN must point to the built echoloop binary');
   port ??= await freePort();
@@ -44,7 +44,7 @@ export async function startServer({ port, dataDir } = {}) {
   }
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', DIST_DIR], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: serverEnv(),
+    env: serverEnv(env),
   });
   let log = '';
   child.stdout.on('data', (d) => (log += d));

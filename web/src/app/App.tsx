@@ -4,7 +4,7 @@ import { LibraryRoute } from './routes/library';
 import { PracticeRoute } from './routes/practice';
 import { StatusRoute } from './routes/status';
 import { NotFoundRoute } from './routes/notFound';
-import { AccountRoute, SignInRoute, SignUpRoute } from './routes/account';
+import { AccountRoute, BillingReturnRoute, SignInRoute, SignUpRoute } from './routes/account';
 
 export function App() {
   return (
@@ -17,6 +17,9 @@ export function App() {
           <Route path="signup" element={<SignUpRoute />} />
           <Route path="signin" element={<SignInRoute />} />
           <Route path="account" element={<AccountRoute />} />
+          <Route path="billing/success" element={<BillingReturnRoute outcome="success" />} />
+          <Route path="billing/cancel" element={<BillingReturnRoute outcome="cancel" />} />
+          <Route path="settings/billing" element={<BillingReturnRoute />} />
           <Route path="*" element={<NotFoundRoute />} />
         </Route>
       </Routes>

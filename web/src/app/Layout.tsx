@@ -3,10 +3,12 @@ import { NavLink, Outlet, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useHealth } from '../hooks/useHealth';
 import { AccountControl } from '../features/account';
+import { BackupIndicator, useBackupEngine } from '../features/sync';
 
 export function Layout() {
   const { t } = useTranslation();
   const health = useHealth();
+  useBackupEngine();
   const { pathname } = useLocation();
   const first = useRef(true);
   // Move focus to the new page's content after a client-side navigation, as a page load would.
@@ -41,6 +43,7 @@ export function Layout() {
           <span className="dot" aria-hidden="true" />
           {label}
         </span>
+        <BackupIndicator />
         <AccountControl />
       </header>
       <main id="main" tabIndex={-1}>

@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments', 'syncState']);
     db.close();
   });
 
@@ -107,12 +107,79 @@ describe('schema', () => {
     await v3.table('materials').add({ id: 'm', title: 'T', type: 'audio', syncStatus: 'local', createdAt: 1, updatedAt: 1, searchTitle: 't' });
     await v3.table('outbox').add({ entity: 'material', entityId: 'm', op: 'upsert', createdAt: 1, attempts: 0 });
     v3.close();
+    const db = await openAt(name, 4);
+    expect(db.verno).toBe(4);
+    expect(await db.table('auth').count()).toBe(0);
+    expect(await db.table('materials').count()).toBe(1);
+    expect(await db.table('outbox').count()).toBe(1);
+    db.close();
+  });
+
+  it('v4 → v5 gives outbox rows a state and queues what the outbox did not cover', async () => {
+    const name = freshName();
+    const v4 = await openAt(name, 4);
+    const material = (id: string, extra: object) => ({ id, title: id, type: 'audio', createdAt: 1, updatedAt: 1, searchTitle: id, segmentCount: 1, hasTranslations: false, ...extra });
+    // Queued already (v2+): only gets a state; its media is queued.
+    await v4.table('materials').add(material('queued', { syncStatus: 'local', sourceType: 'local_upload', mediaBlobKey: 'k1' }));
+    await v4.table('outbox').bulkAdd([
+      { entity: 'material', entityId: 'queued', op: 'upsert', createdAt: 1, attempts: 0 },
+      { entity: 'segments', entityId: 'queued', op: 'upsert', createdAt: 1, attempts: 2 },
+    ]);
+    // Written before the outbox existed: queued now, with its segments, progress and take.
+    await v4.table('materials').add(material('old', { syncStatus: 'local', sourceType: 'local_upload', mediaBlobKey: 'k2' }));
+    await v4.table('progress').add({ materialId: 'old', lastSegmentIndex: 0, status: 'in_progress', updatedAt: 1 });
+    await v4.table('recordings').add({ id: 'r', segmentId: 's', materialId: 'old', blob: new Blob(['x']), duration: 5, mimeType: 'audio/webm', syncStatus: 'pending', createdAt: 1 });
+    // Backed up already (and a YouTube material has no media file): nothing to queue.
+    await v4.table('materials').add(material('yt', { syncStatus: 'synced', serverId: 'yt', sourceType: 'youtube', segmentCount: 0 }));
+    await v4.table('recordings').add({ id: 'done', segmentId: 's', materialId: 'yt', blob: new Blob(['y']), duration: 5, mimeType: 'audio/webm', syncStatus: 'synced', createdAt: 1 });
+    v4.close();
+
     const db = new EcholoopDb(name);
     await db.open();
-    expect(db.verno).toBe(4);
-    expect(await db.auth.count()).toBe(0);
-    expect(await db.materials.count()).toBe(1);
-    expect(await db.outbox.count()).toBe(1);
+    expect(db.verno).toBe(LATEST_VERSION);
+    const rows = await db.outbox.orderBy('seq').toArray();
+    expect(rows.every((r) => r.status === 'pending' && r.nextAttemptAt === 0)).toBe(true);
+    expect(rows.map((r) => `${r.entity}:${r.entityId}`)).toEqual([
+      'material:queued',
+      'segments:queued',
+      'material:old',
+      'segments:old',
+      'progress:old',
+      'recording:r',
+      'media:old',
+      'media:queued',
+    ]);
+    expect(rows[1]?.attempts).toBe(2);
+    expect((await db.materials.get('queued'))?.mediaBackup).toBe('pending');
+    expect((await db.materials.get('yt'))?.mediaBackup).toBeUndefined();
+    expect(await db.syncState.count()).toBe(0);
+    expect(await db.outbox.where('status').equals('pending').count()).toBe(8);
+    db.close();
+  });
+
+  it('v5 → v6 keeps every segment with one index left, which still answers by material', async () => {
+    const name = freshName();
+    const v5 = await openAt(name, 5);
+    const rows = [
+      { id: 'b', materialId: 'm1', index: 1, startTime: 2000, endTime: 3000, text: 'second', translation: 'zweite' },
+      { id: 'a', materialId: 'm1', index: 0, startTime: 0, endTime: 1000, text: 'first' },
+      { id: 'x', materialId: 'm2', index: 0, startTime: 0, endTime: 500, text: 'other' },
+    ];
+    await v5.table('segments').bulkAdd(rows);
+    v5.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(LATEST_VERSION);
+    // In IndexedDB itself, not only in Dexie's view of it.
+    const store = db.backendDB().transaction('segments').objectStore('segments');
+    expect([...store.indexNames]).toEqual(['[materialId+index]']);
+    expect(await db.segments.count()).toBe(3);
+    expect(await db.segments.where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray()).toEqual([rows[1], rows[0]]);
+    // `where('materialId')` goes through the compound index.
+    expect(await db.segments.where('materialId').equals('m2').toArray()).toEqual([rows[2]]);
+    await db.segments.where('materialId').equals('m1').delete();
+    expect(await db.segments.toCollection().primaryKeys()).toEqual(['x']);
     db.close();
   });
 });

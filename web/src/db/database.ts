@@ -8,10 +8,11 @@ import type {
   OutboxItem,
   StoredBlob,
   StoredSession,
+  SyncState,
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 4;
+export const LATEST_VERSION = 6;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -50,6 +51,25 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
   // v4: the signed-in account session (bearer token + user), one row.
   db.version(4).stores({
     auth: 'key',
+  });
+  if (upTo < 5) return;
+
+  // v5: the backup runner — outbox item states, its own state row, media backup per material.
+  db.version(5)
+    .stores({
+      outbox: '++seq, entity, [entity+entityId], status',
+      syncState: 'key',
+    })
+    .upgrade(upgradeToV5);
+  if (upTo < 6) return;
+
+  // v6: segments keep one index. Every index costs each of a film's ~1,500
+  // rows a write on import; `[materialId+startTime]` was never read, and
+  // `where('materialId')` is answered by `[materialId+index]` (Dexie uses a
+  // compound index for its first part). No rows change: opening at v6 only
+  // drops the two indexes.
+  db.version(6).stores({
+    segments: 'id, [materialId+index]',
   });
 }
 
@@ -95,6 +115,52 @@ async function upgradeToV3(tx: Transaction): Promise<void> {
     });
 }
 
+/**
+ * Outbox rows get a state; local data the outbox does not cover yet (written
+ * before v2 had an outbox) is queued, and file materials queue their media.
+ */
+async function upgradeToV5(tx: Transaction): Promise<void> {
+  const outbox = tx.table<OutboxItem, number>('outbox');
+  await outbox.toCollection().modify((item) => {
+    item.status = 'pending';
+    item.nextAttemptAt = 0;
+  });
+  const queued = new Set<string>();
+  await outbox.each((item) => queued.add(`${item.entity}:${item.entityId}`));
+  const now = Date.now();
+  const add: OutboxItem[] = [];
+  const queue = (entity: OutboxItem['entity'], entityId: string) => {
+    if (queued.has(`${entity}:${entityId}`)) return;
+    queued.add(`${entity}:${entityId}`);
+    add.push({ entity, entityId, op: 'upsert', createdAt: now, attempts: 0, status: 'pending', nextAttemptAt: 0 });
+  };
+  const unsynced = new Set<string>();
+  await tx
+    .table<LocalMaterial, string>('materials')
+    .toCollection()
+    .modify((m) => {
+      if (m.syncStatus !== 'synced') {
+        unsynced.add(m.id);
+        queue('material', m.id);
+        if (m.segmentCount > 0) queue('segments', m.id);
+      }
+      if (m.sourceType === 'local_upload' && m.mediaBlobKey && !m.mediaBackup) {
+        m.mediaBackup = 'pending';
+        queue('media', m.id);
+      }
+    });
+  await tx.table<LearningProgress, string>('progress').each((p) => {
+    if (unsynced.has(p.materialId)) queue('progress', p.materialId);
+  });
+  await tx.table<LocalRecording, string>('recordings').each((r) => {
+    if (r.syncStatus !== 'synced') queue('recording', r.id);
+  });
+  // Queue order: a material before its segments, progress, takes and media.
+  const rank = { material: 0, segments: 1, progress: 2, recording: 3, media: 4 } as const;
+  add.sort((a, b) => rank[a.entity] - rank[b.entity]);
+  await outbox.bulkAdd(add);
+}
+
 export class EcholoopDb extends Dexie {
   materials!: Table<LocalMaterial, string>;
   segments!: Table<LocalSegment, string>;
@@ -104,6 +170,7 @@ export class EcholoopDb extends Dexie {
   progress!: Table<LearningProgress, string>;
   outbox!: Table<OutboxItem, number>;
   auth!: Table<StoredSession, string>;
+  syncState!: Table<SyncState, string>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -7,3 +7,5 @@ export * as blobs from './repositories/blobs';
 export * as definitions from './repositories/definitions';
 export * as outbox from './repositories/outbox';
 export * as auth from './repositories/auth';
+export * as syncState from './repositories/syncState';
+export type { OutboxGroup, SyncEffect } from './repositories/outbox';

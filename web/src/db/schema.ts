@@ -29,7 +29,15 @@ export interface LocalMaterial {
   searchTitle: string;
   segmentCount: number;
   hasTranslations: boolean;
+  /**
+   * Backup of the media file (schema v5; local uploads with media only):
+   * queued, in object storage, or kept on this device because the plan
+   * does not back up large media.
+   */
+  mediaBackup?: MediaBackupState;
 }
+
+export type MediaBackupState = 'pending' | 'synced' | 'device_only';
 
 export interface LocalSegment {
   id: string;
@@ -82,10 +90,35 @@ export interface LearningProgress {
 
 /**
  * 'segments' is a material's whole segment set (entityId = material id): the
- * set is imported and replaced as a unit, so it syncs as one.
+ * set is imported and replaced as a unit, so it syncs as one. 'media' is a
+ * material's media file (entityId = material id), uploaded after the
+ * material's row when the plan backs up large media.
  */
-export type OutboxEntity = 'material' | 'segments' | 'recording' | 'progress';
+export type OutboxEntity = 'material' | 'segments' | 'recording' | 'progress' | 'media';
 export type OutboxOp = 'upsert' | 'delete';
+/** 'uploading' while the backup runner works on it; a crash leaves it to be retried. */
+export type OutboxStatus = 'pending' | 'uploading' | 'failed';
+
+/**
+ * Why an item is not backed up yet: the server could not be reached, it
+ * had a passing problem (5xx, 429, busy), or it refused the item (4xx: the
+ * problem document's `code`, `field` and `detail`).
+ */
+export interface SyncProblem {
+  kind: 'offline' | 'transient' | 'rejected';
+  detail: string;
+  code?: string;
+  status?: number;
+  field?: string;
+  at: number;
+}
+
+/** A tus upload in flight: where it lives on the server and how far it got. */
+export interface UploadProgress {
+  url: string;
+  offset: number;
+  length: number;
+}
 
 export interface OutboxItem {
   seq?: number;
@@ -94,6 +127,30 @@ export interface OutboxItem {
   op: OutboxOp;
   createdAt: number;
   attempts: number;
+  /** Schema v5. */
+  status: OutboxStatus;
+  /** Not before this time (ms); 0 = at once. Schema v5. */
+  nextAttemptAt: number;
+  lastError?: SyncProblem;
+  upload?: UploadProgress;
+}
+
+/** The backup runner's state on this device (one row, key 'current'; schema v5). */
+export interface SyncState {
+  key: 'current';
+  /** The account this device's data was backed up to; another account re-queues everything. */
+  userId?: string;
+  /** When the server last confirmed an upload. */
+  lastBackupAt?: number;
+  /** From `/me/entitlements`: whether the plan backs up material media, and when that was asked. */
+  largeMediaBackup?: boolean;
+  planCheckedAt?: number;
+  /** What holds the whole backup up (server unreachable), and when it tries again. */
+  problem?: SyncProblem;
+  nextRunAt?: number;
+  running?: boolean;
+  /** "Back up now" (any tab) writes the time; the runner reacts to the change. */
+  requestedAt?: number;
 }
 
 /** The account as the server returns it (`GET /api/v1/me`). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, apiDownload, apiRequest, OfflineError, parseProblem } from './api';
+import { ApiError, apiDownload, apiFetch, apiRequest, OfflineError, parseProblem } from './api';
 
 const problem = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/problem+json', ...headers } });
@@ -87,5 +87,35 @@ describe('apiDownload', () => {
     const { blob, fileName } = await apiDownload('/me/export', { token: 't' });
     expect(fileName).toBe('echoloop-export-2026.json');
     expect(await blob.text()).toBe('{"format":1}');
+  });
+});
+
+describe('apiFetch (raw requests: tus)', () => {
+  it('sends its own headers and a raw body and hands back the response', async () => {
+    const fetchMock = vi.fn(async () => new Response(null, { status: 204, headers: { 'Upload-Offset': '3' } }));
+    vi.stubGlobal('fetch', fetchMock);
+    const res = await apiFetch('/uploads/u1', { method: 'PATCH', headers: { 'Upload-Offset': '0' }, body: new Blob(['abc']), token: 'tok' });
+    expect(res.headers.get('Upload-Offset')).toBe('3');
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/uploads/u1');
+    expect(init.method).toBe('PATCH');
+    expect(init.body).toBeInstanceOf(Blob);
+    expect(init.headers).toMatchObject({ 'Upload-Offset': '0', Authorization: 'Bearer tok' });
+  });
+
+  it('maps errors like apiRequest: problem → ApiError, HEAD 404 without a body → not_found', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(null, { status: 404 })));
+    await expect(apiFetch('/uploads/gone', { method: 'HEAD' })).rejects.toMatchObject({ name: 'ApiError', status: 404, code: 'not_found' });
+  });
+
+  it('rethrows the caller’s abort, but a timeout means offline', async () => {
+    const hang = (_: unknown, init: RequestInit) =>
+      new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    vi.stubGlobal('fetch', vi.fn(hang));
+    const stop = new AbortController();
+    const aborted = apiFetch('/materials', { signal: stop.signal });
+    stop.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(apiFetch('/materials', { signal: new AbortController().signal, timeoutMs: 20 })).rejects.toBeInstanceOf(OfflineError);
   });
 });

@@ -71,25 +71,38 @@ function fallbackCode(status: number): string {
   return 'http_error';
 }
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: HttpMethod;
   body?: unknown;
   token?: string | null;
+  /** Cancels the request (an `AbortError` is rethrown, not turned into `OfflineError`). */
   signal?: AbortSignal;
+  /** Gives up after this long (then `OfflineError`); 15 s by default. */
+  timeoutMs?: number;
 }
 
-async function send(path: string, { method = 'GET', body, token, signal }: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+/** A request with its own headers and a raw body (tus uploads). */
+export interface RawRequestOptions extends Omit<RequestOptions, 'body'> {
+  headers?: Record<string, string>;
+  body?: BodyInit;
+}
+
+const DEFAULT_TIMEOUT_MS = 15000;
+
+async function send(path: string, { method = 'GET', headers: extra, body, token, signal, timeoutMs = DEFAULT_TIMEOUT_MS }: RawRequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
+  const timeout = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
     res = await fetch(`${API_BASE}${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
       cache: 'no-store',
-      signal: signal ?? AbortSignal.timeout(15000),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
@@ -103,9 +116,22 @@ async function send(path: string, { method = 'GET', body, token, signal }: Reque
   return res;
 }
 
+function sendJson(path: string, { body, ...options }: RequestOptions): Promise<Response> {
+  if (body === undefined) return send(path, options);
+  return send(path, { ...options, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/**
+ * A request whose answer the caller reads itself (status, headers): errors
+ * are mapped as for `apiRequest`.
+ */
+export function apiFetch(path: string, options: RawRequestOptions = {}): Promise<Response> {
+  return send(path, options);
+}
+
 /** A JSON request; resolves the parsed body (undefined for 204). */
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const res = await send(path, options);
+  const res = await sendJson(path, options);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
@@ -113,7 +139,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
 
 /** A download: the body as a Blob and the file name from Content-Disposition. */
 export async function apiDownload(path: string, options: RequestOptions = {}): Promise<{ blob: Blob; fileName?: string }> {
-  const res = await send(path, options);
+  const res = await sendJson(path, options);
   const blob = await res.blob();
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get('Content-Disposition') ?? '');
   return { blob, fileName: match?.[1] ? decodeURIComponent(match[1]) : undefined };

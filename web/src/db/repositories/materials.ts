@@ -2,7 +2,7 @@ import { v5 as uuidv5 } from 'uuid';
 import type { EcholoopDb } from '../database';
 import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
 import { deleteBlobs } from './blobs';
-import { enqueue } from './outbox';
+import { dropQueued, enqueue, enqueueCreated } from './outbox';
 
 /** RFC 4122 URL namespace; a YouTube material's id is v5(`youtube:<videoId>`). */
 export const MATERIAL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
@@ -64,21 +64,26 @@ export async function createLocalMaterial(db: EcholoopDb, input: NewLocalMateria
     ...(input.fileName ? { fileName: input.fileName } : {}),
     ...(input.durationMs !== undefined ? { durationMs: Math.round(input.durationMs) } : {}),
     mimeType: input.media.type,
+    mediaBackup: 'pending',
     searchTitle: '',
     segmentCount: segments.length,
     hasTranslations: segments.some((s) => s.translation),
   };
   material.searchTitle = material.title.toLowerCase();
-  await db.transaction('rw', [db.materials, db.segments, db.blobs, db.outbox], async () => {
-    await db.blobs.put({ key: mediaBlobKey, blob: input.media, size: input.media.size, type: input.media.type, createdAt: now });
-    if (thumbnailBlobKey && input.thumbnail) {
-      await db.blobs.put({ key: thumbnailBlobKey, blob: input.thumbnail, size: input.thumbnail.size, type: input.thumbnail.type, createdAt: now });
-    }
-    await db.materials.add(material);
-    await db.segments.bulkAdd(segments);
-    await enqueue(db, 'material', id, 'upsert');
-    if (segments.length) await enqueue(db, 'segments', id, 'upsert');
-  });
+  const blobs = [{ key: mediaBlobKey, blob: input.media, size: input.media.size, type: input.media.type, createdAt: now }];
+  if (thumbnailBlobKey && input.thumbnail) {
+    blobs.push({ key: thumbnailBlobKey, blob: input.thumbnail, size: input.thumbnail.size, type: input.thumbnail.type, createdAt: now });
+  }
+  // Every write is issued at once (IndexedDB runs them in order) instead of
+  // waiting for each answer in turn, and nothing is read back: the ids are new.
+  await db.transaction('rw', [db.materials, db.segments, db.blobs, db.outbox], () =>
+    Promise.all([
+      ...blobs.map((blob) => db.blobs.put(blob)),
+      db.materials.add(material),
+      db.segments.bulkAdd(segments),
+      enqueueCreated(db, [['material', id], ...(segments.length ? [['segments', id] as const] : []), ['media', id]]),
+    ]),
+  );
   return material;
 }
 
@@ -114,6 +119,11 @@ export async function createYoutubeMaterial(db: EcholoopDb, input: NewYoutubeMat
   });
 }
 
+/** A local change: a material the server has becomes 'pending' until the change is backed up. */
+function changedSince(material: LocalMaterial): LocalMaterial['syncStatus'] {
+  return material.syncStatus === 'local' ? 'local' : 'pending';
+}
+
 /** Replaces a material's segments (subtitles attached later). */
 export async function replaceSegments(db: EcholoopDb, materialId: string, input: NewSegment[]): Promise<void> {
   await db.transaction('rw', [db.materials, db.segments, db.outbox], async () => {
@@ -136,8 +146,9 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
   const clean = title.trim();
   if (!clean) throw new Error('Title cannot be empty');
   await db.transaction('rw', [db.materials, db.outbox], async () => {
-    const n = await db.materials.update(id, { title: clean, searchTitle: clean.toLowerCase(), updatedAt: Date.now() });
-    if (n === 0) throw new Error('Material not found');
+    const material = await db.materials.get(id);
+    if (!material) throw new Error('Material not found');
+    await db.materials.update(id, { title: clean, searchTitle: clean.toLowerCase(), updatedAt: Date.now(), syncStatus: changedSince(material) });
     await enqueue(db, 'material', id, 'upsert');
   });
 }
@@ -149,7 +160,13 @@ export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> 
     if (!material) return;
     await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
     await db.segments.where('materialId').equals(id).delete();
-    await db.recordings.where('materialId').equals(id).delete();
+    const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
+    // The server deletes them with the material: their queued uploads (even failed ones) are moot.
+    await dropQueued(db, [
+      ...(['segments', 'progress', 'media'] as const).map((entity) => [entity, id] as const),
+      ...takes.map((take) => ['recording', take] as const),
+    ]);
+    await db.recordings.bulkDelete(takes);
     await db.progress.delete(id);
     await db.materials.delete(id);
     await enqueue(db, 'material', id, 'delete');
@@ -158,6 +175,12 @@ export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> 
 
 export function getMaterial(db: EcholoopDb, id: string): Promise<LocalMaterial | undefined> {
   return db.materials.get(id);
+}
+
+/** Several materials in one read, by id (missing ones left out). */
+export async function getMaterials(db: EcholoopDb, ids: string[]): Promise<Map<string, LocalMaterial>> {
+  const found = await db.materials.bulkGet([...new Set(ids)]);
+  return new Map(found.filter((m): m is LocalMaterial => Boolean(m)).map((m) => [m.id, m]));
 }
 
 /** Newest first, filtered by kind and a case-insensitive title substring. */
@@ -175,3 +198,8 @@ export function listSegments(db: EcholoopDb, materialId: string): Promise<LocalS
   return db.segments.where('[materialId+index]').between([materialId, -Infinity], [materialId, Infinity]).toArray();
 }
 
+
+/** Materials whose media file stays on this device (the plan does not back up large media). */
+export function countMediaKeptOnDevice(db: EcholoopDb): Promise<number> {
+  return db.materials.filter((m) => m.mediaBackup === 'device_only').count();
+}

@@ -1,20 +1,277 @@
 import type { EcholoopDb } from '../database';
-import type { OutboxEntity, OutboxItem, OutboxOp } from '../schema';
+import type { MediaBackupState, OutboxEntity, OutboxItem, OutboxOp, OutboxStatus, SyncProblem, UploadProgress } from '../schema';
 
-/** Queues a change for the sync engine; call inside the writing transaction. */
+/**
+ * Queues a change for the backup runner; call inside the writing
+ * transaction. A change whose newest row is the same and not yet picked up
+ * is not queued twice: the runner always uploads the entity's current state.
+ */
 export async function enqueue(db: EcholoopDb, entity: OutboxEntity, entityId: string, op: OutboxOp): Promise<void> {
-  await db.outbox.add({ entity, entityId, op, createdAt: Date.now(), attempts: 0 });
+  const rows = await db.outbox.where('[entity+entityId]').equals([entity, entityId]).sortBy('seq');
+  const newest = rows[rows.length - 1];
+  if (newest?.status === 'pending' && newest.op === op) return;
+  await db.outbox.add(newItem(entity, entityId, op, Date.now()));
 }
 
-export async function enqueueMany(db: EcholoopDb, entity: OutboxEntity, ids: string[], op: OutboxOp): Promise<void> {
+function newItem(entity: OutboxEntity, entityId: string, op: OutboxOp, now: number): OutboxItem {
+  return { entity, entityId, op, createdAt: now, attempts: 0, status: 'pending', nextAttemptAt: 0 };
+}
+
+/**
+ * Queues the upserts of entities created in the writing transaction (a new
+ * random id): nothing can be queued for them yet, so no lookup, one write.
+ */
+export async function enqueueCreated(db: EcholoopDb, created: readonly (readonly [OutboxEntity, string])[]): Promise<void> {
   const now = Date.now();
-  await db.outbox.bulkAdd(ids.map((entityId) => ({ entity, entityId, op, createdAt: now, attempts: 0 })));
+  await db.outbox.bulkAdd(created.map(([entity, entityId]) => newItem(entity, entityId, 'upsert', now)));
+}
+
+/** Forgets queued changes of entities that no longer need backing up; call inside the writing transaction. */
+export async function dropQueued(db: EcholoopDb, keys: readonly (readonly [OutboxEntity, string])[]): Promise<void> {
+  if (!keys.length) return;
+  await db.outbox
+    .where('[entity+entityId]')
+    .anyOf(keys.map(([entity, id]) => [entity, id]))
+    .delete();
 }
 
 export function pendingChanges(db: EcholoopDb, limit = 100): Promise<OutboxItem[]> {
   return db.outbox.orderBy('seq').limit(limit).toArray();
 }
 
+/** Rows in the outbox (waiting, uploading or failed). */
 export function countPending(db: EcholoopDb): Promise<number> {
   return db.outbox.count();
+}
+
+/**
+ * All rows of one entity, seen as one unit of work: the runner uploads the
+ * entity's current state once for all of them. `op` is the newest row's;
+ * `deleteFirst` says an upsert follows a delete (a YouTube material removed
+ * and added again), so the server copy is deleted before it is created anew.
+ */
+export interface OutboxGroup {
+  entity: OutboxEntity;
+  entityId: string;
+  op: OutboxOp;
+  deleteFirst: boolean;
+  items: OutboxItem[];
+  /** Newest row: completing the group removes rows up to here, never a change queued meanwhile. */
+  maxSeq: number;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: SyncProblem;
+  upload?: UploadProgress;
+}
+
+/** Dependency order: a material before its segments, progress, takes and media. */
+export const ENTITY_RANK: Record<OutboxEntity, number> = { material: 0, segments: 1, progress: 2, recording: 3, media: 4 };
+
+/** Groups rows by entity, in dependency order, oldest first within a rank. */
+export function groupItems(items: OutboxItem[]): OutboxGroup[] {
+  const byKey = new Map<string, OutboxItem[]>();
+  for (const item of [...items].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))) {
+    const key = `${item.entity}:${item.entityId}`;
+    const list = byKey.get(key) ?? [];
+    list.push(item);
+    byKey.set(key, list);
+  }
+  const groups = [...byKey.values()].map(toGroup);
+  return groups.sort((a, b) => ENTITY_RANK[a.entity] - ENTITY_RANK[b.entity] || (a.items[0]?.seq ?? 0) - (b.items[0]?.seq ?? 0));
+}
+
+function toGroup(items: OutboxItem[]): OutboxGroup {
+  const first = items[0] as OutboxItem;
+  const last = items[items.length - 1] as OutboxItem;
+  const statuses = new Set(items.map((i) => i.status));
+  const status: OutboxStatus = statuses.has('uploading') ? 'uploading' : statuses.has('pending') ? 'pending' : 'failed';
+  const pending = items.filter((i) => i.status !== 'failed');
+  return {
+    entity: first.entity,
+    entityId: first.entityId,
+    op: last.op,
+    deleteFirst: last.op === 'upsert' && items.some((i) => i.op === 'delete'),
+    items,
+    maxSeq: last.seq ?? 0,
+    status,
+    attempts: Math.max(...items.map((i) => i.attempts)),
+    nextAttemptAt: pending.length ? Math.min(...pending.map((i) => i.nextAttemptAt)) : Infinity,
+    lastError: [...items].reverse().find((i) => i.lastError)?.lastError,
+    upload: items.find((i) => i.upload)?.upload,
+  };
+}
+
+/** Whether the runner should work on this group now. */
+export function isReady(group: OutboxGroup, now: number): boolean {
+  return group.status !== 'failed' && group.nextAttemptAt <= now;
+}
+
+/** The whole queue, grouped (one read per runner pass). */
+export async function loadQueue(db: EcholoopDb): Promise<OutboxGroup[]> {
+  return groupItems(await db.outbox.toArray());
+}
+
+export async function loadGroup(db: EcholoopDb, entity: OutboxEntity, entityId: string): Promise<OutboxGroup | undefined> {
+  const items = await db.outbox.where('[entity+entityId]').equals([entity, entityId]).toArray();
+  return items.length ? toGroup(items) : undefined;
+}
+
+/** Whether a change of this entity still waits (or failed). */
+export async function hasQueued(db: EcholoopDb, entity: OutboxEntity, entityId: string): Promise<boolean> {
+  return (await db.outbox.where('[entity+entityId]').equals([entity, entityId]).count()) > 0;
+}
+
+function groupRows(db: EcholoopDb, group: Pick<OutboxGroup, 'entity' | 'entityId' | 'maxSeq'>) {
+  return db.outbox
+    .where('[entity+entityId]')
+    .equals([group.entity, group.entityId])
+    .filter((item) => (item.seq ?? 0) <= group.maxSeq);
+}
+
+/** A runner that stopped half-way (crash, reload, closed tab) left rows 'uploading': they wait again. */
+export async function resetInterrupted(db: EcholoopDb): Promise<number> {
+  return db.outbox.where('status').equals('uploading').modify({ status: 'pending' });
+}
+
+export async function markUploading(db: EcholoopDb, group: OutboxGroup): Promise<void> {
+  await groupRows(db, group).modify((item) => {
+    item.status = 'uploading';
+  });
+}
+
+/** Back to waiting without counting an attempt (blocked by a parent, stopped, offline). */
+export async function markWaiting(db: EcholoopDb, group: OutboxGroup, problem?: SyncProblem): Promise<void> {
+  await groupRows(db, group).modify((item) => {
+    item.status = 'pending';
+    if (problem) item.lastError = problem;
+  });
+}
+
+/** A passing problem: counted, and tried again at `nextAttemptAt`. */
+export async function markRetry(db: EcholoopDb, group: OutboxGroup, problem: SyncProblem, nextAttemptAt: number): Promise<void> {
+  await groupRows(db, group).modify((item) => {
+    item.status = 'pending';
+    item.attempts = group.attempts + 1;
+    item.nextAttemptAt = nextAttemptAt;
+    item.lastError = problem;
+  });
+}
+
+/** The server refused it: kept with the reason until the learner retries or changes it. */
+export async function markFailed(db: EcholoopDb, group: OutboxGroup, problem: SyncProblem): Promise<void> {
+  await groupRows(db, group).modify((item) => {
+    item.status = 'failed';
+    item.attempts = group.attempts + 1;
+    item.lastError = problem;
+  });
+}
+
+/** Remembers how far a tus upload got, so a later run resumes it. */
+export async function saveUpload(db: EcholoopDb, group: OutboxGroup, upload: UploadProgress | undefined): Promise<void> {
+  await groupRows(db, group).modify((item) => {
+    if (upload) item.upload = upload;
+    else delete item.upload;
+  });
+}
+
+/** What the server confirmed, applied with the group's completion. */
+export interface SyncEffect {
+  /** The material's row is on the server under this id. */
+  materialId?: string;
+  serverId?: string;
+  /** The take's audio is in object storage. */
+  recordingId?: string;
+  /** The material's media backup state. */
+  media?: { materialId: string; state: MediaBackupState };
+  /** The server was written to (updates "last backed up"). */
+  uploaded?: boolean;
+}
+
+/**
+ * The group is done: its rows up to `maxSeq` go, and the local rows learn
+ * what the server has — in one transaction, so a crash never leaves one
+ * without the other. A change queued meanwhile keeps its row (and keeps a
+ * material 'pending').
+ */
+export async function completeGroup(db: EcholoopDb, group: OutboxGroup, effect: SyncEffect = {}, now = Date.now()): Promise<void> {
+  await db.transaction('rw', [db.outbox, db.materials, db.recordings, db.syncState], async () => {
+    await groupRows(db, group).delete();
+    const newer = await hasQueued(db, group.entity, group.entityId);
+    if (effect.materialId) {
+      await db.materials.update(effect.materialId, { serverId: effect.serverId ?? effect.materialId, syncStatus: newer ? 'pending' : 'synced' });
+    }
+    if (effect.media) await db.materials.update(effect.media.materialId, { mediaBackup: effect.media.state });
+    if (effect.recordingId) await db.recordings.update(effect.recordingId, { syncStatus: 'synced' });
+    if (effect.uploaded) {
+      const state = await db.syncState.get('current');
+      await db.syncState.put({ ...state, key: 'current', lastBackupAt: now });
+    }
+  });
+}
+
+/** Failed rows wait again (the learner pressed "Try again"); all of them without `group`. */
+export async function retryFailed(db: EcholoopDb, group?: Pick<OutboxGroup, 'entity' | 'entityId'>): Promise<void> {
+  const rows = group
+    ? db.outbox.where('[entity+entityId]').equals([group.entity, group.entityId])
+    : db.outbox.where('status').equals('failed');
+  await rows.modify((item) => {
+    if (item.status === 'failed') item.status = 'pending';
+    item.attempts = 0;
+    item.nextAttemptAt = 0;
+  });
+}
+
+/**
+ * The plan now backs up media: materials whose media stayed on the device
+ * queue it. Returns how many.
+ */
+export async function queueDeviceOnlyMedia(db: EcholoopDb): Promise<number> {
+  return db.transaction('rw', [db.materials, db.outbox], async () => {
+    const ids = await db.materials.filter((m) => m.mediaBackup === 'device_only').primaryKeys();
+    for (const id of ids) {
+      await db.materials.update(id, { mediaBackup: 'pending' });
+      await enqueue(db, 'media', id, 'upsert');
+    }
+    return ids.length;
+  });
+}
+
+/**
+ * Another account signed in on this device: what was backed up went to the
+ * previous account, so everything local is queued again for this one.
+ */
+export async function requeueEverything(db: EcholoopDb): Promise<void> {
+  await db.transaction('rw', [db.outbox, db.materials, db.progress, db.recordings], async () => {
+    await db.outbox.clear();
+    const now = Date.now();
+    const rows: OutboxItem[] = [];
+    await db.materials.toCollection().modify((m) => {
+      delete m.serverId;
+      m.syncStatus = 'local';
+      rows.push(newItem('material', m.id, 'upsert', now));
+      if (m.segmentCount > 0) rows.push(newItem('segments', m.id, 'upsert', now));
+      if (m.sourceType === 'local_upload' && m.mediaBlobKey) {
+        m.mediaBackup = 'pending';
+        rows.push(newItem('media', m.id, 'upsert', now));
+      }
+    });
+    for (const id of await db.progress.toCollection().primaryKeys()) rows.push(newItem('progress', id, 'upsert', now));
+    await db.recordings.toCollection().modify((r) => {
+      r.syncStatus = 'pending';
+      rows.push(newItem('recording', r.id, 'upsert', now));
+    });
+    rows.sort((a, b) => ENTITY_RANK[a.entity] - ENTITY_RANK[b.entity]);
+    await db.outbox.bulkAdd(rows);
+  });
+}
+
+/**
+ * What wakes the runner: a new row (local change, delete) or failed rows
+ * made to wait again. The runner's own writes (uploading ↔ pending, done
+ * rows removed) leave it unchanged, so a pass never wakes itself.
+ */
+export async function queueSignature(db: EcholoopDb): Promise<string> {
+  const [failed, last] = await Promise.all([db.outbox.where('status').equals('failed').count(), db.outbox.orderBy('seq').lastKey()]);
+  return `${String(last ?? 0)}:${failed}`;
 }

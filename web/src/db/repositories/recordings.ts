@@ -27,6 +27,16 @@ export async function addRecording(db: EcholoopDb, input: NewRecording): Promise
   return rec;
 }
 
+export function getRecording(db: EcholoopDb, id: string): Promise<LocalRecording | undefined> {
+  return db.recordings.get(id);
+}
+
+/** The material of each take, in one read (takes no longer on the device left out). */
+export async function materialIdsOf(db: EcholoopDb, ids: string[]): Promise<Map<string, string>> {
+  const found = await db.recordings.bulkGet([...new Set(ids)]);
+  return new Map(found.filter((r): r is LocalRecording => Boolean(r)).map((r) => [r.id, r.materialId]));
+}
+
 /** Takes of one segment, newest first. */
 export async function listRecordings(db: EcholoopDb, segmentId: string): Promise<LocalRecording[]> {
   const list = await db.recordings.where('segmentId').equals(segmentId).sortBy('createdAt');

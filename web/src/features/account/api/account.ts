@@ -28,6 +28,8 @@ export interface Subscription {
   id: string;
   plan: string;
   status: string;
+  /** Set once Checkout created a Stripe customer: the Billing Portal has something to manage. */
+  stripe_customer_id: string | null;
   current_period_end: string | null;
   updated_at: string;
 }
@@ -97,6 +99,25 @@ export async function updateLanguages(input: { native_language: string; learning
   return user;
 }
 
+/** Changes the sign-in email; the server checks the current password. */
+export async function changeEmail(input: { email: string; current_password: string }): Promise<AccountUser> {
+  const user = await authed<AccountUser>('/me', { method: 'PATCH', body: input });
+  await auth.updateUser(getDb(), user);
+  return user;
+}
+
+/** Changes the password; the server revokes every other session, this one stays. */
+export async function changePassword(input: { current_password: string; new_password: string }): Promise<void> {
+  await authed<undefined>('/me/password', { method: 'POST', body: input });
+}
+
+/** Revokes every session of the account on the server, this one too, then signs out here. */
+export async function signOutEverywhere(): Promise<void> {
+  const token = await auth.getToken(getDb());
+  await authed<undefined>('/sessions', { method: 'DELETE' });
+  await auth.clearSession(getDb(), token ?? undefined);
+}
+
 export const listSessions = () => authed<ServerSession[]>('/sessions');
 export const revokeSession = (id: string) => authed<undefined>(`/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
 export const fetchEntitlements = () => authed<Entitlements>('/me/entitlements');
@@ -105,6 +126,11 @@ export const fetchSubscription = () => authed<Subscription>('/billing/subscripti
 /** A Stripe Checkout URL (throws `billing_disabled` when the server has no billing). */
 export async function startCheckout(): Promise<string> {
   return (await authed<{ url: string }>('/billing/checkout', { method: 'POST' })).url;
+}
+
+/** A Stripe Billing Portal URL (`billing_disabled`, or `no_billing_account` before the first Checkout). */
+export async function startBillingPortal(): Promise<string> {
+  return (await authed<{ url: string }>('/billing/portal', { method: 'POST' })).url;
 }
 
 /** The account export as a JSON file. */

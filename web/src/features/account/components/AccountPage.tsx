@@ -3,10 +3,12 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { Notice, type NoticeMessage } from '../../../components/Notice';
 import type { StoredSession } from '../../../db';
-import { OfflineError } from '../../../lib/api';
+import { ApiError, OfflineError } from '../../../lib/api';
 import { formatBytes } from '../../../lib/format';
-import { deleteAccount, downloadExport, revokeSession, signOut, startCheckout, updateLanguages, type ServerSession } from '../api/account';
-import { useAccountData, usePendingChanges, useSession } from '../hooks/useAccount';
+import { deleteAccount, downloadExport, revokeSession, signOut, signOutEverywhere, startBillingPortal, startCheckout, updateLanguages, type ServerSession } from '../api/account';
+import { BackupPanel } from '../../sync';
+import { useAccountData, useSession } from '../hooks/useAccount';
+import { CredentialsSection } from './CredentialsSection';
 import { describeAccountError } from './errors';
 import { Field } from './Field';
 import { LanguageList } from './LanguageList';
@@ -16,13 +18,14 @@ const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleSt
 export function AccountPage() {
   const { t } = useTranslation();
   const session = useSession();
-  const { state } = useLocation() as { state: { accountDeleted?: boolean } | null };
+  const { state } = useLocation() as { state: { accountDeleted?: boolean; signedOutEverywhere?: boolean } | null };
   if (session === undefined) return null;
   if (!session) {
     return (
       <section className="page narrow">
         <h1>{t('account.title')}</h1>
         {state?.accountDeleted && <Notice message={{ kind: 'success', text: t('account.delete.done') }} />}
+        {state?.signedOutEverywhere && <Notice message={{ kind: 'success', text: t('account.sessions.everywhereDone') }} />}
         <p data-testid="signed-out">{t('account.signedOut')}</p>
         <p className="form-actions">
           <Link className="btn primary" to="/signin">
@@ -42,7 +45,6 @@ function SignedIn({ session }: { session: StoredSession }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const data = useAccountData(true);
-  const pending = usePendingChanges();
   const offline = data.error instanceof OfflineError;
   const loadError = data.error && !offline ? describeAccountError(t, data.error).text : null;
   return (
@@ -54,8 +56,6 @@ function SignedIn({ session }: { session: StoredSession }) {
         <dl className="facts">
           <dt>{t('account.email')}</dt>
           <dd data-testid="account-email">{session.user.email}</dd>
-          <dt>{t('account.backup')}</dt>
-          <dd data-testid="backup-status">{pending === undefined ? '…' : t('account.backupPending', { count: pending })}</dd>
         </dl>
         <button
           type="button"
@@ -71,9 +71,15 @@ function SignedIn({ session }: { session: StoredSession }) {
           {t('account.signOut')}
         </button>
       </section>
+      <BackupPanel />
       <LanguagesForm session={session} />
+      <CredentialsSection onPasswordChanged={data.reload} />
       <PlanSection data={data} />
-      <SessionsSection sessions={data.sessions} reload={data.reload} />
+      <SessionsSection
+        sessions={data.sessions}
+        reload={data.reload}
+        onSignedOutEverywhere={() => void navigate('/account', { replace: true, state: { signedOutEverywhere: true } })}
+      />
       <ExportSection />
       <DeleteSection onDeleted={() => void navigate('/account', { replace: true, state: { accountDeleted: true } })} />
     </section>
@@ -121,22 +127,36 @@ function LanguagesForm({ session }: { session: StoredSession }) {
 function PlanSection({ data }: { data: ReturnType<typeof useAccountData> }) {
   const { t } = useTranslation();
   const id = useId();
-  const [message, setMessage] = useState<NoticeMessage | null>(null);
+  // Back from Stripe: Checkout's success and cancel URLs land here (routes `billing/*`).
+  const { state } = useLocation() as { state: { billingReturn?: 'success' | 'cancel' } | null };
+  const [message, setMessage] = useState<NoticeMessage | null>(() =>
+    state?.billingReturn === 'success'
+      ? { kind: 'success', text: t('account.plan.checkoutDone') }
+      : state?.billingReturn === 'cancel'
+        ? { kind: 'info', text: t('account.plan.checkoutCancelled') }
+        : null,
+  );
   const [busy, setBusy] = useState(false);
+  // The server says whether billing is configured only when asked to bill
+  // (`503 billing_disabled`); from then on both buttons stay disabled with the reason.
+  const [billingOff, setBillingOff] = useState(false);
   const ent = data.entitlements;
-  const upgrade = async () => {
+  /** Checkout and the Billing Portal: ask the server for the Stripe URL, then go there. */
+  const redirect = async (start: () => Promise<string>) => {
     setBusy(true);
     setMessage(null);
     try {
-      window.location.assign(await startCheckout());
+      window.location.assign(await start());
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'billing_disabled') setBillingOff(true);
       setMessage({ kind: 'error', text: describeAccountError(t, err).text });
     } finally {
       setBusy(false);
     }
   };
+  const offReason = billingOff ? `${id}-off` : undefined;
   return (
-    <section className="panel" aria-labelledby={`${id}-h`}>
+    <section className="panel" aria-labelledby={`${id}-h`} data-testid="plan-section">
       <h2 id={`${id}-h`}>{t('account.plan.title')}</h2>
       {ent ? (
         <dl className="facts">
@@ -162,20 +182,41 @@ function PlanSection({ data }: { data: ReturnType<typeof useAccountData> }) {
       ) : (
         <p className="muted">{data.loading ? t('app.checking') : t('account.unavailable')}</p>
       )}
-      {ent?.plan !== 'pro' && (
-        <button type="button" className="btn primary" disabled={busy || !ent} onClick={() => void upgrade()} data-testid="upgrade">
-          {t('account.plan.upgrade')}
-        </button>
-      )}
-      <Notice message={message} onClose={() => setMessage(null)} closeLabel={t('help.close')} />
+      <div className="form-actions">
+        {ent?.plan !== 'pro' && (
+          <button type="button" className="btn primary" disabled={busy || !ent || billingOff} aria-describedby={offReason} onClick={() => void redirect(startCheckout)} data-testid="upgrade">
+            {t('account.plan.upgrade')}
+          </button>
+        )}
+        {data.subscription?.stripe_customer_id && (
+          <button type="button" className="btn" disabled={busy || billingOff} aria-describedby={offReason} onClick={() => void redirect(startBillingPortal)} data-testid="manage-billing">
+            {t('account.plan.manageBilling')}
+          </button>
+        )}
+      </div>
+      <div id={`${id}-off`}>
+        <Notice message={message} onClose={billingOff ? undefined : () => setMessage(null)} closeLabel={t('help.close')} />
+      </div>
     </section>
   );
 }
 
-function SessionsSection({ sessions, reload }: { sessions?: ServerSession[]; reload: () => void }) {
+function SessionsSection({ sessions, reload, onSignedOutEverywhere }: { sessions?: ServerSession[]; reload: () => void; onSignedOutEverywhere: () => void }) {
   const { t } = useTranslation();
   const id = useId();
   const [message, setMessage] = useState<NoticeMessage | null>(null);
+  const [busy, setBusy] = useState(false);
+  const everywhere = async () => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      await signOutEverywhere();
+      onSignedOutEverywhere();
+    } catch (err) {
+      setMessage({ kind: 'error', text: describeAccountError(t, err).text });
+      setBusy(false);
+    }
+  };
   const revoke = async (s: ServerSession) => {
     setMessage(null);
     try {
@@ -210,6 +251,14 @@ function SessionsSection({ sessions, reload }: { sessions?: ServerSession[]; rel
       ) : (
         <p className="muted">{t('account.unavailable')}</p>
       )}
+      <div className="form-actions">
+        <button type="button" className="btn danger" disabled={busy} aria-describedby={`${id}-all`} onClick={() => void everywhere()} data-testid="sign-out-everywhere">
+          {t('account.sessions.signOutEverywhere')}
+        </button>
+        <span id={`${id}-all`} className="muted small">
+          {t('account.sessions.everywhereAbout')}
+        </span>
+      </div>
       <Notice message={message} onClose={() => setMessage(null)} closeLabel={t('help.close')} />
     </section>
   );

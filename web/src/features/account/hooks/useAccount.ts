@@ -1,16 +1,11 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useCallback, useEffect, useState } from 'react';
-import { auth, getDb, outbox, type StoredSession } from '../../../db';
+import { auth, getDb, type StoredSession } from '../../../db';
 import { fetchEntitlements, fetchMe, fetchSubscription, listSessions, type Entitlements, type ServerSession, type Subscription } from '../api/account';
 
 /** The stored session: undefined while loading, null when signed out. */
 export function useSession(): StoredSession | null | undefined {
   return useLiveQuery(() => auth.getSession(getDb()), []);
-}
-
-/** Changes waiting in the outbox (what a backup would upload). */
-export function usePendingChanges(): number | undefined {
-  return useLiveQuery(() => outbox.countPending(getDb()), []);
 }
 
 export interface AccountData {

@@ -1,0 +1,86 @@
+/**
+ * The content endpoints the backup uses (docs/api/content.md), each one
+ * call of the shared API client with the signed-in token.
+ */
+import { ApiError, apiRequest } from '../../../lib/api';
+
+/** The token to send and the signal that stops the runner. */
+export interface ApiCall {
+  token: string;
+  signal?: AbortSignal;
+}
+
+export interface ServerMaterial {
+  id: string;
+  title: string;
+  duration: number | null;
+  media_size: number | null;
+}
+
+export interface NewServerMaterial {
+  id: string;
+  type: 'video' | 'audio';
+  source_type: 'local_upload' | 'youtube';
+  title: string;
+  duration?: number;
+  metadata: Record<string, string>;
+}
+
+export interface ServerSegment {
+  id: string;
+  start_time: number;
+  end_time: number;
+  text: string;
+  translation?: string;
+}
+
+export interface ServerRecording {
+  id: string;
+  segment_id: string;
+  audio_size: number | null;
+}
+
+export interface ServerEntitlements {
+  plan: string;
+  limits: { large_media_backup: boolean };
+}
+
+const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+/** 201 created or 200 with the existing material: creating is idempotent. */
+export const createMaterial = (c: ApiCall, body: NewServerMaterial) =>
+  apiRequest<ServerMaterial>('/materials', { method: 'POST', body, token: c.token, signal: c.signal });
+
+export const updateMaterial = (c: ApiCall, id: string, body: { title?: string; duration?: number }) =>
+  apiRequest<ServerMaterial>(`/materials/${path(id)}`, { method: 'PATCH', body, token: c.token, signal: c.signal });
+
+export const getMaterial = (c: ApiCall, id: string) => apiRequest<ServerMaterial>(`/materials/${path(id)}`, { token: c.token, signal: c.signal });
+
+export const deleteMaterial = (c: ApiCall, id: string) =>
+  apiRequest<undefined>(`/materials/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
+
+/** Replaces the material's whole list (segments keep the client's ids). */
+export const putSegments = (c: ApiCall, materialId: string, segments: ServerSegment[]) =>
+  apiRequest<unknown>(`/materials/${path(materialId)}/segments`, { method: 'PUT', body: { segments }, token: c.token, signal: c.signal, timeoutMs: 60000 });
+
+export const putProgress = (c: ApiCall, materialId: string, body: { last_segment_index: number; status: 'in_progress' | 'completed' }) =>
+  apiRequest<unknown>(`/materials/${path(materialId)}/progress`, { method: 'PUT', body, token: c.token, signal: c.signal });
+
+export const getRecording = (c: ApiCall, id: string) => apiRequest<ServerRecording>(`/recordings/${path(id)}`, { token: c.token, signal: c.signal });
+
+export const deleteRecording = (c: ApiCall, id: string) =>
+  apiRequest<undefined>(`/recordings/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
+
+export const getEntitlements = (c: ApiCall) => apiRequest<ServerEntitlements>('/me/entitlements', { token: c.token, signal: c.signal });
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404;
+
+/** `fetch` the resource, `null` when the server says 404. */
+export async function orNull<T>(request: Promise<T>): Promise<T | null> {
+  try {
+    return await request;
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+}

@@ -1,0 +1,33 @@
+import { recordings } from '../../../../db';
+import { ApiError } from '../../../../lib/api';
+import { deleteRecording, getRecording, orNull } from '../../api/server';
+import { terminateUpload } from '../../api/tus';
+import { SyncRejection } from '../problems';
+import { blockedBy, done, type Handler } from './context';
+import { uploadOnce } from './upload';
+
+/**
+ * A take: its audio goes up through tus (`target recording`), which creates
+ * the recording on the server. Ids are never reused there, so "id in use"
+ * means it is stored already — or was deleted on the server.
+ */
+export const pushRecording: Handler = async (ctx, group) => {
+  const id = group.entityId;
+  if (group.op === 'delete') {
+    if (group.upload) await terminateUpload(ctx.call, group.upload.url);
+    await orNull(deleteRecording(ctx.call, id));
+    return done({ uploaded: true });
+  }
+  const take = await recordings.getRecording(ctx.db, id);
+  if (!take) return done();
+  const blocker = await blockedBy(ctx.db, take.materialId, true);
+  if (blocker) return { kind: 'blocked', by: blocker };
+  const isStored = async () => (await orNull(getRecording(ctx.call, id))) !== null;
+  try {
+    await uploadOnce(ctx, group, take.blob, { target: 'recording', recording_id: id, segment_id: take.segmentId }, isStored);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'id_in_use')) throw e;
+    if (!(await isStored())) throw new SyncRejection('deleted_on_server', 'This take was deleted on the server.');
+  }
+  return done({ recordingId: id, uploaded: true });
+};

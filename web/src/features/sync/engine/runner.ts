@@ -1,0 +1,178 @@
+/**
+ * One run of the backup: as the signed-in account, push every due outbox
+ * group in dependency order (materials, segments, progress, takes, media).
+ * Each group is pushed from the entity's current local state and every
+ * request is idempotent, so a run stopped anywhere — crash, reload, closed
+ * tab — is simply run again.
+ */
+import { auth, outbox, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
+import { getEntitlements, type ApiCall } from '../api/server';
+import { DEFAULT_CHUNK_BYTES } from '../api/tus';
+import { backoffDelay, ITEM_BACKOFF } from './backoff';
+import { HANDLERS, type HandlerContext } from './handlers';
+import { classify } from './problems';
+
+export interface RunOptions {
+  db: EcholoopDb;
+  signal: AbortSignal;
+  now?: () => number;
+  random?: () => number;
+  chunkBytes?: number;
+  /** How long the plan's media rule is trusted before `/me/entitlements` is asked again. */
+  planTtlMs?: number;
+}
+
+export type RunResult =
+  | { kind: 'idle' }
+  | { kind: 'waiting'; until: number }
+  | { kind: 'offline'; problem: SyncProblem }
+  | { kind: 'signedOut' }
+  | { kind: 'stopped' };
+
+/** Unexpected (non-HTTP) errors are retried this often, then shown as failed. */
+export const MAX_CLIENT_ATTEMPTS = 5;
+const PLAN_TTL_MS = 10 * 60 * 1000;
+
+interface Run {
+  db: EcholoopDb;
+  call: ApiCall;
+  now: () => number;
+  random: () => number;
+  chunkBytes: number;
+  largeMediaBackup: boolean;
+}
+
+export async function runOnce(options: RunOptions): Promise<RunResult> {
+  const { db, signal } = options;
+  const now = options.now ?? Date.now;
+  const session = await auth.getSession(db);
+  if (!session) return { kind: 'signedOut' };
+  const call: ApiCall = { token: session.token, signal };
+  const state = await adoptAccount(db, session.user.id);
+  await syncState.updateSyncState(db, { running: true });
+  let result: RunResult;
+  try {
+    const largeMediaBackup = await planBacksUpMedia(db, call, state, now(), options.planTtlMs ?? PLAN_TTL_MS);
+    const run: Run = { db, call, now, random: options.random ?? Math.random, chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES, largeMediaBackup };
+    result = await runPass(run);
+  } catch (e) {
+    const verdict = classify(e, now());
+    if (verdict.kind === 'stopped') result = { kind: 'stopped' };
+    else if (verdict.kind === 'offline') result = { kind: 'offline', problem: verdict.problem };
+    else if (verdict.kind === 'signedOut') result = { kind: 'signedOut' };
+    else result = { kind: 'waiting', until: now() + backoffDelay(1, ITEM_BACKOFF, (options.random ?? Math.random)(), verdict.kind === 'retry' ? verdict.retryAfterMs : 0) };
+  }
+  if (result.kind === 'signedOut') await auth.clearSession(db, session.token);
+  if (result.kind !== 'stopped') {
+    await syncState.updateSyncState(db, { running: false, problem: result.kind === 'offline' ? result.problem : undefined });
+  }
+  return result;
+}
+
+/**
+ * The first run for an account records it; a different account than the
+ * last one means the device's data is queued again for the new account.
+ */
+async function adoptAccount(db: EcholoopDb, userId: string): Promise<SyncState> {
+  const state = await syncState.getSyncState(db);
+  if (state.userId === userId) return state;
+  if (state.userId !== undefined) await outbox.requeueEverything(db);
+  await syncState.updateSyncState(db, { userId, planCheckedAt: undefined, lastBackupAt: undefined });
+  return syncState.getSyncState(db);
+}
+
+/** The plan's media rule, asked again after a while or when the learner pressed "Back up now". */
+async function planBacksUpMedia(db: EcholoopDb, call: ApiCall, state: SyncState, now: number, ttl: number): Promise<boolean> {
+  const fresh = state.planCheckedAt !== undefined && now - state.planCheckedAt < ttl && (state.requestedAt ?? 0) <= state.planCheckedAt;
+  if (fresh && state.largeMediaBackup !== undefined) return state.largeMediaBackup;
+  const { limits } = await getEntitlements(call);
+  await syncState.updateSyncState(db, { largeMediaBackup: limits.large_media_backup, planCheckedAt: now });
+  if (limits.large_media_backup) await outbox.queueDeviceOnlyMedia(db);
+  return limits.large_media_backup;
+}
+
+/**
+ * Requests in flight at once within one dependency rank (materials, then
+ * segments, …): a take costs the server an ffprobe run, so a backlog of
+ * takes goes up several at a time. Media files go one by one (bandwidth).
+ */
+export const CONCURRENCY: Record<OutboxEntity, number> = { material: 3, segments: 3, progress: 3, recording: 3, media: 1 };
+
+async function runPass(run: Run): Promise<RunResult> {
+  const blocked = new Set<string>();
+  const queue = await outbox.loadQueue(run.db);
+  let stop: RunResult | null = null;
+  const ranks = (Object.keys(outbox.ENTITY_RANK) as OutboxEntity[]).sort((a, b) => outbox.ENTITY_RANK[a] - outbox.ENTITY_RANK[b]);
+  for (const entity of ranks) {
+    const groups = queue.filter((g) => g.entity === entity);
+    const worker = async () => {
+      for (let listed = groups.shift(); listed && !stop; listed = groups.shift()) {
+        if (run.call.signal?.aborted) stop = { kind: 'stopped' };
+        else {
+          const group = await outbox.loadGroup(run.db, listed.entity, listed.entityId);
+          if (group && outbox.isReady(group, run.now())) stop ??= await pushGroup(run, group, blocked);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY[entity] }, worker));
+    if (stop) return stop;
+  }
+  return nextWake(await outbox.loadQueue(run.db), blocked, run.now());
+}
+
+const keyOf = (g: Pick<OutboxGroup, 'entity' | 'entityId'>) => `${g.entity}:${g.entityId}`;
+
+/** Pushes one group and records the outcome; returns a result only when the whole run must stop. */
+async function pushGroup(run: Run, group: OutboxGroup, blocked: Set<string>): Promise<RunResult | null> {
+  const { db } = run;
+  await outbox.markUploading(db, group);
+  const ctx: HandlerContext = {
+    db,
+    call: run.call,
+    largeMediaBackup: run.largeMediaBackup,
+    chunkBytes: run.chunkBytes,
+    saveUpload: (progress) => outbox.saveUpload(db, group, progress),
+  };
+  try {
+    const outcome = await HANDLERS[group.entity](ctx, group);
+    if (outcome.kind === 'blocked') {
+      blocked.add(keyOf(group));
+      await outbox.markWaiting(db, group);
+    } else {
+      await outbox.completeGroup(db, group, outcome.effect, run.now());
+    }
+    return null;
+  } catch (e) {
+    const verdict = classify(e, run.now());
+    switch (verdict.kind) {
+      case 'stopped':
+        return { kind: 'stopped' }; // as after a crash: the rows stay 'uploading' until the next runner starts
+      case 'offline':
+        await outbox.markWaiting(db, group, verdict.problem);
+        return { kind: 'offline', problem: verdict.problem };
+      case 'signedOut':
+        await outbox.markWaiting(db, group);
+        return { kind: 'signedOut' };
+      case 'retry': {
+        const attempts = group.attempts + 1;
+        if (verdict.problem.code === 'client_error' && attempts >= MAX_CLIENT_ATTEMPTS) {
+          await outbox.markFailed(db, group, verdict.problem);
+        } else {
+          const delay = backoffDelay(attempts, ITEM_BACKOFF, run.random(), verdict.retryAfterMs);
+          await outbox.markRetry(db, group, verdict.problem, run.now() + delay);
+        }
+        return null;
+      }
+      case 'rejected':
+        await outbox.markFailed(db, group, verdict.problem);
+        return null;
+    }
+  }
+}
+
+/** Idle when nothing waits; else the earliest retry. Groups blocked by a parent wake with the parent. */
+function nextWake(queue: OutboxGroup[], blocked: Set<string>, now: number): RunResult {
+  const due = queue.filter((g) => g.status !== 'failed' && !blocked.has(keyOf(g))).map((g) => g.nextAttemptAt);
+  if (!due.length) return { kind: 'idle' };
+  return { kind: 'waiting', until: Math.max(now, Math.min(...due)) };
+}

@@ -1,0 +1,164 @@
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EcholoopDb } from '../../../db/database';
+import * as auth from '../../../db/repositories/auth';
+import * as materials from '../../../db/repositories/materials';
+import * as outbox from '../../../db/repositories/outbox';
+import * as progress from '../../../db/repositories/progress';
+import * as syncState from '../../../db/repositories/syncState';
+import { FakeServer } from '../../../test/fakeServer';
+import type { RunResult } from './runner';
+import { BackupScheduler, LOCK_NAME } from './scheduler';
+
+/**
+ * Web Locks as the browser has them (exclusive, queued in request order,
+ * released when the callback settles, a waiting request cancelled by its
+ * signal). Node has no `navigator.locks`.
+ */
+class FakeLocks {
+  private held = new Set<string>();
+  private waiting: { name: string; start: () => void }[] = [];
+
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        this.held.add(name);
+        void callback()
+          .then(resolve, reject)
+          .finally(() => {
+            this.held.delete(name);
+            const next = this.waiting.findIndex((w) => w.name === name);
+            if (next >= 0) this.waiting.splice(next, 1)[0]!.start();
+          });
+      };
+      if (!this.held.has(name)) return start();
+      const entry = { name, start };
+      this.waiting.push(entry);
+      options.signal?.addEventListener('abort', () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new DOMException('aborted', 'AbortError'));
+      });
+    });
+  }
+}
+
+let db: EcholoopDb;
+let server: FakeServer;
+const started: BackupScheduler[] = [];
+
+beforeEach(async () => {
+  db = new EcholoopDb(`scheduler-test-${Date.now()}-${Math.random()}`);
+  await db.open();
+  server = new FakeServer();
+  vi.stubGlobal('fetch', server.fetch);
+});
+
+afterEach(async () => {
+  started.splice(0).forEach((s) => s.stop());
+  await new Promise((r) => setTimeout(r, 50)); // let a run in flight notice the stop
+  vi.unstubAllGlobals();
+  db.close();
+  await Dexie.delete(db.name);
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function scheduler(locks: FakeLocks, runs: RunResult[]) {
+  const s = new BackupScheduler({ db, locks: locks as unknown as LockManager, events: null, debounceMs: 10, onRun: (r) => runs.push(r) });
+  started.push(s);
+  s.start();
+  return s;
+}
+
+const addLesson = (title: string) =>
+  materials.createLocalMaterial(db, {
+    title,
+    type: 'audio',
+    media: new Blob([new Uint8Array(100)], { type: 'audio/ogg' }),
+    durationMs: 5000,
+    segments: [{ startTime: 0, endTime: 1000, text: 'hello' }],
+  });
+
+const user = { id: 'u1', email: 'a@b.co', native_language: 'en', learning_language: null, created_at: '', updated_at: '' };
+
+describe('backup scheduler', () => {
+  it('one tab leads: it backs up on sign-in and on new changes; the next tab takes over when it stops', async () => {
+    const locks = new FakeLocks();
+    const runsA: RunResult[] = [];
+    const runsB: RunResult[] = [];
+    const a = scheduler(locks, runsA);
+    scheduler(locks, runsB);
+    await addLesson('First');
+    await waitFor(() => runsA.length > 0, 'the leader runs at start');
+    expect(runsA[0]).toEqual({ kind: 'signedOut' });
+    expect(server.materials.size).toBe(0);
+
+    // Signing in starts the backup.
+    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
+    await waitFor(async () => server.materials.size === 1 && (await outbox.countPending(db)) === 0, 'first material backed up');
+
+    // A new local change is picked up without anyone asking.
+    await addLesson('Second');
+    await waitFor(async () => server.materials.size === 2 && (await outbox.countPending(db)) === 0, 'second material backed up');
+    expect(runsB).toEqual([]);
+
+    // The leading tab closes: the other one takes the lock and carries on.
+    a.stop();
+    await addLesson('Third');
+    await waitFor(async () => server.materials.size === 3 && runsB.length > 0, 'the second tab backs up');
+    expect(server.count('POST', /\/materials$/)).toBe(3);
+  });
+
+  it('retries on its own after an offline spell, and "Back up now" runs at once', async () => {
+    const locks = new FakeLocks();
+    const runs: RunResult[] = [];
+    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
+    let offline = true;
+    server.intercept(() => (offline ? 'offline' : 'pass'));
+    scheduler(locks, runs);
+    await waitFor(() => runs.some((r) => r.kind === 'offline'), 'offline run');
+    const state = await syncState.getSyncState(db);
+    expect(state.problem?.kind).toBe('offline');
+    expect(state.nextRunAt).toBeGreaterThan(Date.now() - 100);
+
+    await addLesson('Offline lesson');
+    offline = false;
+    await syncState.requestBackup(db);
+    await waitFor(() => server.materials.size === 1, 'uploaded after "Back up now"');
+    await waitFor(async () => (await syncState.getSyncState(db)).problem === undefined, 'problem cleared');
+  });
+
+  it('an item waiting for a refused parent does not make the runner spin', async () => {
+    const runs: RunResult[] = [];
+    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
+    // Segments past the material's end are refused; the progress waits for them.
+    const m = await materials.createLocalMaterial(db, {
+      title: 'Bad',
+      type: 'audio',
+      media: new Blob([new Uint8Array(10)]),
+      durationMs: 1000,
+      segments: [{ startTime: 0, endTime: 5000, text: 'too long' }],
+    });
+    await progress.saveProgress(db, m.id, 0);
+    scheduler(new FakeLocks(), runs);
+    await waitFor(async () => (await outbox.loadGroup(db, 'segments', m.id))?.status === 'failed', 'segments refused');
+    await new Promise((r) => setTimeout(r, 600));
+    const settled = runs.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(runs.length).toBe(settled);
+    expect(settled).toBeLessThanOrEqual(3);
+    expect(runs.at(-1)).toEqual({ kind: 'idle' });
+    expect(await outbox.loadGroup(db, 'progress', m.id)).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+
+  it('uses the lock named for the backup', () => {
+    expect(LOCK_NAME).toBe('echoloop-backup');
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * What the learner sees of the backup, read from the repositories: every
+ * queued entity with what it is, its state and why it waits or failed.
+ */
+import { materials, outbox, recordings, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncState } from '../../../db';
+import type { Blocker } from '../engine/handlers';
+
+export interface BackupEntry {
+  key: string;
+  group: OutboxGroup;
+  entity: OutboxEntity;
+  /** The material it belongs to, for the label; undefined once the material is gone. */
+  title?: string;
+  blockedBy?: Blocker;
+}
+
+export interface BackupOverview {
+  entries: BackupEntry[];
+  waiting: number;
+  uploading: number;
+  failed: number;
+  mediaOnDevice: number;
+  state: SyncState;
+}
+
+export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
+  const [queue, state, mediaOnDevice] = await Promise.all([outbox.loadQueue(db), syncState.getSyncState(db), materials.countMediaKeptOnDevice(db)]);
+  const takeMaterial = await recordings.materialIdsOf(
+    db,
+    queue.filter((g) => g.entity === 'recording').map((g) => g.entityId),
+  );
+  const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : g.entityId);
+  const byId = await materials.getMaterials(db, queue.map(materialIdOf).filter((id): id is string => Boolean(id)));
+  const failedKeys = new Set(queue.filter((g) => g.status === 'failed').map((g) => `${g.entity}:${g.entityId}`));
+  const entries = queue.map((group): BackupEntry => {
+    const materialId = materialIdOf(group);
+    const material = materialId ? byId.get(materialId) : undefined;
+    let blockedBy: Blocker | undefined;
+    if (group.status !== 'failed' && material && group.entity !== 'material') {
+      if (failedKeys.has(`material:${material.id}`) && !material.serverId) blockedBy = 'material';
+      else if ((group.entity === 'progress' || group.entity === 'recording') && failedKeys.has(`segments:${material.id}`)) blockedBy = 'segments';
+    }
+    return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: material?.title, ...(blockedBy ? { blockedBy } : {}) };
+  });
+  const count = (s: OutboxGroup['status']) => entries.filter((e) => e.group.status === s).length;
+  return { entries, waiting: count('pending'), uploading: count('uploading'), failed: count('failed'), mediaOnDevice, state };
+}

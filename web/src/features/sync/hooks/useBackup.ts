@@ -1,0 +1,39 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useEffect } from 'react';
+import { auth, getDb, outbox, syncState, type OutboxGroup } from '../../../db';
+import { BackupScheduler } from '../engine/scheduler';
+import { readOverview, type BackupOverview } from './overview';
+
+/** Runs the backup from this tab while it is open (one tab leads; see engine/scheduler.ts). */
+export function useBackupEngine(): void {
+  useEffect(() => {
+    const scheduler = new BackupScheduler({ db: getDb() });
+    scheduler.start();
+    return () => scheduler.stop();
+  }, []);
+}
+
+/** The full picture for the account page (undefined while loading). */
+export function useBackupOverview(): BackupOverview | undefined {
+  return useLiveQuery(() => readOverview(getDb()), []);
+}
+
+export interface BackupSummary {
+  signedIn: boolean;
+  counts: Record<OutboxGroup['status'], number>;
+  offline: boolean;
+}
+
+/** A cheap summary for the header. */
+export function useBackupSummary(): BackupSummary | undefined {
+  return useLiveQuery(async () => {
+    const db = getDb();
+    const [session, queue, state] = await Promise.all([auth.getSession(db), outbox.loadQueue(db), syncState.getSyncState(db)]);
+    const counts = { pending: 0, uploading: 0, failed: 0 };
+    for (const g of queue) counts[g.status] += 1;
+    return { signedIn: Boolean(session), counts, offline: state.problem?.kind === 'offline' };
+  }, []);
+}
+
+export const backUpNow = () => syncState.requestBackup(getDb());
+export const retryGroup = (group: Pick<OutboxGroup, 'entity' | 'entityId'>) => outbox.retryFailed(getDb(), group);
