@@ -110,8 +110,11 @@ etag=$(curl -fs -D - -o /dev/null "${auth[@]}" "$base/api/v1/materials/$material
 bytes=$(curl -fs "${auth[@]}" "$base/api/v1/materials/$material/segments" | wc -c)
 echo "GET 20,000 segments, revalidated (If-None-Match → 304) at 500/s for 10 s:"
 "$loadgen" "$base/api/v1/materials/$material/segments" 500 10 "Authorization: Bearer $token" "If-None-Match: $etag"
-echo "GET 20,000 segments, full body ($bytes bytes) at 10/s for 10 s:"
-"$loadgen" "$base/api/v1/materials/$material/segments" 10 10 "Authorization: Bearer $token"
+gzbytes=$(curl -fs -H 'Accept-Encoding: gzip' "${auth[@]}" "$base/api/v1/materials/$material/segments" | wc -c)
+echo "GET 20,000 segments, full body gzip ($gzbytes bytes) at 500/s for 10 s:"
+"$loadgen" "$base/api/v1/materials/$material/segments" 500 10 "Authorization: Bearer $token" "Accept-Encoding: gzip"
+echo "GET 20,000 segments, full body identity ($bytes bytes) at 100/s for 10 s:"
+"$loadgen" "$base/api/v1/materials/$material/segments" 100 10 "Authorization: Bearer $token"
 small=$(new_material)
 curl -fs -o /dev/null "${auth[@]}" -X PUT -H 'content-type: application/json' --data-binary @"$work/seg500.json" \
     "$base/api/v1/materials/$small/segments"
