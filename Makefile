@@ -68,8 +68,8 @@ build-debug:
 test-rust:
 	cargo test --workspace --all-targets
 
-test-web: web-deps wasm
-	cd web && npm run lint && npm test
+test-web: web-deps wasm build-debug
+	cd web && npm run lint && ECHOLOOP_BIN=$(DEBUG_BIN) npm test
 
 test-e2e: web build-debug
 	cd web && ECHOLOOP_BIN=$(DEBUG_BIN) npm run e2e

@@ -37,5 +37,9 @@ export default defineConfig({
     environment: 'node',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
+    // The backup engine's tests run against the real server ($ECHOLOOP_BIN).
+    globalSetup: ['src/test/globalSetup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

@@ -1,12 +1,11 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcholoopDb } from '../../../db/database';
-import * as auth from '../../../db/repositories/auth';
 import * as materials from '../../../db/repositories/materials';
 import * as outbox from '../../../db/repositories/outbox';
 import * as progress from '../../../db/repositories/progress';
 import * as syncState from '../../../db/repositories/syncState';
-import { FakeServer } from '../../../test/fakeServer';
+import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import type { RunResult } from './runner';
 import { BackupScheduler, LOCK_NAME } from './scheduler';
 
@@ -44,20 +43,25 @@ class FakeLocks {
 }
 
 let db: EcholoopDb;
-let server: FakeServer;
+let proxy: FaultProxy;
+let me: TestUser;
+let server: ReturnType<typeof reader>;
 const started: BackupScheduler[] = [];
 
 beforeEach(async () => {
   db = new EcholoopDb(`scheduler-test-${Date.now()}-${Math.random()}`);
   await db.open();
-  server = new FakeServer();
-  vi.stubGlobal('fetch', server.fetch);
+  const connected = await connect();
+  proxy = connected.proxy;
+  me = await registerUser(connected.server);
+  server = reader(connected.server, me);
 });
 
 afterEach(async () => {
   started.splice(0).forEach((s) => s.stop());
   await new Promise((r) => setTimeout(r, 50)); // let a run in flight notice the stop
   vi.unstubAllGlobals();
+  await proxy.close();
   db.close();
   await Dexie.delete(db.name);
 });
@@ -86,7 +90,8 @@ const addLesson = (title: string) =>
     segments: [{ startTime: 0, endTime: 1000, text: 'hello' }],
   });
 
-const user = { id: 'u1', email: 'a@b.co', native_language: 'en', learning_language: null, created_at: '', updated_at: '' };
+/** How many materials the server holds for the test user. */
+const onServer = async () => (await server.materials()).length;
 
 describe('backup scheduler', () => {
   it('one tab leads: it backs up on sign-in and on new changes; the next tab takes over when it stops', async () => {
@@ -98,30 +103,30 @@ describe('backup scheduler', () => {
     await addLesson('First');
     await waitFor(() => runsA.length > 0, 'the leader runs at start');
     expect(runsA[0]).toEqual({ kind: 'signedOut' });
-    expect(server.materials.size).toBe(0);
+    expect(await onServer()).toBe(0);
 
     // Signing in starts the backup.
-    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
-    await waitFor(async () => server.materials.size === 1 && (await outbox.countPending(db)) === 0, 'first material backed up');
+    await signIn(db, me);
+    await waitFor(async () => (await onServer()) === 1 && (await outbox.countPending(db)) === 0, 'first material backed up');
 
     // A new local change is picked up without anyone asking.
     await addLesson('Second');
-    await waitFor(async () => server.materials.size === 2 && (await outbox.countPending(db)) === 0, 'second material backed up');
+    await waitFor(async () => (await onServer()) === 2 && (await outbox.countPending(db)) === 0, 'second material backed up');
     expect(runsB).toEqual([]);
 
     // The leading tab closes: the other one takes the lock and carries on.
     a.stop();
     await addLesson('Third');
-    await waitFor(async () => server.materials.size === 3 && runsB.length > 0, 'the second tab backs up');
-    expect(server.count('POST', /\/materials$/)).toBe(3);
+    await waitFor(async () => (await onServer()) === 3 && runsB.length > 0, 'the second tab backs up');
+    expect(proxy.count('POST', /\/materials$/)).toBe(3);
   });
 
   it('retries on its own after an offline spell, and "Back up now" runs at once', async () => {
     const locks = new FakeLocks();
     const runs: RunResult[] = [];
-    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
+    await signIn(db, me);
     let offline = true;
-    server.intercept(() => (offline ? 'offline' : 'pass'));
+    proxy.rule(() => (offline ? 'offline' : 'pass'));
     scheduler(locks, runs);
     await waitFor(() => runs.some((r) => r.kind === 'offline'), 'offline run');
     const state = await syncState.getSyncState(db);
@@ -131,13 +136,13 @@ describe('backup scheduler', () => {
     await addLesson('Offline lesson');
     offline = false;
     await syncState.requestBackup(db);
-    await waitFor(() => server.materials.size === 1, 'uploaded after "Back up now"');
+    await waitFor(async () => (await onServer()) === 1, 'uploaded after "Back up now"');
     await waitFor(async () => (await syncState.getSyncState(db)).problem === undefined, 'problem cleared');
   });
 
   it('an item waiting for a refused parent does not make the runner spin', async () => {
     const runs: RunResult[] = [];
-    await auth.saveSession(db, { token: server.token, sessionId: 's', user });
+    await signIn(db, me);
     // Segments past the material's end are refused; the progress waits for them.
     const m = await materials.createLocalMaterial(db, {
       title: 'Bad',

@@ -1,26 +1,30 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { EcholoopDb } from '../../../db/database';
-import * as auth from '../../../db/repositories/auth';
 import * as materials from '../../../db/repositories/materials';
 import * as progress from '../../../db/repositories/progress';
 import * as recordings from '../../../db/repositories/recordings';
-import { FakeServer } from '../../../test/fakeServer';
+import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import { runOnce } from '../engine/runner';
 import { readOverview } from './overview';
 
 let db: EcholoopDb;
-let server: FakeServer;
+let proxy: FaultProxy;
+let me: TestUser;
+let server: ReturnType<typeof reader>;
 
 beforeEach(async () => {
   db = new EcholoopDb(`overview-test-${Date.now()}-${Math.random()}`);
   await db.open();
-  server = new FakeServer();
-  vi.stubGlobal('fetch', server.fetch);
+  const connected = await connect();
+  proxy = connected.proxy;
+  me = await registerUser(connected.server);
+  server = reader(connected.server, me);
 });
 
 afterEach(async () => {
   vi.unstubAllGlobals();
+  await proxy.close();
   db.close();
   await Dexie.delete(db.name);
 });
@@ -40,11 +44,15 @@ it('names what failed and why, and what waits for it', async () => {
   const before = await readOverview(db);
   expect(before).toMatchObject({ waiting: 5, failed: 0, uploading: 0, mediaOnDevice: 0 });
 
-  await auth.saveSession(db, { token: server.token, sessionId: 's', user: { id: 'u', email: 'a@b.co', native_language: 'en', learning_language: null, created_at: '', updated_at: '' } });
+  await signIn(db, me);
   await runOnce({ db, signal: new AbortController().signal });
   const o = await readOverview(db);
   expect(o).toMatchObject({ waiting: 2, failed: 1, uploading: 0, mediaOnDevice: 1 });
   expect(o.state.lastBackupAt).toBeGreaterThan(0);
+  // The server holds the material, and nothing of what waits or failed.
+  expect((await server.material(m.id))?.title).toBe('Past the end');
+  expect(await server.segments(m.id)).toEqual([]);
+  expect(await server.recording(take.id)).toBeNull();
   const byKey = Object.fromEntries(o.entries.map((e) => [e.key, e]));
   expect(byKey[`segments:${m.id}`]).toMatchObject({ title: 'Past the end', group: { status: 'failed', lastError: { field: 'segments[0].end_time' } } });
   expect(byKey[`progress:${m.id}`]).toMatchObject({ title: 'Past the end', blockedBy: 'segments' });

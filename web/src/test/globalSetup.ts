@@ -1,0 +1,109 @@
+/**
+ * Vitest global setup: the backup engine's tests run against the real
+ * server. Starts `$ECHOLOOP_BIN serve` twice on free ports with fresh data
+ * dirs (embedded PostgreSQL): `server` with the default plans (the free plan
+ * keeps media on the device) and `mediaServer` whose free plan backs up
+ * media. Also makes small real media files (the server checks uploads with
+ * ffprobe). Everything is stopped and removed at the end.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Base URL of the server with default plans. */
+    server: string;
+    /** Base URL of the server whose free plan backs up media. */
+    mediaServer: string;
+    /** Paths of real media files: a short take and a material's audio. */
+    media: { take: string; lesson: string };
+  }
+}
+
+const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Running {
+  base: string;
+  stop: () => Promise<void>;
+}
+
+async function startServer(bin: string, extraEnv: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'echoloop-unit-'));
+  await chmod(dataDir, 0o755);
+  const env: NodeJS.ProcessEnv = { ...process.env, ECHOLOOP_REGISTER_LIMIT_PER_IP: '0', ECHOLOOP_LOG: 'warn', ...extraEnv };
+  delete env.DATABASE_URL; // the binary then starts its own embedded PostgreSQL
+  const child: ChildProcess = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', path.join(WEB_DIR, 'dist')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let log = '';
+  child.stdout?.on('data', (d) => (log += d));
+  child.stderr?.on('data', (d) => (log += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`echoloop serve exited early (${child.exitCode}):\n${log}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`echoloop serve not ready after 90 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    base,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  const bin = process.env.ECHOLOOP_BIN;
+  if (!bin) throw new Error('set ECHOLOOP_BIN to the built echoloop binary; `make test-web` does this');
+  const mediaDir = await mkdtemp(path.join(tmpdir(), 'echoloop-unit-media-'));
+  const take = path.join(mediaDir, 'take.ogg');
+  const lesson = path.join(mediaDir, 'lesson.ogg');
+  const ffmpeg = (out: string, seconds: number, freq: number) =>
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${freq}:duration=${seconds}`, '-c:a', 'libopus', '-b:a', '6k', out], { stdio: 'pipe' });
+  ffmpeg(take, 1, 440);
+  ffmpeg(lesson, 3, 330);
+  const [server, mediaServer] = await Promise.all([startServer(bin, {}), startServer(bin, { ECHOLOOP_FREE_LARGE_MEDIA_BACKUP: 'true' })]);
+  project.provide('server', server.base);
+  project.provide('mediaServer', mediaServer.base);
+  project.provide('media', { take, lesson });
+  return async () => {
+    await Promise.all([server.stop(), mediaServer.stop()]);
+    await rm(mediaDir, { recursive: true, force: true });
+  };
+}
