@@ -8,12 +8,15 @@ need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# The server links the speech crate, whose bundled C/C++ (libopus,
+# CTranslate2) builds with cmake and a C++ compiler.
+have cmake || need_apt+=(cmake)
+have g++ || need_apt+=(g++)
 if [[ "${1:-}" != "--run-only" ]]; then
     have chromium || need_apt+=(chromium)
     have ffmpeg || need_apt+=(ffmpeg)
     have espeak-ng || need_apt+=(espeak-ng)
     have sox || need_apt+=(sox)
-    have cmake || need_apt+=(cmake)   # the bundled libopus of the speech crate
 fi
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs npm)
