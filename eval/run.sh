@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Evaluates the built-in pronunciation assessor on speech synthesised at run
-# time with espeak-ng (see crates/speech/examples/eval.rs) and prints a
-# Markdown report (precision/recall per error type, score distributions,
-# Spearman's rho, timings). `-v` also prints one line per take to stderr.
+# `make eval-speech`. Evaluates the built-in pronunciation assessor on speech
+# synthesised at run time with espeak-ng (see crates/speech/examples/eval.rs)
+# and prints a Markdown report (precision/recall per error type, score
+# distributions, Spearman's rho, timings). `-v` also prints one line per
+# take to stderr. Then Whisper transcription against faster-whisper
+# (eval/transcribe.sh; run it alone for its options).
 #
 # Needs: espeak-ng, ffmpeg, python3 + pip (for the model download).
-# Takes about a minute on 2 cores after the build.
+# Takes about a minute on 2 cores after the build, plus 10–15 minutes for
+# transcription.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/echoloop/target}"
 nice -n 19 cargo build --quiet --release -p echoloop-speech --example eval
 nice -n 19 "$CARGO_TARGET_DIR/release/examples/eval" "$@"
+echo
+eval/transcribe.sh

@@ -147,12 +147,26 @@ pub struct TranscriptWord {
     pub confidence: Option<f32>,
 }
 
+/// A stretch of speech as the engine segmented it (a subtitle cue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptSegment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
 /// A transcription of one recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Transcript {
     pub text: String,
+    /// ISO 639-1 code, given or detected.
     pub language: Option<String>,
+    /// In order; empty for silence. Absent in results from before segments
+    /// were kept.
+    #[serde(default)]
+    pub segments: Vec<TranscriptSegment>,
     pub words: Vec<TranscriptWord>,
 }
 

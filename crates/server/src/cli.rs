@@ -58,6 +58,8 @@ pub enum Command {
     User(UserCommand),
     /// Score a recorded take against its sentence (offline, built-in engine).
     Assess(crate::tools_command::AssessArgs),
+    /// Transcribe a recording with Whisper (offline) into subtitles or JSON with word timings.
+    Transcribe(crate::tools_command::TranscribeArgs),
     /// Subtitle files: import into sentence segments.
     #[command(subcommand)]
     Subtitles(crate::tools_command::SubtitlesCommand),

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Command::Migrate(args) => startup::migrate(args).await,
             Command::User(command) => user_command::run(command).await,
             Command::Assess(args) => tools_command::assess(args),
+            Command::Transcribe(args) => tools_command::transcribe(args),
             Command::Subtitles(command) => tools_command::subtitles(command),
             Command::Models(command) => tools_command::models(command),
         }

@@ -1,11 +1,14 @@
 //! Offline tools on local files, sharing the engines the server uses:
-//! `echoloop assess`, `echoloop subtitles import`, `echoloop models list`.
+//! `echoloop assess`, `echoloop transcribe`, `echoloop subtitles import`,
+//! `echoloop models list`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
-use echoloop_core::subtitles::{self, ImportOptions};
+use clap::{Args, Subcommand, ValueEnum};
+use echoloop_core::subtitles::{self, Cue, ImportOptions};
+use echoloop_core::time::Millis;
+use echoloop_speech::whisper::{self, Compute, DecodeOptions, EngineSettings, WhisperModel};
 
 #[derive(Debug, Args)]
 pub struct AssessArgs {
@@ -29,6 +32,39 @@ pub struct AssessArgs {
     /// Print the whole result as JSON instead of a summary.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// The recording (wav, webm/opus, ogg, mp3, m4a, flac, video…), any length.
+    pub file: PathBuf,
+    /// Whisper model: `tiny.en` (English only, fast), `base` (multilingual), or a
+    /// CTranslate2 model directory. Default: tiny.en for `--language en`, else base.
+    #[arg(long, env = "ECHOLOOP_WHISPER_MODEL")]
+    pub model: Option<String>,
+    /// Spoken language (BCP 47, e.g. `en`, `fr-FR`). Default: detected.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Output: SubRip, WebVTT, or the transcript as JSON (segments and word timings).
+    #[arg(long, value_enum, default_value_t = TranscriptFormat::Srt)]
+    pub format: TranscriptFormat,
+    /// CPU threads for the model (0: CTranslate2's default). Default: the available cores, at most 8.
+    #[arg(long, env = "ECHOLOOP_WHISPER_THREADS")]
+    pub threads: Option<usize>,
+    /// Arithmetic: int8 (quantised weights, about twice as fast) or float32.
+    #[arg(long, env = "ECHOLOOP_WHISPER_COMPUTE", default_value = "int8", value_parser = parse_compute)]
+    pub compute: Compute,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TranscriptFormat {
+    Srt,
+    Vtt,
+    Json,
+}
+
+fn parse_compute(s: &str) -> Result<Compute, String> {
+    Compute::parse(s).ok_or_else(|| format!("{s:?} is not int8 or float32"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +116,53 @@ pub fn assess(args: AssessArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn transcribe(args: TranscribeArgs) -> anyhow::Result<()> {
+    let primary = args.language.as_deref().map(|tag| {
+        tag.split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    });
+    let name = args
+        .model
+        .clone()
+        .unwrap_or_else(|| whisper::catalog::default_for(primary.as_deref()).to_owned());
+    let mut settings = EngineSettings {
+        compute: args.compute,
+        ..EngineSettings::default()
+    };
+    if let Some(threads) = args.threads {
+        settings.threads = threads;
+    }
+    let model = WhisperModel::load(&name, settings)?;
+    let options = DecodeOptions {
+        language: args.language.clone(),
+        ..DecodeOptions::default()
+    };
+    let transcript = model
+        .transcribe_file(&args.file, &options)
+        .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
+    let cues = || -> Vec<Cue> {
+        transcript
+            .segments
+            .iter()
+            .filter(|s| s.start_ms < s.end_ms)
+            .map(|s| Cue {
+                start: Millis::new(s.start_ms),
+                end: Millis::new(s.end_ms),
+                text: s.text.clone(),
+                words: None,
+            })
+            .collect()
+    };
+    match args.format {
+        TranscriptFormat::Srt => print!("{}", subtitles::serialise::to_srt(&cues())),
+        TranscriptFormat::Vtt => print!("{}", subtitles::serialise::to_vtt(&cues())),
+        TranscriptFormat::Json => println!("{}", serde_json::to_string_pretty(&transcript)?),
+    }
+    Ok(())
+}
+
 pub fn subtitles(command: SubtitlesCommand) -> anyhow::Result<()> {
     match command {
         SubtitlesCommand::Import { file, keep_cues } => {
@@ -108,6 +191,21 @@ pub fn models(command: ModelsCommand) -> anyhow::Result<()> {
                 None => println!(
                     "hama (phone recogniser, pronunciation assessment): not installed — run scripts/fetch-models.sh"
                 ),
+            }
+            for known in whisper::catalog::KNOWN_MODELS {
+                let languages = if known.multilingual {
+                    "multilingual"
+                } else {
+                    "English only"
+                };
+                let place = match whisper::catalog::installed_dir(known.name) {
+                    Some(dir) => dir.display().to_string(),
+                    None => "not installed — run scripts/fetch-models.sh".to_owned(),
+                };
+                println!(
+                    "whisper {} (transcription, {languages}; {}): {place}",
+                    known.name, known.source
+                );
             }
             Ok(())
         }

@@ -31,8 +31,17 @@ pub enum SpeechError {
     Model(String),
     #[error("the reference text has no words")]
     EmptyReference,
-    #[error("transcription is not available in this build")]
-    TranscriptionUnavailable,
+    /// A Whisper model is not installed where it is looked for.
+    #[error(
+        "the Whisper model {name} is not installed (looked for {looked_for}); install it with scripts/fetch-models.sh"
+    )]
+    WhisperModelMissing { name: String, looked_for: String },
+    /// The language is not one the model knows, or the model is English-only.
+    #[error("{0}")]
+    UnsupportedLanguage(String),
+    /// CTranslate2 refused the model or failed while decoding.
+    #[error("transcription failed: {0}")]
+    Transcription(String),
 }
 
 pub type Result<T, E = SpeechError> = std::result::Result<T, E>;

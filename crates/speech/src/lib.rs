@@ -1,5 +1,6 @@
 //! Echoloop's speech engines: audio decoding, the built-in offline
-//! pronunciation assessor and the shadowing comparison (docs/speech.md).
+//! pronunciation assessor, the shadowing comparison and Whisper
+//! transcription (docs/speech.md).
 //! Results use `echoloop_core::assessment` types.
 
 pub mod acoustic;
@@ -17,7 +18,9 @@ pub mod prosody;
 pub mod reference;
 pub mod shadowing;
 pub mod transcribe;
+pub mod whisper;
 
 pub use assess::{Assessor, assess, decode_clip};
 pub use error::{Result, SpeechError};
 pub use transcribe::transcribe;
+pub use whisper::{DecodeOptions, EngineSettings, WhisperModel};

@@ -1,32 +1,31 @@
-//! Transcription with word timings.
-//!
-//! Whisper (CTranslate2 through `ct2rs`) was planned behind a `whisper`
-//! feature; it does not build on the project machines in reasonable time
-//! (see docs/speech.md), so this entry point exists for the CLI and server
-//! to call and reports that transcription is unavailable.
+//! Transcription with word timings: the one-call entry point over
+//! [`crate::whisper`] for callers that transcribe now and then. A server
+//! transcribing often keeps a [`WhisperModel`] loaded instead.
 
 use std::path::Path;
 
 use echoloop_core::assessment::Transcript;
 
-use crate::error::{Result, SpeechError};
+use crate::error::Result;
+use crate::whisper::{DecodeOptions, EngineSettings, WhisperModel, catalog};
 
-/// Transcribes `path` (any format `audio::AudioStream` reads) in `lang`.
+/// Transcribes `path` (any format `audio::AudioStream` reads). `lang` is a
+/// BCP 47 tag or `None` to detect it; the model is tiny.en for English,
+/// base otherwise (see [`catalog::default_for`]).
 pub fn transcribe(path: &Path, lang: Option<&str>) -> Result<Transcript> {
-    let _ = (path, lang);
-    Err(SpeechError::TranscriptionUnavailable)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn without_an_engine_transcription_says_so() {
-        assert!(matches!(
-            transcribe(Path::new("take.webm"), Some("en")),
-            Err(SpeechError::TranscriptionUnavailable)
-        ));
-    }
+    let primary = lang.map(|l| {
+        l.split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    });
+    let model = WhisperModel::load(
+        catalog::default_for(primary.as_deref()),
+        EngineSettings::default(),
+    )?;
+    let options = DecodeOptions {
+        language: lang.map(str::to_owned),
+        ..DecodeOptions::default()
+    };
+    model.transcribe_file(path, &options)
 }

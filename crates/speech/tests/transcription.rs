@@ -1,0 +1,371 @@
+//! Whisper transcription end to end on speech synthesised at test time
+//! with espeak-ng, and on bad input. Needs the Whisper models
+//! (`scripts/fetch-models.sh`, run by `make test`). A missing model fails
+//! these tests unless `ECHOLOOP_ALLOW_MISSING_MODELS=1` says the caller
+//! knowingly runs without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use echoloop_core::assessment::Transcript;
+use echoloop_speech::whisper::{Compute, DecodeOptions, EngineSettings, WhisperModel};
+use echoloop_speech::{SpeechError, audio::decode_file};
+
+const RATE: u32 = 16_000;
+
+fn model(name: &'static str) -> Option<&'static WhisperModel> {
+    static TINY: OnceLock<Option<WhisperModel>> = OnceLock::new();
+    static BASE: OnceLock<Option<WhisperModel>> = OnceLock::new();
+    let cell = if name == "tiny.en" { &TINY } else { &BASE };
+    cell.get_or_init(|| {
+        let settings = EngineSettings {
+            threads: 2,
+            compute: Compute::Int8,
+        };
+        match WhisperModel::load(name, settings) {
+            Ok(m) => Some(m),
+            Err(e) if std::env::var_os("ECHOLOOP_ALLOW_MISSING_MODELS").is_some() => {
+                eprintln!("SKIPPED (ECHOLOOP_ALLOW_MISSING_MODELS): {e}");
+                None
+            }
+            Err(e) => {
+                panic!("the Whisper model {name} is missing ({e}); run scripts/fetch-models.sh")
+            }
+        }
+    })
+    .as_ref()
+}
+
+/// espeak-ng's speech for `text`, resampled to 16 kHz mono.
+fn speak(voice: &str, text: &str) -> Vec<f32> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", voice, "-w"])
+        .arg(&path)
+        .arg(text)
+        .status()
+        .expect("espeak-ng");
+    assert!(status.success());
+    decode_file(&path).unwrap()
+}
+
+/// First and last sample louder than −40 dBFS, in ms.
+fn speech_bounds(samples: &[f32]) -> (u64, u64) {
+    let loud = |s: &&f32| s.abs() > 0.01;
+    let first = samples.iter().position(|s| loud(&s)).unwrap_or(0);
+    let last = samples.iter().rposition(|s| loud(&s)).unwrap_or(0);
+    (
+        first as u64 * 1000 / u64::from(RATE),
+        last as u64 * 1000 / u64::from(RATE),
+    )
+}
+
+fn write_wav(path: &Path, samples: &[f32]) {
+    let mut bytes = Vec::with_capacity(44 + samples.len() * 2);
+    let data_len = (samples.len() * 2) as u32;
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&RATE.to_le_bytes());
+    bytes.extend_from_slice(&(RATE * 2).to_le_bytes());
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0) as i16;
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn silence(ms: u64) -> Vec<f32> {
+    vec![0.0; (ms * u64::from(RATE) / 1000) as usize]
+}
+
+fn normalise(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word error rate of `hyp` against `reference` (Levenshtein over words).
+fn wer(reference: &str, hyp: &str) -> f64 {
+    let (r, h) = (normalise(reference), normalise(hyp));
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut prev = row[0];
+        row[0] = i;
+        for j in 1..=h.len() {
+            let cur = row[j];
+            row[j] = (prev + usize::from(r[i - 1] != h[j - 1]))
+                .min(row[j] + 1)
+                .min(row[j - 1] + 1);
+            prev = cur;
+        }
+    }
+    row[h.len()] as f64 / r.len().max(1) as f64
+}
+
+fn transcribe(model: &WhisperModel, path: &Path, language: Option<&str>) -> Transcript {
+    let options = DecodeOptions {
+        language: language.map(str::to_owned),
+        ..DecodeOptions::default()
+    };
+    model.transcribe_file(path, &options).unwrap()
+}
+
+struct Spoken {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+    /// Per sentence: text and true start/end in ms.
+    truth: Vec<(&'static str, u64, u64)>,
+}
+
+/// The sentences one after another with the given pauses between them.
+fn sentences_with_pauses(voice: &str, sentences: &[&'static str], pauses_ms: &[u64]) -> Spoken {
+    let mut all = silence(500);
+    let mut truth = Vec::new();
+    for (i, text) in sentences.iter().enumerate() {
+        let speech = speak(voice, text);
+        let (from, to) = speech_bounds(&speech);
+        let offset = all.len() as u64 * 1000 / u64::from(RATE);
+        truth.push((*text, offset + from, offset + to));
+        all.extend(speech);
+        all.extend(silence(pauses_ms[i % pauses_ms.len()]));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sentences.wav");
+    write_wav(&path, &all);
+    Spoken {
+        path,
+        _dir: dir,
+        truth,
+    }
+}
+
+const ENGLISH: [&str; 4] = [
+    "The weather was cold and grey all morning.",
+    "She opened the window and listened to the birds singing in the garden.",
+    "Thank you.",
+    "We will meet again at the station tomorrow before the train leaves.",
+];
+
+#[test]
+fn english_sentences_are_transcribed_with_their_times() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let spoken = sentences_with_pauses("en-us", &ENGLISH, &[900, 1500, 700]);
+    let t = transcribe(tiny, &spoken.path, None);
+    let reference = ENGLISH.join(" ");
+    let error = wer(&reference, &t.text);
+    assert!(error <= 0.15, "WER {error:.2}: {:?}", t.text);
+    assert_eq!(t.language.as_deref(), Some("en"));
+    assert!(!t.segments.is_empty());
+    // Words are in order, inside the audio, and carry confidences.
+    for pair in t.words.windows(2) {
+        assert!(pair[0].start_ms <= pair[1].start_ms, "{pair:?}");
+    }
+    assert!(t.words.iter().all(|w| w.start_ms <= w.end_ms));
+    assert!(t.words.iter().all(|w| w.confidence.is_some()));
+
+    // Each sentence's first and last word fall within 400 ms of the truth.
+    for (text, start, end) in &spoken.truth {
+        let first = normalise(text).first().cloned().unwrap();
+        let last = normalise(text).last().cloned().unwrap();
+        let found_start = t
+            .words
+            .iter()
+            .filter(|w| normalise(&w.word).first() == Some(&first))
+            .map(|w| w.start_ms)
+            .min_by_key(|&s| s.abs_diff(*start))
+            .unwrap_or_else(|| panic!("{first:?} not heard in {:?}", t.text));
+        let found_end = t
+            .words
+            .iter()
+            .filter(|w| normalise(&w.word).last() == Some(&last))
+            .map(|w| w.end_ms)
+            .min_by_key(|&e| e.abs_diff(*end))
+            .unwrap_or_else(|| panic!("{last:?} not heard in {:?}", t.text));
+        assert!(
+            found_start.abs_diff(*start) <= 400,
+            "{text:?} starts at {start} ms, heard at {found_start} ms"
+        );
+        assert!(
+            found_end.abs_diff(*end) <= 400,
+            "{text:?} ends at {end} ms, heard at {found_end} ms"
+        );
+    }
+}
+
+#[test]
+fn silence_gives_no_segments() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silence.wav");
+    write_wav(&path, &silence(12_000));
+    let t = transcribe(tiny, &path, None);
+    assert!(t.segments.is_empty(), "{t:?}");
+    assert!(t.words.is_empty());
+    assert_eq!(t.text, "");
+
+    // Low noise is silence too.
+    let mut state = 12345u32;
+    let noise: Vec<f32> = (0..RATE * 8)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (f32::from((state >> 16) as u16) / 65535.0 - 0.5) * 0.002
+        })
+        .collect();
+    write_wav(&path, &noise);
+    let t = transcribe(tiny, &path, None);
+    assert!(t.segments.is_empty(), "{t:?}");
+}
+
+#[test]
+fn empty_and_tiny_inputs_are_handled() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let err = tiny
+        .transcribe_file(&empty, &DecodeOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, SpeechError::EmptyAudio(_)), "{err}");
+
+    // A header without samples.
+    let header_only = dir.path().join("header.wav");
+    write_wav(&header_only, &[]);
+    let result = tiny.transcribe_file(&header_only, &DecodeOptions::default());
+    assert!(
+        matches!(result, Err(SpeechError::EmptyAudio(_)))
+            || result.is_ok_and(|t| t.segments.is_empty())
+    );
+
+    // 50 ms and 1 sample: less than a window, still an answer.
+    for len in [800, 1] {
+        let short = dir.path().join(format!("short{len}.wav"));
+        write_wav(&short, &vec![0.1; len]);
+        let t = transcribe(tiny, &short, None);
+        assert!(t.words.iter().all(|w| w.end_ms <= 1000), "{t:?}");
+    }
+}
+
+#[test]
+fn a_truncated_file_yields_the_speech_before_the_cut() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let spoken = sentences_with_pauses("en-us", &ENGLISH[..2], &[1000]);
+    let bytes = std::fs::read(&spoken.path).unwrap();
+    // Cut inside the second sentence: its header still claims the full length.
+    let cut_ms = spoken.truth[1].1 + 600;
+    let cut = 44 + (cut_ms as usize * RATE as usize / 1000) * 2;
+    let truncated = spoken.path.with_file_name("cut.wav");
+    std::fs::write(&truncated, &bytes[..cut]).unwrap();
+    let t = transcribe(tiny, &truncated, None);
+    assert!(wer(ENGLISH[0], &t.segments[0].text) <= 0.2, "{t:?}");
+    assert!(t.words.iter().all(|w| w.end_ms <= cut_ms + 100), "{t:?}");
+}
+
+#[test]
+fn clipped_speech_is_still_understood() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let speech = speak("en-us", ENGLISH[1]);
+    // 8× gain, hard-clipped at full scale.
+    let clipped: Vec<f32> = speech.iter().map(|s| (s * 8.0).clamp(-1.0, 1.0)).collect();
+    let share = clipped.iter().filter(|s| s.abs() >= 1.0).count() as f64 / clipped.len() as f64;
+    assert!(share > 0.05, "only {share:.3} of samples clipped");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clipped.wav");
+    write_wav(&path, &clipped);
+    let t = transcribe(tiny, &path, None);
+    let error = wer(ENGLISH[1], &t.text);
+    assert!(error <= 0.3, "WER {error:.2}: {:?}", t.text);
+}
+
+#[test]
+fn the_language_is_detected_with_the_multilingual_model() {
+    let Some(base) = model("base") else { return };
+    for (voice, text) in [
+        (
+            "fr",
+            "Bonjour, je voudrais un café et un croissant, s'il vous plaît.",
+        ),
+        (
+            "de",
+            "Guten Morgen, ich möchte heute mit dem Zug nach Berlin fahren.",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.wav");
+        write_wav(&path, &speak(voice, text));
+        let t = transcribe(base, &path, None);
+        assert_eq!(t.language.as_deref(), Some(voice), "{t:?}");
+        assert!(wer(text, &t.text) <= 0.6, "{voice}: {:?}", t.text);
+    }
+}
+
+#[test]
+fn the_wrong_language_is_refused_or_transcribed_without_crashing() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fr.wav");
+    write_wav(
+        &path,
+        &speak("fr", "Nous allons visiter le musée du Louvre demain matin."),
+    );
+    // An English-only model asked for French says so.
+    let options = DecodeOptions {
+        language: Some("fr-FR".to_owned()),
+        ..DecodeOptions::default()
+    };
+    let err = tiny.transcribe_file(&path, &options).unwrap_err();
+    assert!(err.to_string().contains("English-only"), "{err}");
+    // Told nothing, it hears French as (some) English: no crash, some text.
+    let t = transcribe(tiny, &path, None);
+    assert_eq!(t.language.as_deref(), Some("en"));
+
+    // A language Whisper does not know.
+    if let Some(base) = model("base") {
+        let options = DecodeOptions {
+            language: Some("tlh".to_owned()),
+            ..DecodeOptions::default()
+        };
+        let err = base.transcribe_file(&path, &options).unwrap_err();
+        assert!(matches!(err, SpeechError::UnsupportedLanguage(_)), "{err}");
+    }
+}
+
+#[test]
+fn a_missing_model_names_the_command_that_installs_it() {
+    let err = WhisperModel::load("large-v9", EngineSettings::default()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("large-v9"), "{message}");
+    assert!(message.contains("scripts/fetch-models.sh"), "{message}");
+}
+
+#[test]
+fn the_one_call_entry_point_picks_the_model_for_the_language() {
+    if model("tiny.en").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.wav");
+    let mut samples = silence(500);
+    samples.extend(speak("en-us", ENGLISH[1]));
+    write_wav(&path, &samples);
+    let t = echoloop_speech::transcribe(&path, Some("en-US")).unwrap();
+    assert_eq!(t.language.as_deref(), Some("en"));
+    assert!(wer(ENGLISH[1], &t.text) <= 0.2, "{t:?}");
+}
