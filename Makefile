@@ -88,3 +88,8 @@ bench: deps web
 	cargo build --release -p echoloop-server --bin echoloop --example loadgen
 	scripts/bench-content.sh
 	cd web && npm run bench
+
+# Speech quality and speed on speech synthesised at run time (results go to
+# BENCHMARKS.md by hand): the assessor, then Whisper beside faster-whisper.
+eval-speech: deps
+	eval/run.sh
