@@ -282,7 +282,11 @@ impl EmbeddedPostgres {
              port = {SOCKET_PORT}\n\
              unix_socket_directories = '{socket}'\n\
              unix_socket_permissions = 0700\n\
-             max_connections = 200\n"
+             max_connections = 200\n\
+             # A 20,000-segment list write makes about 12 MB of WAL; with the\n\
+             # default 4 MB of WAL buffers the writing backend stalls on WAL\n\
+             # writes mid-statement (docs/decisions/0013).\n\
+             wal_buffers = 32MB\n"
         );
         fs::write(&path, text).map_err(|source| EmbeddedError::DataDir {
             path: path.clone(),

@@ -437,3 +437,67 @@ async fn concurrent_writers_of_one_user_get_distinct_increasing_numbers() {
         "80 inserts after the user row take 2..=81 with no gap or repeat"
     );
 }
+
+/// The list version (the segment list's `ETag`) is kept by the database for
+/// any write, not only the API's: inserts and updates raise it to their
+/// largest change number, and it goes with its material.
+#[tokio::test]
+async fn a_segment_list_version_follows_every_write_in_sql() {
+    let db = TestDb::new().await;
+    let user = insert_user(&db.pool, "ana@example.com").await;
+    let material = insert_material(&db.pool, user).await;
+    let version = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT version FROM segment_list_versions WHERE user_id = $1 AND material_id = $2",
+        )
+        .bind(user)
+        .bind(material)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+    };
+    let largest_change = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT max(change_seq) FROM segments WHERE user_id = $1 AND material_id = $2",
+        )
+        .bind(user)
+        .bind(material)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(version().await, None);
+
+    insert_segment(&db.pool, user, material, 0, 900)
+        .await
+        .unwrap();
+    let second = insert_segment(&db.pool, user, material, 1_000, 1_900)
+        .await
+        .unwrap();
+    let after_inserts = version().await.unwrap();
+    assert_eq!(after_inserts, largest_change().await);
+
+    sqlx::query("UPDATE segments SET deleted_at = now() WHERE user_id = $1 AND id = $2")
+        .bind(user)
+        .bind(second)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let after_tombstone = version().await.unwrap();
+    assert!(after_tombstone > after_inserts);
+    assert_eq!(after_tombstone, largest_change().await);
+
+    // A refused write leaves the version as it was.
+    insert_segment(&db.pool, user, material, 3_000, 2_000)
+        .await
+        .unwrap_err();
+    assert_eq!(version().await, Some(after_tombstone));
+
+    sqlx::query("DELETE FROM materials WHERE user_id = $1 AND id = $2")
+        .bind(user)
+        .bind(material)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(count(&db.pool, "segment_list_versions").await, 0);
+}
