@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { v5 as uuidv5 } from 'uuid';
 import { launchBrowser, makeFixtures, screenshot, startServer } from './harness.mjs';
-import { idbAll, idbCount } from './idb.mjs';
+import { idbAll, idbCount, idbSegments } from './idb.mjs';
 
 let server;
 let browser;
@@ -70,7 +70,7 @@ test('imports an audio file with SRT subtitles via the picker', async () => {
   assert.equal(m.type, 'audio');
   assert.equal(m.syncStatus, 'local');
   assert.ok(Math.abs(m.durationMs - 8000) < 200, `duration ${m.durationMs}`);
-  assert.equal(await idbCount(page, 'segments'), 4);
+  assert.equal((await idbSegments(page)).length, 4);
 });
 
 test('imports a video by drag and drop with VTT subtitles and a translation file', async () => {
@@ -98,7 +98,7 @@ test('imports a video by drag and drop with VTT subtitles and a translation file
   assert.equal(m.type, 'video');
   assert.ok(m.thumbnailBlobKey, 'thumbnail stored');
   assert.equal(m.hasTranslations, true);
-  const segs = (await idbAll(page, 'segments')).filter((s) => s.materialId === m.id).sort((a, b) => a.index - b.index);
+  const segs = (await idbSegments(page)).filter((s) => s.materialId === m.id).sort((a, b) => a.index - b.index);
   assert.deepEqual(
     segs.map((s) => [s.startTime, s.endTime, s.text, s.translation]),
     [
@@ -111,7 +111,7 @@ test('imports a video by drag and drop with VTT subtitles and a translation file
 });
 
 test('rejects a non-media file and a corrupt subtitle file, importing nothing', async () => {
-  const counts = async () => [await idbCount(page, 'materials'), await idbCount(page, 'segments'), await idbCount(page, 'blobs')];
+  const counts = async () => [await idbCount(page, 'materials'), await idbCount(page, 'segmentLists'), await idbCount(page, 'blobs')];
   const before = await counts();
   await importVia({ media: fx.notMedia });
   await page.getByTestId('notice-error').waitFor();
@@ -145,7 +145,7 @@ test('adds a YouTube video with its deterministic id', async () => {
   await page.getByTestId('attach-subtitles').setInputFiles(fx.srt);
   await page.getByTestId('segment').nth(3).waitFor();
   assert.equal(await page.getByTestId('segment').count(), 4);
-  assert.equal((await idbAll(page, 'segments')).filter((x) => x.materialId === id).length, 4);
+  assert.equal((await idbSegments(page)).filter((x) => x.materialId === id).length, 4);
   await page.goto(`${server.base}/`);
   // Rename, then delete it with its rows.
   const card = page.locator(`[data-material-id="${id}"]`);
@@ -156,7 +156,7 @@ test('adds a YouTube video with its deterministic id', async () => {
   page.once('dialog', (d) => d.accept());
   await card.getByTestId('delete-material').click();
   await waitFor(async () => (await page.locator(`[data-material-id="${id}"]`).count()) === 0, 'delete');
-  assert.equal((await idbAll(page, 'segments')).filter((x) => x.materialId === id).length, 0);
+  assert.equal((await idbSegments(page)).filter((x) => x.materialId === id).length, 0);
 });
 
 test('plays segment 2 and stops at its end', async () => {
@@ -254,7 +254,7 @@ test('records a take with R (fake microphone), stores it and plays it back', asy
   assert.equal(takes[0].syncStatus, 'pending');
   assert.ok(takes[0].blob.size > 1000, `blob ${takes[0].blob.size} bytes`);
   assert.ok(takes[0].duration > 1000 && takes[0].duration < 4000, `duration ${takes[0].duration}`);
-  const segs = await idbAll(page, 'segments');
+  const segs = await idbSegments(page);
   assert.equal(segs.find((s) => s.id === takes[0].segmentId).index, seg);
   // Playable right away.
   const played = await page.getByTestId('take-audio').first().evaluate(async (a) => {
@@ -315,7 +315,7 @@ test('after a reload: library, takes and progress are still there', async () => 
   assert.equal(await idbCount(page, 'recordings'), 1);
   await openMaterial('Greetings lesson');
   const [take] = await idbAll(page, 'recordings');
-  const seg = (await idbAll(page, 'segments')).find((x) => x.id === take.segmentId);
+  const seg = (await idbSegments(page)).find((x) => x.id === take.segmentId);
   await page.getByTestId('segment').nth(seg.index).locator('button').click();
   await page.getByTestId('take').first().waitFor();
 });

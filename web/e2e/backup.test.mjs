@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { launchBrowser, makeFixtures, screenshot, startServer } from './harness.mjs';
-import { idbAll, idbCount } from './idb.mjs';
+import { idbAll, idbCount, idbSegments } from './idb.mjs';
 
 let server;
 let browser;
@@ -148,7 +148,7 @@ test('signing up backs up the material, its segments, progress and the take (byt
   assert.equal(material.body.type, 'audio');
   assert.equal(material.body.source_type, 'local_upload');
   assert.equal(material.body.media_url, null, 'free plan: the media stays on the device');
-  const local = (await idbAll(page, 'segments')).sort((a, b) => a.index - b.index);
+  const local = (await idbSegments(page)).sort((a, b) => a.index - b.index);
   const segments = (await api(`/materials/${ids.material}/segments`)).body.segments;
   assert.deepEqual(
     segments.map((s) => [s.id, s.start_time, s.end_time, s.text]),
@@ -252,7 +252,7 @@ test('deleting a take and a material deletes them on the server', async () => {
   await openInApp('Greetings, renamed');
   const take = page.locator(`[data-testid="take"][data-take-id="${ids.offlineTake}"]`);
   const [row] = (await idbAll(page, 'recordings')).filter((r) => r.id === ids.offlineTake);
-  const [segment] = (await idbAll(page, 'segments')).filter((s) => s.id === row.segmentId);
+  const [segment] = (await idbSegments(page)).filter((s) => s.id === row.segmentId);
   await page.getByTestId('segment').nth(segment.index).locator('button').click();
   await take.waitFor();
   await take.getByTestId('delete-take').click();

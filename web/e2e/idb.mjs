@@ -8,7 +8,14 @@ export function idbCount(page, store) {
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
-          const c = db.transaction(store).objectStore(store).count();
+          // A missing store throws here; reject instead of never settling.
+          let c;
+          try {
+            c = db.transaction(store).objectStore(store).count();
+          } catch (e) {
+            db.close();
+            return reject(e);
+          }
           c.onsuccess = () => {
             resolve(c.result);
             db.close();
@@ -29,7 +36,13 @@ export function idbAll(page, store) {
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
-          const all = db.transaction(store).objectStore(store).getAll();
+          let all;
+          try {
+            all = db.transaction(store).objectStore(store).getAll();
+          } catch (e) {
+            db.close();
+            return reject(e);
+          }
           all.onsuccess = () => {
             resolve(
               all.result.map((row) =>
@@ -43,4 +56,9 @@ export function idbAll(page, store) {
       }),
     store,
   );
+}
+
+/** Every material's segments, from their list rows (schema v7: one row per material). */
+export async function idbSegments(page) {
+  return (await idbAll(page, 'segmentLists')).flatMap((list) => list.segments);
 }

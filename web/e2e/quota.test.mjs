@@ -39,7 +39,7 @@ test('importing media the browser has no room for says so and stores nothing', a
   const notice = page.getByTestId('notice-error').filter({ hasText: 'Nothing was imported' });
   await notice.waitFor();
   assert.match(await notice.textContent(), /lesson\.ogg/);
-  for (const store of ['materials', 'segments', 'blobs']) {
+  for (const store of ['materials', 'segmentLists', 'blobs']) {
     assert.equal(await idbCount(page, store), 0, `${store} is empty`);
   }
   assert.equal(await page.getByTestId('material-card').count(), 0);

@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segments', 'syncState']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState']);
     db.close();
   });
 
@@ -67,7 +67,7 @@ describe('schema', () => {
     const db = new EcholoopDb(name);
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    const segs = await db.segments.where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray();
+    const segs = (await db.segmentLists.get('m1'))!.segments;
     expect(segs.map((s) => [s.id, s.index])).toEqual([
       ['a', 0],
       ['b', 1],
@@ -93,7 +93,7 @@ describe('schema', () => {
     const db = new EcholoopDb(name);
     await db.open();
     expect(await db.materials.count()).toBe(1);
-    expect((await db.segments.get('s'))?.index).toBe(0);
+    expect((await db.segmentLists.get('m'))?.segments).toEqual([{ id: 's', materialId: 'm', index: 0, startTime: 0, endTime: 500, text: 'x' }]);
     expect((await db.recordings.get('r'))?.materialId).toBe('m');
     expect(await db.definitions.count()).toBe(1);
     expect(await db.blobs.count()).toBe(1);
@@ -168,18 +168,38 @@ describe('schema', () => {
     await v5.table('segments').bulkAdd(rows);
     v5.close();
 
-    const db = new EcholoopDb(name);
-    await db.open();
-    expect(db.verno).toBe(LATEST_VERSION);
+    const db = await openAt(name, 6);
     // In IndexedDB itself, not only in Dexie's view of it.
     const store = db.backendDB().transaction('segments').objectStore('segments');
     expect([...store.indexNames]).toEqual(['[materialId+index]']);
-    expect(await db.segments.count()).toBe(3);
-    expect(await db.segments.where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray()).toEqual([rows[1], rows[0]]);
+    expect(await db.table('segments').count()).toBe(3);
+    expect(await db.table('segments').where('[materialId+index]').between(['m1', -Infinity], ['m1', Infinity]).toArray()).toEqual([rows[1], rows[0]]);
     // `where('materialId')` goes through the compound index.
-    expect(await db.segments.where('materialId').equals('m2').toArray()).toEqual([rows[2]]);
-    await db.segments.where('materialId').equals('m1').delete();
-    expect(await db.segments.toCollection().primaryKeys()).toEqual(['x']);
+    expect(await db.table('segments').where('materialId').equals('m2').toArray()).toEqual([rows[2]]);
+    await db.table('segments').where('materialId').equals('m1').delete();
+    expect(await db.table('segments').toCollection().primaryKeys()).toEqual(['x']);
+    db.close();
+  });
+
+  it('v6 → v8 makes the segments of each material one list row in order, and the segments table goes', async () => {
+    const name = freshName();
+    const v6 = await openAt(name, 6);
+    const rows = [
+      { id: 'b', materialId: 'm1', index: 1, startTime: 2000, endTime: 3000, text: 'second', translation: 'zweite' },
+      { id: 'x', materialId: 'm2', index: 0, startTime: 0, endTime: 500, text: 'other' },
+      { id: 'a', materialId: 'm1', index: 0, startTime: 0, endTime: 1000, text: 'first' },
+      { id: 'c', materialId: 'm1', index: 2, startTime: 4000, endTime: 5000, text: 'third' },
+    ];
+    await v6.table('segments').bulkAdd(rows);
+    v6.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(LATEST_VERSION);
+    expect([...db.backendDB().objectStoreNames]).not.toContain('segments');
+    expect(await db.segmentLists.count()).toBe(2);
+    expect((await db.segmentLists.get('m1'))?.segments).toEqual([rows[2], rows[0], rows[3]]);
+    expect((await db.segmentLists.get('m2'))?.segments).toEqual([rows[1]]);
     db.close();
   });
 });

@@ -5,6 +5,7 @@ import type {
   LocalMaterial,
   LocalRecording,
   LocalSegment,
+  LocalSegmentList,
   OutboxItem,
   StoredBlob,
   StoredSession,
@@ -12,7 +13,7 @@ import type {
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 6;
+export const LATEST_VERSION = 8;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -70,6 +71,22 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
   // drops the two indexes.
   db.version(6).stores({
     segments: 'id, [materialId+index]',
+  });
+  if (upTo < 7) return;
+
+  // v7: a material's segments become one row, its list (LocalSegmentList):
+  // a film's import wrote ~1,500 rows, and IndexedDB's cost is per row. The
+  // rows move in the upgrade; v8 then drops the old table, a version of its
+  // own so the upgrade reads a table that still exists.
+  db.version(7)
+    .stores({
+      segmentLists: 'materialId',
+    })
+    .upgrade(upgradeToV7);
+  if (upTo < 8) return;
+
+  db.version(8).stores({
+    segments: null,
   });
 }
 
@@ -161,9 +178,23 @@ async function upgradeToV5(tx: Transaction): Promise<void> {
   await outbox.bulkAdd(add);
 }
 
+async function upgradeToV7(tx: Transaction): Promise<void> {
+  const byMaterial = new Map<string, LocalSegment[]>();
+  await tx.table<LocalSegment, string>('segments').each((s) => {
+    const list = byMaterial.get(s.materialId) ?? [];
+    list.push(s);
+    byMaterial.set(s.materialId, list);
+  });
+  const lists: LocalSegmentList[] = [...byMaterial].map(([materialId, segments]) => ({
+    materialId,
+    segments: segments.sort((a, b) => a.index - b.index).map((s, index) => ({ ...s, index })),
+  }));
+  await tx.table<LocalSegmentList, string>('segmentLists').bulkAdd(lists);
+}
+
 export class EcholoopDb extends Dexie {
   materials!: Table<LocalMaterial, string>;
-  segments!: Table<LocalSegment, string>;
+  segmentLists!: Table<LocalSegmentList, string>;
   recordings!: Table<LocalRecording, string>;
   definitions!: Table<CachedDefinition, [string, string]>;
   blobs!: Table<StoredBlob, string>;

@@ -58,13 +58,13 @@ describe('materials repository', () => {
 
   it('writes nothing when the transaction fails (no half import)', async () => {
     await sample();
-    const counts = async () => [await db.materials.count(), await db.segments.count(), await db.blobs.count(), await db.outbox.count()];
+    const counts = async () => [await db.materials.count(), await db.segmentLists.count(), await db.blobs.count(), await db.outbox.count()];
     const before = await counts();
-    const [existing] = await db.segments.toArray();
-    // Two cues with the same id make bulkAdd fail after the blobs and material were written.
+    const [existing] = await db.materials.toArray();
+    // A material id that is taken makes its add fail after the blobs were written.
     const original = crypto.randomUUID;
     let calls = 0;
-    crypto.randomUUID = () => (++calls === 4 ? (existing!.id as ReturnType<typeof original>) : original.call(crypto));
+    crypto.randomUUID = () => (++calls === 1 ? (existing!.id as ReturnType<typeof original>) : original.call(crypto));
     try {
       await expect(sample('half')).rejects.toThrow();
     } finally {
@@ -118,6 +118,26 @@ describe('materials repository', () => {
     expect(await materials.getMaterial(db, m.id)).toMatchObject({ segmentCount: 1, hasTranslations: true });
   });
 
+  it('keeps the ids of unchanged segments when subtitles are attached again, so takes still point at them', async () => {
+    const m = await sample('again', 3);
+    const before = await materials.listSegments(db, m.id);
+    // The same cues with a translation added, one cue retimed, one new.
+    await materials.replaceSegments(db, m.id, [
+      { startTime: 1000, endTime: 1800, text: 'line 1', translation: 'Zeile 1' },
+      { startTime: 2000, endTime: 2800, text: 'line 2', translation: 'Zeile 2' },
+      { startTime: 3100, endTime: 3800, text: 'line 3' },
+      { startTime: 5000, endTime: 5800, text: 'line 5' },
+    ]);
+    const after = await materials.listSegments(db, m.id);
+    expect(after.map((s) => s.index)).toEqual([0, 1, 2, 3]);
+    expect(after[0]!.id).toBe(before[0]!.id);
+    expect(after[1]!.id).toBe(before[1]!.id);
+    expect(after[0]!.translation).toBe('Zeile 1');
+    expect(new Set(after.map((s) => s.id)).size).toBe(4);
+    expect(before.map((s) => s.id)).not.toContain(after[2]!.id);
+    expect(before.map((s) => s.id)).not.toContain(after[3]!.id);
+  });
+
   it('deletes a material with its blobs, segments, takes and progress', async () => {
     const keep = await sample('keep');
     const m = await sample('drop');
@@ -126,7 +146,7 @@ describe('materials repository', () => {
     await progress.saveProgress(db, m.id, 1);
     await materials.deleteMaterial(db, m.id);
     expect(await materials.getMaterial(db, m.id)).toBeUndefined();
-    expect(await db.segments.where('materialId').equals(m.id).count()).toBe(0);
+    expect(await db.segmentLists.get(m.id)).toBeUndefined();
     expect(await db.recordings.count()).toBe(0);
     expect(await progress.getProgress(db, m.id)).toBeUndefined();
     expect(await db.blobs.count()).toBe(2); // keep's media + thumbnail

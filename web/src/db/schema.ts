@@ -50,6 +50,17 @@ export interface LocalSegment {
   translation?: string;
 }
 
+/**
+ * A material's segments, stored as one row (schema v7): a list is imported,
+ * replaced, backed up and shown as a whole, and one row costs IndexedDB one
+ * write where a row per segment cost ~1,500 on a film's import.
+ */
+export interface LocalSegmentList {
+  materialId: string;
+  /** In time order; `index` is the position in this array. */
+  segments: LocalSegment[];
+}
+
 export interface LocalRecording {
   id: string;
   segmentId: string;

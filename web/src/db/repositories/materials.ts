@@ -30,18 +30,33 @@ export interface NewLocalMaterial {
 
 export type MaterialFilter = 'all' | 'video' | 'audio' | 'youtube';
 
-function toSegments(materialId: string, input: NewSegment[]): LocalSegment[] {
+const contentKey = (startTime: number, endTime: number, text: string) => `${startTime}|${endTime}|${text}`;
+
+/**
+ * Numbers the segments in time order. A segment with the same times and text
+ * as one in `previous` keeps that one's id, so takes recorded on it still
+ * point at it after subtitles are attached again (e.g. with a translation).
+ */
+function toSegments(materialId: string, input: NewSegment[], previous: LocalSegment[] = []): LocalSegment[] {
+  const reusable = new Map(previous.map((s) => [contentKey(s.startTime, s.endTime, s.text), s.id]));
   return [...input]
     .sort((a, b) => a.startTime - b.startTime || a.endTime - b.endTime)
-    .map((s, index) => ({
-      id: crypto.randomUUID(),
-      materialId,
-      index,
-      startTime: Math.round(s.startTime),
-      endTime: Math.round(s.endTime),
-      text: s.text,
-      ...(s.translation ? { translation: s.translation } : {}),
-    }));
+    .map((s, index) => {
+      const startTime = Math.round(s.startTime);
+      const endTime = Math.round(s.endTime);
+      const key = contentKey(startTime, endTime, s.text);
+      const id = reusable.get(key) ?? crypto.randomUUID();
+      reusable.delete(key);
+      return {
+        id,
+        materialId,
+        index,
+        startTime,
+        endTime,
+        text: s.text,
+        ...(s.translation ? { translation: s.translation } : {}),
+      };
+    });
 }
 
 /** Stores a file-based material with its blobs and segments, all or nothing. */
@@ -76,11 +91,11 @@ export async function createLocalMaterial(db: EcholoopDb, input: NewLocalMateria
   }
   // Every write is issued at once (IndexedDB runs them in order) instead of
   // waiting for each answer in turn, and nothing is read back: the ids are new.
-  await db.transaction('rw', [db.materials, db.segments, db.blobs, db.outbox], () =>
+  await db.transaction('rw', [db.materials, db.segmentLists, db.blobs, db.outbox], () =>
     Promise.all([
       ...blobs.map((blob) => db.blobs.put(blob)),
       db.materials.add(material),
-      db.segments.bulkAdd(segments),
+      ...(segments.length ? [db.segmentLists.add({ materialId: id, segments })] : []),
       enqueueCreated(db, [['material', id], ...(segments.length ? [['segments', id] as const] : []), ['media', id]]),
     ]),
   );
@@ -126,13 +141,12 @@ function changedSince(material: LocalMaterial): LocalMaterial['syncStatus'] {
 
 /** Replaces a material's segments (subtitles attached later). */
 export async function replaceSegments(db: EcholoopDb, materialId: string, input: NewSegment[]): Promise<void> {
-  await db.transaction('rw', [db.materials, db.segments, db.outbox], async () => {
+  await db.transaction('rw', [db.materials, db.segmentLists, db.outbox], async () => {
     const material = await db.materials.get(materialId);
     if (!material) throw new Error('Material not found');
-    const old = await db.segments.where('materialId').equals(materialId).primaryKeys();
-    await db.segments.bulkDelete(old);
-    const segments = toSegments(materialId, input);
-    await db.segments.bulkAdd(segments);
+    const previous = (await db.segmentLists.get(materialId))?.segments;
+    const segments = toSegments(materialId, input, previous);
+    await db.segmentLists.put({ materialId, segments });
     await db.materials.update(materialId, {
       segmentCount: segments.length,
       hasTranslations: segments.some((s) => s.translation),
@@ -155,11 +169,11 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
 
 /** Deletes a material with its segments, takes, progress and blobs. */
 export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> {
-  await db.transaction('rw', [db.materials, db.segments, db.recordings, db.blobs, db.progress, db.outbox], async () => {
+  await db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.blobs, db.progress, db.outbox], async () => {
     const material = await db.materials.get(id);
     if (!material) return;
     await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
-    await db.segments.where('materialId').equals(id).delete();
+    await db.segmentLists.delete(id);
     const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
     // The server deletes them with the material: their queued uploads (even failed ones) are moot.
     await dropQueued(db, [
@@ -194,8 +208,9 @@ export async function listMaterials(db: EcholoopDb, query = '', filter: Material
   });
 }
 
-export function listSegments(db: EcholoopDb, materialId: string): Promise<LocalSegment[]> {
-  return db.segments.where('[materialId+index]').between([materialId, -Infinity], [materialId, Infinity]).toArray();
+/** The material's segments in time order (none: an empty list). */
+export async function listSegments(db: EcholoopDb, materialId: string): Promise<LocalSegment[]> {
+  return (await db.segmentLists.get(materialId))?.segments ?? [];
 }
 
 
