@@ -1,24 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { peaks } from '../api/peaks';
 
-const decoded = new WeakMap<Blob, Promise<AudioBuffer>>();
-/** Whole-file decoding of very large media would exhaust memory: skip it. */
-const MAX_DECODE_BYTES = 120 * 1024 * 1024;
-let ctx: AudioContext | null = null;
-
-function decode(blob: Blob): Promise<AudioBuffer> {
-  if (blob.size > MAX_DECODE_BYTES) return Promise.reject(new Error('too large to decode'));
-  let p = decoded.get(blob);
-  if (!p) {
-    ctx ??= new AudioContext();
-    const c = ctx;
-    p = blob.arrayBuffer().then((buf) => c.decodeAudioData(buf));
-    decoded.set(blob, p);
-  }
-  return p;
-}
-
-function draw(canvas: HTMLCanvasElement, buffer: AudioBuffer, fromMs: number, toMs: number, color: string) {
+function draw(canvas: HTMLCanvasElement, bins: Float32Array, color: string) {
   const dpr = window.devicePixelRatio || 1;
   const width = Math.max(1, Math.floor(canvas.clientWidth * dpr));
   const height = Math.max(1, Math.floor(canvas.clientHeight * dpr));
@@ -27,19 +11,14 @@ function draw(canvas: HTMLCanvasElement, buffer: AudioBuffer, fromMs: number, to
   const g = canvas.getContext('2d');
   if (!g) return;
   g.clearRect(0, 0, width, height);
-  const data = buffer.getChannelData(0);
-  const start = Math.max(0, Math.floor((fromMs / 1000) * buffer.sampleRate));
-  const end = Math.min(data.length, Math.ceil((toMs / 1000) * buffer.sampleRate));
-  const per = Math.max(1, Math.floor((end - start) / width));
   const mid = height / 2;
   g.fillStyle = color;
   for (let x = 0; x < width; x++) {
+    // Each column shows the loudest bin it covers.
+    const first = Math.floor((x * bins.length) / width);
+    const last = Math.max(first + 1, Math.floor(((x + 1) * bins.length) / width));
     let peak = 0;
-    const from = start + x * per;
-    for (let i = from; i < from + per && i < end; i++) {
-      const v = Math.abs(data[i] ?? 0);
-      if (v > peak) peak = v;
-    }
+    for (let i = first; i < last; i++) peak = Math.max(peak, bins[i] ?? 0);
     const h = Math.max(1, peak * height * 0.95);
     g.fillRect(x, mid - h / 2, 1, h);
   }
@@ -55,18 +34,18 @@ interface Props {
   testId: string;
 }
 
-/** A segment's waveform drawn from a decoded blob. */
-export function Waveform({ blob, fromMs = 0, toMs, label, color, emptyText, testId }: Props) {
+/** A waveform of a blob: of the range [fromMs, toMs) when given (the original's segment), else of the whole blob (a take). */
+export function Waveform({ blob, fromMs, toMs, label, color, emptyText, testId }: Props) {
   const { t } = useTranslation();
   const canvas = useRef<HTMLCanvasElement>(null);
   const [status, setStatus] = useState<'idle' | 'ready' | 'error'>('idle');
   useEffect(() => {
     if (!blob) return;
     let alive = true;
-    decode(blob).then(
-      (buffer) => {
+    peaks(blob, fromMs, toMs).then(
+      (bins) => {
         if (!alive || !canvas.current) return;
-        draw(canvas.current, buffer, fromMs, toMs ?? buffer.duration * 1000, color);
+        draw(canvas.current, bins, color);
         setStatus('ready');
       },
       () => alive && setStatus('error'),
