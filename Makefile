@@ -16,7 +16,8 @@ RELEASE_BIN := $(CARGO_TARGET_DIR)/release/echoloop
 DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/echoloop
 
 .PHONY: help run test deps deps-run web-deps wasm web build build-debug \
-        test-rust test-web test-e2e lint fmt bench eval-speech
+        test-rust test-web test-e2e lint fmt bench eval-speech \
+        eval-acoustic
 
 help:
 	@echo "make run    build and serve on http://localhost:8080 (embedded PostgreSQL under ./data)"
@@ -93,3 +94,10 @@ bench: deps web
 # BENCHMARKS.md by hand): the assessor, then Whisper beside faster-whisper.
 eval-speech: deps
 	eval/run.sh
+
+# The assessor's acoustic model (hama) beside Debian's pocketsphinx, on
+# espeak-ng speech and pocketsphinx's real test recordings (decision 0012;
+# results go to BENCHMARKS.md by hand). Installs pocketsphinx and its model
+# for this target only.
+eval-acoustic:
+	eval/pocketsphinx_compare.sh
