@@ -155,10 +155,11 @@ describe('backup runner (against the real server)', () => {
 
     // …but a corrected list goes up, and the waiting items follow in the same run.
     await materials.replaceSegments(db, bad.m.id, [
-      { startTime: 0, endTime: 800, text: 'line 1' },
+      { startTime: 100, endTime: 800, text: 'line 1' },
       { startTime: 1000, endTime: 1800, text: 'line 2' },
     ]);
-    // (the take pointed at a replaced segment: the server refuses it with its reason)
+    // (the take's segment was retimed, so it is a new segment and the take
+    // points at one that is gone: the server refuses it with its reason)
     expect(await run()).toEqual({ kind: 'idle' });
     expect(await server.segments(bad.m.id)).toHaveLength(2);
     expect(await server.progress(bad.m.id)).toMatchObject({ last_segment_index: 1, status: 'in_progress' });
