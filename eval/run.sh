@@ -3,12 +3,13 @@
 # synthesised at run time with espeak-ng (see crates/speech/examples/eval.rs)
 # and prints a Markdown report (precision/recall per error type, score
 # distributions, Spearman's rho, timings). `-v` also prints one line per
-# take to stderr. Then Whisper transcription against faster-whisper
+# take to stderr; `--no-transcript`, `--held-out`, `--timing-only`: see
+# eval/README.md. Then Whisper transcription against faster-whisper
 # (eval/transcribe.sh; run it alone for its options).
 #
 # Needs: espeak-ng, ffmpeg, python3 + pip (for the model download).
-# Takes about a minute on 2 cores after the build, plus 10–15 minutes for
-# transcription.
+# Takes about five minutes on 2 cores after the build (one without the
+# transcript cross-check), plus 10–15 minutes for transcription.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh

@@ -32,6 +32,10 @@ pub struct AssessArgs {
     /// Print the whole result as JSON instead of a summary.
     #[arg(long)]
     pub json: bool,
+    /// Judge by the phone recogniser alone, without cross-checking with a
+    /// Whisper transcript (faster; more false alarms).
+    #[arg(long)]
+    pub no_transcript: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,8 +97,14 @@ pub fn assess(args: AssessArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let assessment = echoloop_speech::assess(&args.take, &args.text, &args.lang, original)
-        .with_context(|| format!("cannot assess {}", args.take.display()))?;
+    let assessment = echoloop_speech::assess(
+        &args.take,
+        &args.text,
+        &args.lang,
+        original,
+        !args.no_transcript,
+    )
+    .with_context(|| format!("cannot assess {}", args.take.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&assessment)?);
         return Ok(());
@@ -104,8 +114,8 @@ pub fn assess(args: AssessArgs) -> anyhow::Result<()> {
         .prosody
         .map_or_else(|| "-".to_string(), |p| format!("{p:.0}"));
     println!(
-        "overall {:.0}  accuracy {:.0}  fluency {:.0}  completeness {:.0}  prosody {prosody}",
-        scores.overall, scores.accuracy, scores.fluency, scores.completeness,
+        "overall {:.0}  accuracy {:.0}  fluency {:.0}  completeness {:.0}  prosody {prosody}  ({})",
+        scores.overall, scores.accuracy, scores.fluency, scores.completeness, assessment.engine,
     );
     for word in &assessment.words {
         println!(

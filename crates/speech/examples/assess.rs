@@ -13,7 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => None,
     };
     let started = std::time::Instant::now();
-    let result = echoloop_speech::assess(Path::new(take), text, "en", original)?;
+    // ECHOLOOP_NO_TRANSCRIPT=1: the phone recogniser alone.
+    let transcript = std::env::var_os("ECHOLOOP_NO_TRANSCRIPT").is_none();
+    let result = echoloop_speech::assess(Path::new(take), text, "en", original, transcript)?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     eprintln!("assessed in {:?}", started.elapsed());
     Ok(())

@@ -5,6 +5,9 @@
 //! speeds 0.7×–1.5×, monotone, and an accented voice. Prints precision and
 //! recall per error type, Spearman's ρ of the overall score against the
 //! injected degradation, timings, and a Markdown table for BENCHMARKS.md.
+//! `--no-transcript` leaves out the Whisper cross-check; `--held-out` uses
+//! sentences the rules were not developed on; `-v` prints one line per take
+//! to stderr.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,24 @@ const SENTENCES: &[(&str, &[(usize, &str)])] = &[
     (
         "They walked along the river at night",
         &[(4, "liver"), (6, "knife")],
+    ),
+];
+/// Sentences written after the transcript cross-check's rules were fixed
+/// and run once to see whether they carry over (`--held-out`): the main set
+/// above is the one the rules were developed on.
+const HELD_OUT: &[(&str, &[(usize, &str)])] = &[
+    (
+        "He will sleep in the bed tonight",
+        &[(2, "slip"), (5, "bad")],
+    ),
+    (
+        "We parked the van near the farm",
+        &[(3, "fan"), (6, "firm")],
+    ),
+    ("She bought a hat at the shop", &[(3, "hot"), (6, "chop")]),
+    (
+        "The boys play with the ball on the grass",
+        &[(5, "wall"), (8, "glass")],
     ),
 ];
 const VOICES: &[&str] = &["en-us", "en-us+m3", "en-us+f2", "en-us+m7", "en-us+f4"];
@@ -92,7 +113,7 @@ fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-fn cases() -> Vec<Case> {
+fn cases(sentences: &[(&str, &[(usize, &str)])]) -> Vec<Case> {
     let mut out = Vec::new();
     let base = |kind, text: &str, spoken: String, voice: &str, degradation| Case {
         kind,
@@ -105,7 +126,7 @@ fn cases() -> Vec<Case> {
         expected_at: Vec::new(),
         degradation,
     };
-    for (si, (text, pairs)) in SENTENCES.iter().enumerate() {
+    for (si, (text, pairs)) in sentences.iter().enumerate() {
         let w = words(text);
         for voice in VOICES {
             out.push(base("correct", text, (*text).to_owned(), voice, 0));
@@ -209,6 +230,21 @@ fn detected(a: &Assessment) -> Vec<(usize, ErrorType)> {
     out
 }
 
+/// The result's words, errors marked: `fox:M38` (Mispronunciation and its
+/// accuracy), `the:O` (Omission), `+really` (Insertion).
+fn marked(a: &Assessment) -> String {
+    a.words
+        .iter()
+        .map(|w| match w.error {
+            ErrorType::Insertion => format!("+{}", w.word),
+            ErrorType::Omission => format!("{}:O", w.word),
+            ErrorType::Mispronunciation => format!("{}:M{:.0}", w.word, w.accuracy),
+            _ => w.word.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One line per phone (for studying calibration): case id, kind, word
 /// index, target index, word, expected phone, accuracy, best alternative.
 fn dump_phones(path: &str, id: usize, case: &Case, a: &Assessment) -> Result<(), Error> {
@@ -273,7 +309,13 @@ fn median(mut v: Vec<f32>) -> f32 {
 
 fn main() -> Result<(), Error> {
     let verbose = std::env::args().any(|a| a == "-v");
+    // --no-transcript: the phone recogniser alone (the assessor of a machine
+    // without a Whisper model), for comparison in the same run.
     let mut assessor = Assessor::load_default()?;
+    let with_transcript = !std::env::args().any(|a| a == "--no-transcript");
+    if !with_transcript {
+        assessor = assessor.with_transcript(None);
+    }
     // EVAL_COSTS="garbage_per_frame,garbage_entry,skip_word,skip_per_phone"
     // tries other alignment costs without rebuilding.
     if let Ok(spec) = std::env::var("EVAL_COSTS") {
@@ -288,21 +330,30 @@ fn main() -> Result<(), Error> {
         }
     }
     let dir = tempfile::tempdir()?;
-    let all = cases();
+    let held_out = std::env::args().any(|a| a == "--held-out");
+    // --timing-only: just the timing runs at the end.
+    let timing_only = std::env::args().any(|a| a == "--timing-only");
+    let all = if timing_only {
+        Vec::new()
+    } else {
+        cases(if held_out { HELD_OUT } else { SENTENCES })
+    };
     let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
     let mut overall_by_kind: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
     let mut ladder: (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
     let mut per_sentence: BTreeMap<String, Vec<(f32, f32)>> = BTreeMap::new();
     let mut monotone_flags: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    let mut engines: Vec<String> = Vec::new();
     for (id, case) in all.iter().enumerate() {
         let wav = synth(dir.path(), id, case)?;
         let take = decode_file(&wav)?;
         let a = assessor.assess_samples(&take, &case.text, "en", None)?;
+        engines.push(a.engine.clone());
         let got = detected(&a);
         let spread = pitch::spread(&pitch::contour(&take, 320));
         if verbose {
             eprintln!(
-                "{:12} {:9} {:3} overall {:5.1} acc {:5.1} flu {:5.1} comp {:5.1} pros {:?} spread {:?} got {:?} want {:?}@{:?} | {}",
+                "{:12} {:9} {:3} overall {:5.1} acc {:5.1} flu {:5.1} comp {:5.1} pros {:?} spread {:?} got {:?} want {:?}@{:?} | {} | {} | {}",
                 case.kind,
                 case.voice,
                 case.speed,
@@ -315,7 +366,9 @@ fn main() -> Result<(), Error> {
                 got,
                 case.expected,
                 case.expected_at,
-                case.spoken
+                case.spoken,
+                marked(&a),
+                a.engine
             );
         }
         if let Ok(dump) = std::env::var("EVAL_DUMP_PHONES")
@@ -387,7 +440,8 @@ fn main() -> Result<(), Error> {
         }
     }
 
-    // Timing: a ~5 s take, model loaded once, decode included.
+    // Timing: a ~5 s take, models loaded (and Whisper warmed up) once,
+    // decode included; with and without the transcript cross-check.
     let long = Case {
         kind: "timing",
         text: "My father reads the news every morning before he walks the dog along the river"
@@ -403,68 +457,123 @@ fn main() -> Result<(), Error> {
     };
     let wav = synth(dir.path(), 9999, &long)?;
     let seconds = decode_file(&wav)?.len() as f32 / 16_000.0;
-    let mut plain = Vec::new();
-    let mut shadow = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let take = decode_file(&wav)?;
-        assessor.assess_samples(&take, &long.text, "en", None)?;
-        plain.push(t.elapsed().as_secs_f32());
-        let t = Instant::now();
-        let take = decode_file(&wav)?;
-        let original = decode_file(&wav)?;
-        assessor.assess_samples(&take, &long.text, "en", Some(&original))?;
-        shadow.push(t.elapsed().as_secs_f32());
+    let acoustic = Assessor::load_default()?.with_transcript(None);
+    let mut timings = Vec::new();
+    let runs: &[&Assessor] = if with_transcript {
+        &[&assessor, &acoustic]
+    } else {
+        &[&acoustic]
+    };
+    for &a in runs {
+        a.assess_samples(&decode_file(&wav)?, &long.text, "en", None)?;
+        let plain = time_runs(5, || {
+            a.assess_samples(&decode_file(&wav)?, &long.text, "en", None)?;
+            Ok(())
+        })?;
+        let shadow = time_runs(5, || {
+            let original = decode_file(&wav)?;
+            a.assess_samples(&decode_file(&wav)?, &long.text, "en", Some(&original))?;
+            Ok(())
+        })?;
+        let name = a
+            .assess_samples(&decode_file(&wav)?, &long.text, "en", None)?
+            .engine;
+        timings.push((name, plain, shadow));
     }
 
-    println!(
-        "### Speech assessment (built-in, hama + espeak-ng), {} synthetic takes\n",
-        all.len()
-    );
-    println!("| error type | precision | recall | TP | FP | FN |");
-    println!("| --- | --- | --- | --- | --- | --- |");
-    for (name, c) in &counts {
-        let p = c.tp as f32 / (c.tp + c.fp).max(1) as f32;
-        let r = c.tp as f32 / (c.tp + c.fn_).max(1) as f32;
+    if !timing_only {
+        let engines: std::collections::BTreeSet<&str> =
+            engines.iter().map(String::as_str).collect();
         println!(
-            "| {name} | {p:.2} | {r:.2} | {} | {} | {} |",
-            c.tp, c.fp, c.fn_
+            "### Speech assessment (built-in: {}), {} synthetic takes{}\n",
+            engines.into_iter().collect::<Vec<_>>().join(", "),
+            all.len(),
+            if held_out { ", held-out sentences" } else { "" }
+        );
+        println!("| error type | precision | recall | TP | FP | FN |");
+        println!("| --- | --- | --- | --- | --- | --- |");
+        for (name, c) in &counts {
+            let p = c.tp as f32 / (c.tp + c.fp).max(1) as f32;
+            let r = c.tp as f32 / (c.tp + c.fn_).max(1) as f32;
+            println!(
+                "| {name} | {p:.2} | {r:.2} | {} | {} | {} |",
+                c.tp, c.fp, c.fn_
+            );
+        }
+        println!("\n| take kind | n | median overall | min overall |");
+        println!("| --- | --- | --- | --- |");
+        for (kind, scores) in &overall_by_kind {
+            let min = scores.iter().copied().fold(f32::INFINITY, f32::min);
+            println!(
+                "| {kind} | {} | {:.1} | {:.1} |",
+                scores.len(),
+                median(scores.clone()),
+                min
+            );
+        }
+        let rho = spearman(&ladder.0, &ladder.1.iter().map(|s| -s).collect::<Vec<_>>());
+        let per: Vec<f32> = per_sentence
+            .values()
+            .map(|pairs| {
+                let (d, o): (Vec<f32>, Vec<f32>) = pairs.iter().map(|(d, o)| (*d, -o)).unzip();
+                spearman(&d, &o)
+            })
+            .collect();
+        let mean_per = per.iter().sum::<f32>() / per.len().max(1) as f32;
+        println!(
+            "\nDegradation ladder (each sentence in en-us: correct → +1 minimal-pair substitution → +2nd substitution → +omission → +insertion → +0.7× speed and monotone):"
+        );
+        println!(
+            "Spearman ρ(overall, −degradation) pooled over {} takes: {rho:.2}; mean within a sentence: {mean_per:.2}",
+            ladder.0.len()
+        );
+        for (kind, (flagged, n)) in &monotone_flags {
+            println!("Monotone flagged on {kind} takes: {flagged}/{n}");
+        }
+    }
+    println!(
+        "\nTiming ({seconds:.1} s take, decode + assess, 5 runs: median wall / mean CPU of the process):"
+    );
+    for (name, plain, shadow) in timings {
+        println!(
+            "- {name}: {:.0} ms / {} CPU; with shadowing comparison: {:.0} ms / {} CPU",
+            1000.0 * plain.0,
+            plain
+                .1
+                .map_or("?".to_owned(), |c| format!("{:.0} ms", 1000.0 * c)),
+            1000.0 * shadow.0,
+            shadow
+                .1
+                .map_or("?".to_owned(), |c| format!("{:.0} ms", 1000.0 * c)),
         );
     }
-    println!("\n| take kind | n | median overall | min overall |");
-    println!("| --- | --- | --- | --- |");
-    for (kind, scores) in &overall_by_kind {
-        let min = scores.iter().copied().fold(f32::INFINITY, f32::min);
-        println!(
-            "| {kind} | {} | {:.1} | {:.1} |",
-            scores.len(),
-            median(scores.clone()),
-            min
-        );
-    }
-    let rho = spearman(&ladder.0, &ladder.1.iter().map(|s| -s).collect::<Vec<_>>());
-    let per: Vec<f32> = per_sentence
-        .values()
-        .map(|pairs| {
-            let (d, o): (Vec<f32>, Vec<f32>) = pairs.iter().map(|(d, o)| (*d, -o)).unzip();
-            spearman(&d, &o)
-        })
-        .collect();
-    let mean_per = per.iter().sum::<f32>() / per.len().max(1) as f32;
-    println!(
-        "\nDegradation ladder (each sentence in en-us: correct → +1 minimal-pair substitution → +2nd substitution → +omission → +insertion → +0.7× speed and monotone):"
-    );
-    println!(
-        "Spearman ρ(overall, −degradation) pooled over {} takes: {rho:.2}; mean within a sentence: {mean_per:.2}",
-        ladder.0.len()
-    );
-    for (kind, (flagged, n)) in &monotone_flags {
-        println!("Monotone flagged on {kind} takes: {flagged}/{n}");
-    }
-    println!(
-        "\nTiming ({seconds:.1} s take, decode + assess, median of 5): {:.0} ms; with shadowing comparison: {:.0} ms",
-        1000.0 * median(plain),
-        1000.0 * median(shadow)
-    );
     Ok(())
+}
+
+/// Median wall time and mean CPU time (all threads) of `runs` calls.
+fn time_runs(
+    runs: usize,
+    mut f: impl FnMut() -> Result<(), Error>,
+) -> Result<(f32, Option<f32>), Error> {
+    let mut wall = Vec::with_capacity(runs);
+    let cpu_before = process_cpu_seconds();
+    for _ in 0..runs {
+        let t = Instant::now();
+        f()?;
+        wall.push(t.elapsed().as_secs_f32());
+    }
+    let cpu = cpu_before
+        .zip(process_cpu_seconds())
+        .map(|(before, after)| (after - before) / runs as f32);
+    Ok((median(wall), cpu))
+}
+
+/// User + system time of this process so far (Linux `/proc/self/stat`,
+/// in clock ticks of 10 ms); `None` elsewhere.
+fn process_cpu_seconds() -> Option<f32> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+    let ticks: f32 = fields.get(11)?.parse::<f32>().ok()? + fields.get(12)?.parse::<f32>().ok()?;
+    Some(ticks / 100.0)
 }

@@ -38,6 +38,17 @@ impl Default for AlignCosts {
     }
 }
 
+/// Per-word and per-gap corrections to [`AlignCosts`], in nats, from
+/// evidence outside the acoustic model (the transcript cross-check). Costs
+/// never go below zero.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostBias {
+    /// Added to the cost of skipping word j (missing entries: 0).
+    pub skip: Vec<f32>,
+    /// Added to the garbage entry cost in gap j (missing entries: 0).
+    pub garbage_entry: Vec<f32>,
+}
+
 /// One frame's log-probabilities, reduced to what the graph needs.
 pub struct FrameScores {
     /// Per phone class (indexed like `AlignInput::classes`): log of the summed
@@ -88,7 +99,20 @@ const SAME_FRAME: u32 = 1 << 31;
 /// Aligns `words` (each a list of class indices into the frame scores) to
 /// the frames.
 pub fn align(frames: &[FrameScores], words: &[Vec<usize>], costs: &AlignCosts) -> Alignment {
+    align_biased(frames, words, costs, &CostBias::default())
+}
+
+/// [`align`] with the skip and garbage costs corrected word by word.
+pub fn align_biased(
+    frames: &[FrameScores],
+    words: &[Vec<usize>],
+    costs: &AlignCosts,
+    bias: &CostBias,
+) -> Alignment {
     let n = words.len();
+    let garbage_entry = |gap: usize| {
+        (costs.garbage_entry + bias.garbage_entry.get(gap).copied().unwrap_or(0.0)).max(0.0)
+    };
     // Build states and predecessor lists (with transition costs).
     let mut kinds: Vec<Kind> = Vec::new();
     let mut gap_blank = Vec::with_capacity(n + 1);
@@ -118,10 +142,10 @@ pub fn align(frames: &[FrameScores], words: &[Vec<usize>], costs: &AlignCosts) -
         preds[gb].push((gb, 0.0));
         preds[gb].push((gg, 0.0));
         preds[gg].push((gg, 0.0));
-        preds[gg].push((gb, -costs.garbage_entry));
+        preds[gg].push((gb, -garbage_entry(j)));
         if let Some(&last) = j.checked_sub(1).and_then(|p| word_phones[p].last()) {
             preds[gb].push((last, 0.0));
-            preds[gg].push((last, -costs.garbage_entry));
+            preds[gg].push((last, -garbage_entry(j)));
         }
         if j < n {
             let phones = &word_phones[j];
@@ -154,7 +178,11 @@ pub fn align(frames: &[FrameScores], words: &[Vec<usize>], costs: &AlignCosts) -
     }
     let skip_cost: Vec<f32> = words
         .iter()
-        .map(|w| costs.skip_word + costs.skip_per_phone * w.len() as f32)
+        .enumerate()
+        .map(|(j, w)| {
+            let base = costs.skip_word + costs.skip_per_phone * w.len() as f32;
+            (base + bias.skip.get(j).copied().unwrap_or(0.0)).max(0.0)
+        })
         .collect();
 
     let emit = |s: usize, f: &FrameScores| -> f32 {
@@ -369,6 +397,46 @@ mod tests {
         let a = align(&f, &[vec![1, 0, 1, 0], vec![0, 1]], &AlignCosts::default());
         assert_eq!(a.words[0], WordAlignment::Skipped);
         assert!(matches!(a.words[1], WordAlignment::Spoken { .. }));
+    }
+
+    #[test]
+    fn a_bias_moves_the_decision_between_skipping_and_speaking() {
+        // The middle word's phones are spoken only faintly: a class-1 frame
+        // among blanks, where the word expects 1, 0, 1, 0.
+        let faint = |c: Option<usize>, p: f32| {
+            let mut f = frames(&[c]).remove(0);
+            if let Some(c) = c {
+                f.class[c] = p;
+            }
+            f
+        };
+        let mut f = frames(&[None, Some(0), None, Some(1), None]);
+        f.push(faint(Some(1), -4.0));
+        f.extend(frames(&[None, Some(0), None, Some(1), None]));
+        let words = [vec![0, 1], vec![1, 0, 1, 0], vec![0, 1]];
+        let costs = AlignCosts::default();
+        let plain = align(&f, &words, &costs);
+        let cheaper = CostBias {
+            skip: vec![0.0, -20.0, 0.0],
+            garbage_entry: Vec::new(),
+        };
+        let dearer = CostBias {
+            skip: vec![0.0, 20.0, 0.0],
+            garbage_entry: Vec::new(),
+        };
+        assert_eq!(
+            align_biased(&f, &words, &costs, &cheaper).words[1],
+            WordAlignment::Skipped
+        );
+        assert!(matches!(
+            align_biased(&f, &words, &costs, &dearer).words[1],
+            WordAlignment::Spoken { .. }
+        ));
+        // With no bias the result is the unbiased alignment.
+        assert_eq!(
+            align_biased(&f, &words, &costs, &CostBias::default()),
+            plain
+        );
     }
 
     #[test]

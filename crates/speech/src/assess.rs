@@ -1,27 +1,28 @@
 //! The built-in pronunciation assessor: reference phones (espeak-ng) →
-//! phone posteriors (hama) → forced alignment with skip and garbage paths →
-//! goodness of pronunciation per phone → word verdicts, fluency, prosody,
-//! and optionally the shadowing comparison against the original clip.
+//! phone posteriors (hama) and, beside them, Whisper's transcript → forced
+//! alignment with skip and garbage paths, biased by the transcript →
+//! goodness of pronunciation per phone → word verdicts from both listeners
+//! (`fusion.rs`), fluency, prosody, and optionally the shadowing comparison
+//! against the original clip.
 
 use std::path::Path;
 
 use echoloop_core::assessment::{Assessment, ErrorType, PhoneResult, Scores, WordResult};
 
 use crate::acoustic::{AcousticModel, FRAME_MS, Posteriors, default_model_dir};
-use crate::align::{AlignCosts, FrameScores, WordAlignment, align};
+use crate::align::{AlignCosts, CostBias, FrameScores, WordAlignment, align_biased};
 use crate::audio::{AudioStream, SAMPLE_RATE, decode_file};
 use crate::error::{Result, SpeechError};
 use crate::fluency::{self, WordTiming};
+pub use crate::fusion::MISPRONOUNCED_BELOW;
+use crate::fusion::{PRIOR_NATS, PhoneView, Transcribed, Verdict, spoken_word};
 use crate::gop::{Calibration, ScoredFrame, log_sum_exp, score_phone};
 use crate::phones::accepted_tokens;
 use crate::reference::{ReferenceWord, reference_words};
 use crate::shadowing::{self, TakeWord};
+use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
 use crate::{pitch, prosody};
 
-/// Below this word accuracy a spoken word is a Mispronunciation. (60 was
-/// the design target; on the evaluation set 50 has the same recall with
-/// fewer false alarms, see BENCHMARKS.md.)
-pub const MISPRONOUNCED_BELOW: f32 = 50.0;
 /// Garbage in a gap needs this many phones to count as an inserted word
 /// (one stray phone is a hesitation or a breath, not a word).
 const INSERTION_MIN_PHONES: usize = 2;
@@ -34,11 +35,13 @@ pub const WEIGHT_FLUENCY: f32 = 0.2;
 pub const WEIGHT_COMPLETENESS: f32 = 0.2;
 pub const WEIGHT_PROSODY: f32 = 0.2;
 
-/// The engine, with its model loaded once.
+/// The engine, with its models loaded once.
 pub struct Assessor {
     model: AcousticModel,
     pub costs: AlignCosts,
     pub calibration: Calibration,
+    /// Whisper for the transcript cross-check; `None`: acoustic evidence only.
+    transcript: Option<TranscriptModels>,
 }
 
 /// A reference word prepared for alignment.
@@ -46,26 +49,51 @@ struct Prepared {
     word: ReferenceWord,
     /// Phones the model can score, with their class index.
     phones: Vec<(String, usize)>,
+    /// For each of the word's phones, its place in `phones` (`None`: the
+    /// model has no token for it).
+    scored: Vec<Option<usize>>,
+}
+
+/// Speech the alignment put in a gap between words, with what the phone
+/// recogniser heard there.
+struct Garbage {
+    start: usize,
+    end: usize,
+    phones: Vec<String>,
 }
 
 impl Assessor {
+    /// The acoustic model from `model_dir`, without the transcript
+    /// cross-check (add it with [`Assessor::with_transcript`]).
     pub fn load(model_dir: &Path) -> Result<Self> {
         Ok(Self {
             model: AcousticModel::load(model_dir)?,
             costs: AlignCosts::default(),
             calibration: Calibration::builtin(),
+            transcript: None,
         })
     }
 
-    /// Loads the model from `ECHOLOOP_MODELS_DIR` or the nearest `models/`.
+    /// Loads the acoustic model from `ECHOLOOP_MODELS_DIR` or the nearest
+    /// `models/`, and cross-checks with whichever Whisper models are
+    /// installed there (each loaded on first use).
     pub fn load_default() -> Result<Self> {
         let dir = default_model_dir()
             .ok_or_else(|| SpeechError::Model("models/hama not found".into()))?;
-        Self::load(&dir)
+        Ok(Self::load(&dir)?.with_transcript(Some(TranscriptModels::installed())))
+    }
+
+    /// Sets (or, with `None`, removes) the Whisper models of the transcript
+    /// cross-check.
+    pub fn with_transcript(mut self, models: Option<TranscriptModels>) -> Self {
+        self.transcript = models;
+        self
     }
 
     /// Assesses a 16 kHz mono take against `text`; with `original`, also
-    /// compares it with the clip being shadowed.
+    /// compares it with the clip being shadowed. `engine` in the result
+    /// names the evidence used: `builtin-hama`, or
+    /// `builtin-hama+whisper-tiny.en` when the transcript was cross-checked.
     pub fn assess_samples(
         &self,
         take: &[f32],
@@ -74,7 +102,31 @@ impl Assessor {
         original: Option<&[f32]>,
     ) -> Result<Assessment> {
         let (prepared, classes) = self.prepare(reference_words(text, lang)?);
-        let posteriors = self.model.posteriors(take)?;
+        let whisper = match &self.transcript {
+            Some(models) => models.for_language(lang)?,
+            None => None,
+        };
+        // Whisper and the phone recogniser are independent: run them side
+        // by side.
+        let (posteriors, heard) = std::thread::scope(|scope| {
+            let listening = whisper.map(|model| scope.spawn(move || listen(model, take, lang)));
+            let posteriors = self.model.posteriors(take);
+            let heard = listening
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .transpose();
+            (posteriors, heard)
+        });
+        let (posteriors, heard) = (posteriors?, heard?.flatten());
+        let reference: Vec<ReferenceWord> = prepared.iter().map(|p| p.word.clone()).collect();
+        let check = heard.as_ref().map(|h| h.cross_check(&reference));
+        let transcribed: Vec<Transcribed> = match &check {
+            Some(c) => c.words.clone(),
+            None => vec![Transcribed::Unavailable; prepared.len()],
+        };
+
         let skip = [self.model.blank, self.model.word_boundary];
         let frame_scores = frame_scores(&posteriors, &classes, &skip);
         let scored: Vec<ScoredFrame<'_>> = posteriors
@@ -90,35 +142,61 @@ impl Assessor {
         let alignable: Vec<usize> = (0..prepared.len())
             .filter(|&i| !prepared[i].phones.is_empty())
             .collect();
+        // The alignment's gap j lies before alignable word j.
+        let gap_before =
+            |reference_index: usize| alignable.partition_point(|&i| i < reference_index);
         let word_classes: Vec<Vec<usize>> = alignable
             .iter()
             .map(|&i| prepared[i].phones.iter().map(|(_, c)| *c).collect())
             .collect();
-        let reduced: Vec<FrameScores> = frame_scores.into_iter().map(|f| f.reduced).collect();
-        let alignment = align(&reduced, &word_classes, &self.costs);
-
-        // Word verdicts in reference order, with insertions at their gaps.
-        let mut words: Vec<WordResult> = Vec::new();
-        let mut timings: Vec<(usize, WordTiming)> = Vec::new();
-        let mut insertions = 0;
-        let mut aligned = alignable.iter().zip(&alignment.words).peekable();
-        for (ref_index, prep) in prepared.iter().enumerate() {
-            let gap = alignable.iter().position(|&i| i == ref_index);
-            if let Some(gap) = gap
-                && let Some(inserted) = self.inserted_word(&alignment.garbage, gap, &posteriors)
-            {
-                words.push(inserted);
-                insertions += 1;
+        let mut bias = CostBias {
+            skip: alignable
+                .iter()
+                .map(|&i| transcribed[i].skip_bias())
+                .collect(),
+            garbage_entry: vec![0.0; alignable.len() + 1],
+        };
+        if let Some(c) = &check {
+            for &(_, before) in &c.extra {
+                bias.garbage_entry[gap_before(before)] = -PRIOR_NATS;
             }
-            let Some((_, word_alignment)) = aligned.next_if(|(i, _)| **i == ref_index) else {
-                // No phone the model knows: nothing to judge.
-                words.push(unjudged(&prep.word.text));
-                continue;
-            };
+        }
+        let reduced: Vec<FrameScores> = frame_scores.into_iter().map(|f| f.reduced).collect();
+        let alignment = align_biased(&reduced, &word_classes, &self.costs, &bias);
+        let garbage: Vec<Option<Garbage>> = (0..=alignable.len())
+            .map(|gap| self.garbage_in(&alignment.garbage, gap, &posteriors))
+            .collect();
+        let mut consumed = vec![false; garbage.len()];
+
+        // Verdicts on the reference words the model can score.
+        let mut judged: Vec<Option<(WordResult, Option<WordTiming>)>> = Vec::new();
+        for (j, (&index, word_alignment)) in alignable.iter().zip(&alignment.words).enumerate() {
+            let prep = &prepared[index];
             let result = match word_alignment {
-                WordAlignment::Skipped => omitted(&prep.word.text),
+                WordAlignment::Skipped => {
+                    // Whisper heard a word here and the phone recogniser
+                    // heard speech beside it that fits no reference word:
+                    // something else was said in its place.
+                    let said = !matches!(
+                        transcribed[index],
+                        Transcribed::Unavailable | Transcribed::NotHeard
+                    );
+                    let beside = [j, j + 1]
+                        .into_iter()
+                        .find(|&g| garbage[g].is_some() && !consumed[g]);
+                    match (said, beside) {
+                        (true, Some(g)) => {
+                            consumed[g] = true;
+                            garbage[g]
+                                .as_ref()
+                                .map(|speech| said_instead(prep, speech, &transcribed[index]))
+                                .unwrap_or_else(|| (omitted(&prep.word.text), None))
+                        }
+                        _ => (omitted(&prep.word.text), None),
+                    }
+                }
                 WordAlignment::Spoken { phones } => {
-                    let phone_results: Vec<PhoneResult> = prep
+                    let mut phone_results: Vec<PhoneResult> = prep
                         .phones
                         .iter()
                         .zip(phones)
@@ -140,40 +218,88 @@ impl Assessor {
                             }
                         })
                         .collect();
-                    let accuracy = word_accuracy(&phone_results);
+                    let views: Vec<Option<PhoneView<'_>>> = prep
+                        .scored
+                        .iter()
+                        .map(|at| {
+                            at.and_then(|k| phone_results.get(k)).map(|p| PhoneView {
+                                accuracy: p.accuracy,
+                                best: p.alternatives.first().map(|a| a.phone.as_str()),
+                            })
+                        })
+                        .collect();
+                    let Verdict {
+                        error,
+                        accuracy,
+                        agreed_phones,
+                    } = spoken_word(word_accuracy(&phone_results), &views, &transcribed[index]);
+                    // Phones both listeners heard as another sound score
+                    // as errors.
+                    for k in agreed_phones.iter().filter_map(|&p| prep.scored[p]) {
+                        if let Some(p) = phone_results.get_mut(k) {
+                            p.accuracy = p.accuracy.min(MISPRONOUNCED_BELOW - 1.0);
+                        }
+                    }
                     let start = phones.first().map_or(0, |p| p.start);
                     let end = phones.last().map_or(start, |p| p.end);
-                    timings.push((
-                        words.len(),
-                        WordTiming {
-                            start_ms: frames_to_ms(start),
-                            end_ms: frames_to_ms(end),
-                            phones: phone_results.len(),
-                            break_after: prep.word.break_after,
-                        },
-                    ));
-                    WordResult {
+                    let timing = WordTiming {
+                        start_ms: frames_to_ms(start),
+                        end_ms: frames_to_ms(end),
+                        phones: phone_results.len(),
+                        break_after: prep.word.break_after,
+                    };
+                    let result = WordResult {
                         word: prep.word.text.clone(),
                         accuracy,
-                        error: if accuracy < MISPRONOUNCED_BELOW {
-                            ErrorType::Mispronunciation
-                        } else {
-                            ErrorType::None
-                        },
+                        error,
                         prosody_errors: Vec::new(),
                         offset_ms: Some(frames_to_ms(start)),
                         duration_ms: Some(frames_to_ms(end - start)),
                         phones: phone_results,
-                    }
+                    };
+                    (result, Some(timing))
                 }
             };
-            words.push(result);
+            judged.push(Some(result));
         }
-        if let Some(inserted) = self.inserted_word(&alignment.garbage, alignable.len(), &posteriors)
-        {
-            words.push(inserted);
-            insertions += 1;
+
+        // The result in reference order, with insertions at their gaps.
+        let mut words: Vec<WordResult> = Vec::new();
+        let mut timings: Vec<(usize, WordTiming)> = Vec::new();
+        let mut insertions = 0;
+        let mut insert = |gap: usize, words: &mut Vec<WordResult>| {
+            let found = garbage[gap]
+                .as_ref()
+                .filter(|_| !consumed[gap])
+                .and_then(|speech| {
+                    let label = match (&check, &heard) {
+                        (Some(c), Some(h)) => {
+                            transcript_insertion(c, h, &alignable, &transcribed, gap, &gap_before)?
+                        }
+                        _ => format!("[{}]", speech.phones.join("")),
+                    };
+                    Some(inserted(label, speech))
+                });
+            if let Some(w) = found {
+                words.push(w);
+                insertions += 1;
+            }
+        };
+        for (index, prep) in prepared.iter().enumerate() {
+            let Ok(j) = alignable.binary_search(&index) else {
+                // No phone the model knows: nothing to judge.
+                words.push(unjudged(&prep.word.text));
+                continue;
+            };
+            insert(j, &mut words);
+            if let Some((result, timing)) = judged[j].take() {
+                if let Some(t) = timing {
+                    timings.push((words.len(), t));
+                }
+                words.push(result);
+            }
         }
+        insert(alignable.len(), &mut words);
 
         let spoken_timings: Vec<WordTiming> = timings.iter().map(|(_, t)| *t).collect();
         let fluency = fluency::judge(&spoken_timings, insertions);
@@ -208,7 +334,10 @@ impl Assessor {
             shadowing::compare(take, clip, &take_words)
         });
         Ok(Assessment {
-            engine: "builtin-hama".to_owned(),
+            engine: match &heard {
+                Some(h) => format!("builtin-hama+whisper-{}", h.model),
+                None => "builtin-hama".to_owned(),
+            },
             scores,
             words,
             shadowing,
@@ -223,26 +352,33 @@ impl Assessor {
         let prepared = words
             .into_iter()
             .map(|word| {
-                let phones = word
-                    .phones
-                    .iter()
-                    .filter_map(|symbol| {
-                        if let Some(i) = class_names.iter().position(|n| n == symbol) {
-                            return Some((symbol.clone(), i));
+                let mut phones = Vec::new();
+                let mut scored = Vec::with_capacity(word.phones.len());
+                for symbol in &word.phones {
+                    let class = match class_names.iter().position(|n| n == symbol) {
+                        Some(i) => Some(i),
+                        None => {
+                            let tokens: Vec<usize> = accepted_tokens(symbol)
+                                .into_iter()
+                                .filter_map(|t| self.model.token_id(t))
+                                .collect();
+                            (!tokens.is_empty()).then(|| {
+                                class_names.push(symbol.clone());
+                                classes.push(tokens);
+                                classes.len() - 1
+                            })
                         }
-                        let tokens: Vec<usize> = accepted_tokens(symbol)
-                            .into_iter()
-                            .filter_map(|t| self.model.token_id(t))
-                            .collect();
-                        if tokens.is_empty() {
-                            return None;
-                        }
-                        class_names.push(symbol.clone());
-                        classes.push(tokens);
-                        Some((symbol.clone(), classes.len() - 1))
-                    })
-                    .collect();
-                Prepared { word, phones }
+                    };
+                    scored.push(class.map(|_| phones.len()));
+                    if let Some(class) = class {
+                        phones.push((symbol.clone(), class));
+                    }
+                }
+                Prepared {
+                    word,
+                    phones,
+                    scored,
+                }
             })
             .collect();
         (prepared, classes)
@@ -250,13 +386,13 @@ impl Assessor {
 
     /// The garbage in gap `gap`, if it sounds like a word. Runs in one gap
     /// are merged (blank frames split a spoken word into several runs), so a
-    /// gap yields at most one insertion.
-    fn inserted_word(
+    /// gap holds at most one inserted word.
+    fn garbage_in(
         &self,
         garbage: &[(usize, usize, usize)],
         gap: usize,
         posteriors: &Posteriors,
-    ) -> Option<WordResult> {
+    ) -> Option<Garbage> {
         let runs: Vec<(usize, usize)> = garbage
             .iter()
             .filter(|(g, _, _)| *g == gap)
@@ -264,19 +400,11 @@ impl Assessor {
             .collect();
         let start = runs.iter().map(|r| r.0).min()?;
         let end = runs.iter().map(|r| r.1).max()?;
-        let heard: Vec<String> = runs
+        let phones: Vec<String> = runs
             .iter()
             .flat_map(|&(s, e)| self.greedy_phones(&posteriors.frames[s..e]))
             .collect();
-        (heard.len() >= INSERTION_MIN_PHONES).then(|| WordResult {
-            word: format!("[{}]", heard.join("")),
-            accuracy: 0.0,
-            error: ErrorType::Insertion,
-            prosody_errors: Vec::new(),
-            offset_ms: Some(frames_to_ms(start)),
-            duration_ms: Some(frames_to_ms(end - start)),
-            phones: Vec::new(),
-        })
+        (phones.len() >= INSERTION_MIN_PHONES).then_some(Garbage { start, end, phones })
     }
 
     /// CTC greedy decoding: best token per frame, repeats collapsed, blanks
@@ -296,6 +424,91 @@ impl Assessor {
             previous = best;
         }
         out
+    }
+}
+
+/// Whisper's word for speech the alignment left between reference words:
+/// a transcript word in that gap that stands for no reference word, or the
+/// word heard for a neighbouring reference word when it sounds nothing like
+/// it (the neighbour was then said too, and the transcript paired the two).
+/// `None`: the transcript heard no word there, and the speech is not
+/// reported.
+fn transcript_insertion(
+    check: &CrossCheck,
+    heard: &Heard,
+    alignable: &[usize],
+    transcribed: &[Transcribed],
+    gap: usize,
+    gap_before: &dyn Fn(usize) -> usize,
+) -> Option<String> {
+    let extra = check
+        .extra
+        .iter()
+        .find(|&&(_, before)| gap_before(before) == gap)
+        .map(|&(word, _)| word);
+    let neighbour = || {
+        [gap.checked_sub(1), Some(gap)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| alignable.get(j).copied())
+            .find(|&index| transcribed[index].is_distant())
+            .and_then(|index| check.heard_as[index].as_ref().map(|r| r.start))
+    };
+    extra.or_else(neighbour).map(|word| heard.text(word))
+}
+
+/// A reference word the alignment could not find where the phone
+/// recogniser heard other speech and Whisper heard a word, timed by that
+/// speech. Whisper heard another word: a Mispronunciation whose phones all
+/// score 0. Whisper heard this word: not an error (the listeners disagree),
+/// scored at the threshold as [`spoken_word`] scores such a word.
+fn said_instead(
+    prep: &Prepared,
+    speech: &Garbage,
+    transcribed: &Transcribed,
+) -> (WordResult, Option<WordTiming>) {
+    let (start_ms, end_ms) = (frames_to_ms(speech.start), frames_to_ms(speech.end));
+    let (error, accuracy) = match transcribed {
+        Transcribed::Same => (ErrorType::None, MISPRONOUNCED_BELOW),
+        _ => (ErrorType::Mispronunciation, 0.0),
+    };
+    let result = WordResult {
+        word: prep.word.text.clone(),
+        accuracy,
+        error,
+        prosody_errors: Vec::new(),
+        offset_ms: Some(start_ms),
+        duration_ms: Some(end_ms - start_ms),
+        phones: prep
+            .phones
+            .iter()
+            .map(|(symbol, _)| PhoneResult {
+                expected: symbol.clone(),
+                accuracy,
+                offset_ms: None,
+                duration_ms: None,
+                alternatives: Vec::new(),
+            })
+            .collect(),
+    };
+    let timing = WordTiming {
+        start_ms,
+        end_ms,
+        phones: prep.phones.len(),
+        break_after: prep.word.break_after,
+    };
+    (result, Some(timing))
+}
+
+fn inserted(word: String, speech: &Garbage) -> WordResult {
+    WordResult {
+        word,
+        accuracy: 0.0,
+        error: ErrorType::Insertion,
+        prosody_errors: Vec::new(),
+        offset_ms: Some(frames_to_ms(speech.start)),
+        duration_ms: Some(frames_to_ms(speech.end - speech.start)),
+        phones: Vec::new(),
     }
 }
 
@@ -462,15 +675,20 @@ pub fn decode_clip(path: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<f32>> {
 }
 
 /// Assesses a take file against `text`. `original` is the clip being
-/// shadowed: (file, from_ms, to_ms). Loads the model on each call; servers
-/// should keep an [`Assessor`].
+/// shadowed: (file, from_ms, to_ms); `transcript`: cross-check with Whisper
+/// when a model for the language is installed. Loads the models on each
+/// call; servers should keep an [`Assessor`].
 pub fn assess(
     take_path: &Path,
     text: &str,
     lang: &str,
     original: Option<(&Path, u64, u64)>,
+    transcript: bool,
 ) -> Result<Assessment> {
-    let assessor = Assessor::load_default()?;
+    let mut assessor = Assessor::load_default()?;
+    if !transcript {
+        assessor = assessor.with_transcript(None);
+    }
     let take = decode_file(take_path)?;
     let clip = original
         .map(|(path, from, to)| decode_clip(path, from, to))

@@ -1,7 +1,8 @@
 //! The built-in assessor end to end on speech synthesised at test time.
-//! Needs the acoustic model (`scripts/fetch-models.sh`, run by `make test`).
-//! A missing model fails these tests unless `ECHOLOOP_ALLOW_MISSING_MODELS=1`
-//! says the caller knowingly runs without it.
+//! Needs the acoustic model and Whisper tiny.en (`scripts/fetch-models.sh`,
+//! run by `make test`). A missing model fails these tests unless
+//! `ECHOLOOP_ALLOW_MISSING_MODELS=1` says the caller knowingly runs without
+//! it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,23 +10,52 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use echoloop_core::assessment::{Assessment, ErrorType};
+use echoloop_core::assessment::{Assessment, ErrorType, WordResult};
+use echoloop_speech::acoustic::default_model_dir;
+use echoloop_speech::transcript_check::TranscriptModels;
+use echoloop_speech::whisper::catalog;
 use echoloop_speech::{Assessor, audio::decode_file};
 
 const TEXT: &str = "The quick brown fox jumps over the lazy dog.";
+/// The engine when the transcript was cross-checked (English: tiny.en).
+const WITH_TRANSCRIPT: &str = "builtin-hama+whisper-tiny.en";
 
+fn missing(what: &str) -> bool {
+    if std::env::var_os("ECHOLOOP_ALLOW_MISSING_MODELS").is_some() {
+        eprintln!("SKIPPED (ECHOLOOP_ALLOW_MISSING_MODELS): {what} is missing");
+        return true;
+    }
+    panic!("{what} is missing; run scripts/fetch-models.sh")
+}
+
+/// The assessor as a server loads it: the acoustic model and Whisper.
 fn assessor() -> Option<&'static Assessor> {
     static ASSESSOR: OnceLock<Option<Assessor>> = OnceLock::new();
     ASSESSOR
-        .get_or_init(|| match Assessor::load_default() {
-            Ok(a) => Some(a),
-            Err(e) if std::env::var_os("ECHOLOOP_ALLOW_MISSING_MODELS").is_some() => {
-                eprintln!("SKIPPED (ECHOLOOP_ALLOW_MISSING_MODELS): {e}");
-                None
+        .get_or_init(|| {
+            if catalog::installed_dir("tiny.en").is_none() && missing("Whisper tiny.en") {
+                return None;
             }
-            Err(e) => panic!("the acoustic model is missing ({e}); run scripts/fetch-models.sh"),
+            match Assessor::load_default() {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    missing(&format!("the acoustic model ({e})"));
+                    None
+                }
+            }
         })
         .as_ref()
+}
+
+/// The acoustic model with Whisper looked for in an empty models directory:
+/// the assessor of a machine without a Whisper model.
+fn acoustic_only(no_models: &Path) -> Option<Assessor> {
+    let loaded = default_model_dir().map(|dir| Assessor::load(&dir));
+    let Some(Ok(a)) = loaded else {
+        missing("the acoustic model");
+        return None;
+    };
+    Some(a.with_transcript(Some(TranscriptModels::in_dir(no_models))))
 }
 
 fn speak(dir: &Path, name: &str, args: &[&str], text: &str) -> PathBuf {
@@ -49,8 +79,23 @@ fn assess(a: &Assessor, path: &Path, original: Option<&Path>) -> Assessment {
         .unwrap()
 }
 
-fn word<'a>(a: &'a Assessment, text: &str) -> &'a echoloop_core::assessment::WordResult {
+/// Assessment of `path` against another sentence than [`TEXT`].
+fn assess_text(a: &Assessor, path: &Path, text: &str) -> Assessment {
+    let take = decode_file(path).unwrap();
+    a.assess_samples(&take, text, "en", None).unwrap()
+}
+
+fn word<'a>(a: &'a Assessment, text: &str) -> &'a WordResult {
     a.words.iter().find(|w| w.word == text).unwrap()
+}
+
+/// The words reported with an error, as (word, error).
+fn errors(a: &Assessment) -> Vec<(&str, ErrorType)> {
+    a.words
+        .iter()
+        .filter(|w| w.error != ErrorType::None)
+        .map(|w| (w.word.as_str(), w.error))
+        .collect()
 }
 
 #[test]
@@ -58,16 +103,12 @@ fn a_correct_take_scores_high_with_every_word_found() {
     let Some(a) = assessor() else { return };
     let dir = tempfile::tempdir().unwrap();
     let result = assess(a, &speak(dir.path(), "ok.wav", &[], TEXT), None);
-    assert_eq!(result.engine, "builtin-hama");
+    assert_eq!(result.engine, WITH_TRANSCRIPT);
     assert_eq!(result.words.len(), 9, "{:?}", result.words);
     assert_eq!(result.scores.completeness, 100.0);
     assert!(result.scores.overall >= 80.0, "{:?}", result.scores);
-    assert!(
-        result
-            .words
-            .iter()
-            .all(|w| !matches!(w.error, ErrorType::Omission | ErrorType::Insertion))
-    );
+    // Nothing is flagged: no word missing, added or mispronounced.
+    assert_eq!(errors(&result), vec![], "{:?}", result.words);
     // Words come in order with increasing offsets and phones inside them.
     let offsets: Vec<u64> = result.words.iter().filter_map(|w| w.offset_ms).collect();
     assert!(offsets.windows(2).all(|p| p[0] < p[1]), "{offsets:?}");
@@ -116,12 +157,87 @@ fn an_inserted_word_is_an_insertion() {
         .filter(|w| w.error == ErrorType::Insertion)
         .collect();
     assert_eq!(inserted.len(), 1, "{:?}", result.words);
+    // Named by what Whisper heard, timed by the phone recogniser.
+    assert_eq!(inserted[0].word, "really");
+    assert!(inserted[0].offset_ms.is_some());
     let position = result
         .words
         .iter()
         .position(|w| w.error == ErrorType::Insertion)
         .unwrap();
     assert_eq!(result.words[position - 1].word, "fox");
+    assert_eq!(errors(&result), vec![("really", ErrorType::Insertion)]);
+}
+
+#[test]
+fn a_minimal_pair_substitution_is_a_mispronunciation_and_nothing_else_is() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = "I saw a ship on the sea.";
+    let result = assess_text(
+        a,
+        &speak(dir.path(), "sheep.wav", &[], "I saw a sheep on the sea."),
+        text,
+    );
+    assert_eq!(result.engine, WITH_TRANSCRIPT);
+    assert_eq!(
+        errors(&result),
+        vec![("ship", ErrorType::Mispronunciation)],
+        "{:?}",
+        result.words
+    );
+    let ship = word(&result, "ship");
+    assert!(ship.accuracy < 50.0, "{}", ship.accuracy);
+    // The vowel is where both listeners heard /i/.
+    let vowel = ship.phones.iter().find(|p| p.expected == "ɪ").unwrap();
+    assert!(vowel.accuracy < 50.0, "{:?}", ship.phones);
+
+    let correct = assess_text(a, &speak(dir.path(), "ship.wav", &[], text), text);
+    assert_eq!(errors(&correct), vec![], "{:?}", correct.words);
+    assert!(word(&correct, "ship").accuracy > ship.accuracy + 30.0);
+}
+
+#[test]
+fn the_assessor_works_without_a_whisper_model() {
+    let no_models = tempfile::tempdir().unwrap();
+    let Some(a) = acoustic_only(no_models.path()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let correct = assess(&a, &speak(dir.path(), "ok.wav", &[], TEXT), None);
+    assert_eq!(correct.engine, "builtin-hama");
+    assert_eq!(correct.words.len(), 9);
+    assert_eq!(correct.scores.completeness, 100.0);
+    assert!(correct.scores.overall >= 80.0, "{:?}", correct.scores);
+
+    let missing_word = speak(
+        dir.path(),
+        "om.wav",
+        &[],
+        "The quick brown jumps over the lazy dog.",
+    );
+    let omitted = assess(&a, &missing_word, None);
+    assert_eq!(word(&omitted, "fox").error, ErrorType::Omission);
+
+    let extra_word = speak(
+        dir.path(),
+        "ins.wav",
+        &[],
+        "The quick brown fox really jumps over the lazy dog.",
+    );
+    let inserted = assess(&a, &extra_word, None);
+    // Without a transcript the inserted word is named by its phones.
+    let insertion = inserted
+        .words
+        .iter()
+        .find(|w| w.error == ErrorType::Insertion)
+        .unwrap();
+    assert!(insertion.word.starts_with('['), "{}", insertion.word);
+
+    // The one-call API without the cross-check says so too.
+    let quick = echoloop_speech::assess(&missing_word, TEXT, "en", None, false).unwrap();
+    assert_eq!(quick.engine, "builtin-hama");
+    assert_eq!(word(&quick, "fox").error, ErrorType::Omission);
 }
 
 #[test]
@@ -231,8 +347,15 @@ fn assess_reads_a_browser_recording_and_cuts_the_original_clip() {
         .unwrap();
     assert!(status.success());
     let seconds = decode_file(&wav).unwrap().len() as u64 / 16;
-    let result =
-        echoloop_speech::assess(&webm, TEXT, "en", Some((&padded, 1000, 1000 + seconds))).unwrap();
+    let result = echoloop_speech::assess(
+        &webm,
+        TEXT,
+        "en",
+        Some((&padded, 1000, 1000 + seconds)),
+        true,
+    )
+    .unwrap();
+    assert_eq!(result.engine, WITH_TRANSCRIPT);
     assert!(result.scores.overall >= 80.0, "{:?}", result.scores);
     let shadow = result.shadowing.unwrap();
     assert!(shadow.lag_ms.abs() <= 60, "median lag {}", shadow.lag_ms);

@@ -428,10 +428,11 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
     let text = "The quick brown fox jumps over the lazy dog.";
     let correct = speak("correct.wav", text);
     let missing = speak("missing.wav", "The quick brown fox jumps over the dog.");
-    let assess = |take: &std::path::Path| {
+    let assess_with = |take: &std::path::Path, extra: &[&str]| {
         let output = echoloop()
             .current_dir(workspace_root())
             .args(["assess", "--json", "--text", text])
+            .args(extra)
             .arg(take)
             .output()
             .unwrap();
@@ -442,7 +443,10 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
         );
         serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
     };
+    let assess = |take: &std::path::Path| assess_with(take, &[]);
     let good = assess(&correct);
+    // Cross-checked with the Whisper transcript by default.
+    assert_eq!(good["engine"], "builtin-hama+whisper-tiny.en", "{good}");
     assert!(
         good["scores"]["overall"].as_f64().unwrap() >= 80.0,
         "{good}"
@@ -456,6 +460,16 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
         .unwrap();
     assert_eq!(lazy["error"], "Omission", "{omitted}");
     assert!(omitted["scores"]["completeness"].as_f64() < good["scores"]["completeness"].as_f64());
+    // --no-transcript: the phone recogniser alone, which finds it too.
+    let acoustic = assess_with(&missing, &["--no-transcript"]);
+    assert_eq!(acoustic["engine"], "builtin-hama", "{acoustic}");
+    let lazy = acoustic["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["word"] == "lazy")
+        .unwrap();
+    assert_eq!(lazy["error"], "Omission", "{acoustic}");
 
     let not_audio = dir.path().join("notes.txt");
     std::fs::write(&not_audio, "not audio at all").unwrap();

@@ -57,8 +57,13 @@ fn roots() -> Vec<PathBuf> {
 pub fn installed_dir(name: &str) -> Option<PathBuf> {
     roots()
         .into_iter()
-        .map(|root| root.join(dir_name(name)))
-        .find(|dir| dir.join(MARKER).is_file())
+        .find_map(|root| installed_in(&root, name))
+}
+
+/// Where the named model is installed under one models directory, if it is.
+pub fn installed_in(root: &Path, name: &str) -> Option<PathBuf> {
+    let dir = root.join(dir_name(name));
+    dir.join(MARKER).is_file().then_some(dir)
 }
 
 /// `name` is a known model's name or a directory holding a CTranslate2

@@ -1,0 +1,315 @@
+//! The transcript cross-check: what Whisper heard in a take, as words with
+//! times and espeak-ng phones, matched to the reference words by sound
+//! ([`crate::word_match`]).
+//!
+//! Whisper is not prompted with the reference text: a prompt would pull it
+//! towards the words the learner should have said, and the point is to
+//! learn what a listener who does not know the text would hear.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::error::{Result, SpeechError};
+use crate::fusion::Transcribed;
+use crate::reference::{ReferenceWord, reference_words, split_words};
+use crate::whisper::{DecodeOptions, EngineSettings, WhisperModel, catalog};
+use crate::word_match::{Heard as Match, disputed_phones, match_words};
+
+/// The Whisper models an assessor may use: tiny.en for English (fast),
+/// base for other languages. Each is loaded on first use and kept; one
+/// that is not installed means no cross-check for its languages.
+pub struct TranscriptModels {
+    /// Models directory to look in; `None`: the usual search
+    /// (`ECHOLOOP_MODELS_DIR`, else the nearest `models/`).
+    root: Option<PathBuf>,
+    settings: EngineSettings,
+    english: OnceLock<Option<WhisperModel>>,
+    multilingual: OnceLock<Option<WhisperModel>>,
+}
+
+impl TranscriptModels {
+    /// Models found where `echoloop transcribe` finds them.
+    pub fn installed() -> Self {
+        Self::new(None)
+    }
+
+    /// Models under one models directory (`<root>/whisper-<name>/`).
+    pub fn in_dir(root: impl Into<PathBuf>) -> Self {
+        Self::new(Some(root.into()))
+    }
+
+    fn new(root: Option<PathBuf>) -> Self {
+        Self {
+            root,
+            // One thread: Whisper runs beside the phone recogniser, and a
+            // second thread of the matrix library only spins when the other
+            // core is busy (tiny.en on a 4.5 s take on 2 loaded cores: 3.2 s
+            // with two threads, 1.2 s with one).
+            settings: EngineSettings {
+                threads: 1,
+                ..EngineSettings::default()
+            },
+            english: OnceLock::new(),
+            multilingual: OnceLock::new(),
+        }
+    }
+
+    /// The model for `lang` (a BCP 47 tag), loading it on first use;
+    /// `None` when no suitable model is installed.
+    pub fn for_language(&self, lang: &str) -> Result<Option<&WhisperModel>> {
+        if primary_language(lang) == "en" {
+            self.get(&self.english, &["tiny.en", "base"])
+        } else {
+            self.get(&self.multilingual, &["base"])
+        }
+    }
+
+    fn get<'a>(
+        &self,
+        cell: &'a OnceLock<Option<WhisperModel>>,
+        names: &[&str],
+    ) -> Result<Option<&'a WhisperModel>> {
+        if let Some(model) = cell.get() {
+            return Ok(model.as_ref());
+        }
+        let found = names.iter().find_map(|name| {
+            let dir = match &self.root {
+                Some(root) => catalog::installed_in(root, name),
+                None => catalog::installed_dir(name),
+            };
+            dir.map(|d| (*name, d))
+        });
+        // Loaded outside the cell so that a broken model is an error for
+        // this call rather than a silent "not installed" for good; two
+        // threads racing here each load one and one copy is dropped.
+        let loaded = match found {
+            Some((name, dir)) => Some(WhisperModel::load_dir(&dir, name, self.settings)?),
+            None => None,
+        };
+        Ok(cell.get_or_init(|| loaded).as_ref())
+    }
+}
+
+/// "en-US" → "en".
+fn primary_language(lang: &str) -> String {
+    lang.split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// What Whisper heard in a take.
+#[derive(Debug, Clone)]
+pub struct Heard {
+    /// The model that listened (`tiny.en`, `base`).
+    pub model: String,
+    /// Words with something pronounceable in them, in order, as written
+    /// (with their punctuation).
+    pub words: Vec<String>,
+    /// Their phones, read by espeak-ng as one sentence (as the reference is).
+    pub phones: Vec<Vec<String>>,
+}
+
+/// The transcript set against the reference.
+#[derive(Debug, Clone)]
+pub struct CrossCheck {
+    /// Per reference word.
+    pub words: Vec<Transcribed>,
+    /// Per reference word, the transcript words heard for it.
+    pub heard_as: Vec<Option<Range<usize>>>,
+    /// Transcript words that stand for no reference word, each with the
+    /// reference word it comes before.
+    pub extra: Vec<(usize, usize)>,
+}
+
+impl Heard {
+    /// Matches the heard words to the reference words by sound.
+    pub fn cross_check(&self, reference: &[ReferenceWord]) -> CrossCheck {
+        let reference_phones: Vec<Vec<String>> =
+            reference.iter().map(|w| w.phones.clone()).collect();
+        let matched = match_words(&reference_phones, &self.phones);
+        let mut words = Vec::with_capacity(reference.len());
+        let mut heard_as = Vec::with_capacity(reference.len());
+        for (word, m) in reference.iter().zip(&matched.reference) {
+            match m {
+                Match::Not => {
+                    words.push(Transcribed::NotHeard);
+                    heard_as.push(None);
+                }
+                Match::As {
+                    words: range,
+                    distance,
+                } => {
+                    let spelt_alike = range.len() == 1
+                        && self
+                            .words
+                            .get(range.start)
+                            .is_some_and(|w| same_spelling(w, &word.text));
+                    words.push(if *distance == 0.0 || spelt_alike {
+                        Transcribed::Same
+                    } else {
+                        let heard = self.phones[range.clone()].concat();
+                        Transcribed::Other {
+                            distance: *distance,
+                            disputes: disputed_phones(&word.phones, &heard),
+                        }
+                    });
+                    heard_as.push(Some(range.clone()));
+                }
+            }
+        }
+        CrossCheck {
+            words,
+            heard_as,
+            extra: matched.extra,
+        }
+    }
+
+    /// A transcript word as text, without punctuation.
+    pub fn text(&self, index: usize) -> String {
+        self.words
+            .get(index)
+            .map(|w| split_words(w).into_iter().map(|(t, _)| t).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The same word written the same way, whatever the case and punctuation
+/// ("The" / "the,"): the same word even where espeak-ng reads it in another
+/// form in the other sentence (weak "for" /fɚ/, strong /fɔɹ/).
+fn same_spelling(a: &str, b: &str) -> bool {
+    let letters = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    letters(a) == letters(b)
+}
+
+/// Transcribes a 16 kHz mono take and reads the words' phones. `None` when
+/// the transcript fails the tests on which faster-whisper would decode again
+/// at a higher temperature: text so repetitive it is hallucinated (a loop of
+/// "Thank you." over speech it cannot make out) or so improbable it is a
+/// guess ("I'll see you in the next video." for accented speech). Decoding
+/// again samples at random, and the same take must always get the same
+/// verdict, so such a transcript is not used at all.
+pub fn listen(model: &WhisperModel, take: &[f32], lang: &str) -> Result<Option<Heard>> {
+    let options = DecodeOptions {
+        language: Some(primary_language(lang)),
+        temperatures: vec![0.0],
+        // Only the words count here, not when they were said.
+        word_timestamps: false,
+        ..DecodeOptions::default()
+    };
+    let mut text = String::new();
+    let mut failed = false;
+    let transcribed = model.transcribe_stream(
+        std::iter::once(Ok(take.to_vec())),
+        &options,
+        &mut |segment| {
+            failed |= segment.compression_ratio > options.compression_ratio_threshold
+                || segment.avg_logprob < options.log_prob_threshold;
+            text.push_str(&segment.text);
+            text.push(' ');
+        },
+    );
+    match transcribed {
+        // A language Whisper does not know: assess without it.
+        Err(SpeechError::UnsupportedLanguage(_)) => return Ok(None),
+        other => other?,
+    };
+    if failed {
+        return Ok(None);
+    }
+    // Words that are only punctuation have nothing to pronounce.
+    let words: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| !split_words(w).is_empty())
+        .map(str::to_owned)
+        .collect();
+    let phones = if words.is_empty() {
+        Vec::new()
+    } else {
+        match reference_words(&words.join(" "), lang) {
+            Ok(read) => read.into_iter().map(|w| w.phones).collect(),
+            // espeak-ng read the reference but cannot pronounce what was
+            // heard word by word (a stray symbol): no usable transcript.
+            Err(SpeechError::Tool { .. } | SpeechError::EmptyReference) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(Some(Heard {
+        model: model.name().to_owned(),
+        words,
+        phones,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, phones: &str) -> ReferenceWord {
+        ReferenceWord {
+            text: text.to_owned(),
+            phones: phones.split_whitespace().map(str::to_owned).collect(),
+            break_after: false,
+        }
+    }
+
+    fn heard(words: &[(&str, &str)]) -> Heard {
+        Heard {
+            model: "test".to_owned(),
+            words: words.iter().map(|(w, _)| (*w).to_owned()).collect(),
+            phones: words
+                .iter()
+                .map(|(_, p)| p.split_whitespace().map(str::to_owned).collect())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_cross_check_sorts_words_into_same_other_and_not_heard() {
+        let reference = [
+            word("I", "aɪ"),
+            word("saw", "s ɔ"),
+            word("a", "ɐ"),
+            word("ship", "ʃ ɪ p"),
+            word("for", "f ɚ"),
+        ];
+        // An extra "really" first, "a" swallowed, "ship" heard as "sheep",
+        // "for" read in its strong form.
+        let h = heard(&[
+            ("Really", "ɹ i l i"),
+            ("I", "aɪ"),
+            ("saw", "s ɔ"),
+            ("sheep", "ʃ i p"),
+            ("for.", "f ɔ ɹ"),
+        ]);
+        let check = h.cross_check(&reference);
+        assert_eq!(check.words[0], Transcribed::Same);
+        assert_eq!(check.words[2], Transcribed::NotHeard);
+        assert!(matches!(
+            &check.words[3],
+            Transcribed::Other { disputes, .. } if disputes.len() == 1 && disputes[0].phone == 1
+        ));
+        assert_eq!(check.words[4], Transcribed::Same);
+        assert_eq!(check.extra, vec![(0, 0)]);
+        assert_eq!(check.heard_as[3], Some(3..4));
+        assert_eq!(h.text(4), "for");
+    }
+
+    #[test]
+    fn spelling_ignores_case_and_punctuation() {
+        assert!(same_spelling("The", "the,"));
+        assert!(!same_spelling("ship", "sheep"));
+    }
+
+    #[test]
+    fn language_tags_reduce_to_their_primary_subtag() {
+        assert_eq!(primary_language("en-US"), "en");
+        assert_eq!(primary_language("fr"), "fr");
+    }
+}
