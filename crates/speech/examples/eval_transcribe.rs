@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use echoloop_speech::audio::decode_file;
+use echoloop_speech::wer::{align_words, normalise, word_error_rate};
 use echoloop_speech::whisper::{self, Compute, DecodeOptions, EngineSettings, WhisperModel};
 use serde_json::{Value, json};
 
@@ -265,53 +266,6 @@ fn passage(dir: &Path, voice: &str, sentences: &[&str]) -> Result<(Vec<f32>, Vec
 
 // ---------------------------------------------------------------- metrics
 
-fn normalise(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Edit-distance alignment of reference and hypothesis words: the error
-/// count and, per reference word, the hypothesis word it matched or was
-/// substituted by.
-fn align_words(reference: &[String], hyp: &[String]) -> (usize, Vec<Option<usize>>) {
-    let (n, m) = (reference.len(), hyp.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let sub = d[i - 1][j - 1] + usize::from(reference[i - 1] != hyp[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-        }
-    }
-    let mut pairs = vec![None; n];
-    let (mut i, mut j) = (n, m);
-    while i > 0 && j > 0 {
-        let sub = d[i - 1][j - 1] + usize::from(reference[i - 1] != hyp[j - 1]);
-        if d[i][j] == sub {
-            pairs[i - 1] = Some(j - 1);
-            i -= 1;
-            j -= 1;
-        } else if d[i][j] == d[i - 1][j] + 1 {
-            i -= 1;
-        } else {
-            j -= 1;
-        }
-    }
-    (d[n][m], pairs)
-}
-
 struct Scored {
     wer: f64,
     /// Per sentence: |start error|, |end error| in ms (None: not heard).
@@ -375,9 +329,7 @@ fn text_of(result: &Value) -> String {
 }
 
 fn wer_of(result: &Value, reference: &str) -> f64 {
-    let r = normalise(reference);
-    let (errors, _) = align_words(&r, &normalise(&text_of(result)));
-    errors as f64 / r.len().max(1) as f64
+    word_error_rate(reference, &text_of(result))
 }
 
 fn median(mut v: Vec<u64>) -> u64 {

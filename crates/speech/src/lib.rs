@@ -20,6 +20,7 @@ pub mod reference;
 pub mod shadowing;
 pub mod transcribe;
 pub mod transcript_check;
+pub mod wer;
 pub mod whisper;
 pub mod word_match;
 

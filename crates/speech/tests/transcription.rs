@@ -11,6 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use echoloop_core::assessment::Transcript;
+use echoloop_speech::wer::{normalise, word_error_rate as wer};
 use echoloop_speech::whisper::{Compute, DecodeOptions, EngineSettings, WhisperModel};
 use echoloop_speech::{SpeechError, audio::decode_file};
 
@@ -88,36 +89,6 @@ fn write_wav(path: &Path, samples: &[f32]) {
 
 fn silence(ms: u64) -> Vec<f32> {
     vec![0.0; (ms * u64::from(RATE) / 1000) as usize]
-}
-
-fn normalise(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word error rate of `hyp` against `reference` (Levenshtein over words).
-fn wer(reference: &str, hyp: &str) -> f64 {
-    let (r, h) = (normalise(reference), normalise(hyp));
-    let mut row: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut prev = row[0];
-        row[0] = i;
-        for j in 1..=h.len() {
-            let cur = row[j];
-            row[j] = (prev + usize::from(r[i - 1] != h[j - 1]))
-                .min(row[j] + 1)
-                .min(row[j - 1] + 1);
-            prev = cur;
-        }
-    }
-    row[h.len()] as f64 / r.len().max(1) as f64
 }
 
 fn transcribe(model: &WhisperModel, path: &Path, language: Option<&str>) -> Transcript {
