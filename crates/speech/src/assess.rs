@@ -92,7 +92,7 @@ impl Assessor {
             costs: AlignCosts::default(),
             calibration: Calibration::builtin(),
             transcript: None,
-            expected_gop: false,
+            expected_gop: true,
             expected: Mutex::new(HashMap::new()),
         })
     }
