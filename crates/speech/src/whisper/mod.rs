@@ -112,11 +112,12 @@ pub struct DecodeOptions {
     /// Skip silent windows, drop segments in silence, move word edges off
     /// silence ([`silence`]). Off: faster-whisper's behaviour.
     pub gate_silence: bool,
-    /// Frames of padding after the audio when the rest of the input is
-    /// shorter than a window: the encoder then runs on the audio plus this
-    /// much (its cost grows with its input) instead of a padded 30-second
+    /// Frames of padding after the audio when the whole input is shorter
+    /// than a window: the encoder then runs on the audio plus this much
+    /// (its cost grows with its input) instead of a padded 30-second
     /// window. `None`: always 30 seconds, as Whisper was trained and as
-    /// faster-whisper does. For short takes, not long files.
+    /// faster-whisper does. For short takes; longer inputs keep full
+    /// windows.
     pub short_window_padding: Option<usize>,
 }
 
@@ -299,9 +300,14 @@ impl WhisperModel {
                 levels: &window_levels,
                 threshold: silence::speech_threshold(&window_levels),
             };
-            let width = options.short_window_padding.map_or(CHUNK_FRAMES, |pad| {
-                encoder_width(segment_size, pad, self.n_mels)
-            });
+            // Only an input shorter than one window (a take) is encoded
+            // short: the last window of a long file keeps 30 seconds.
+            let width = match options.short_window_padding {
+                Some(pad) if ended && content_end <= CHUNK_FRAMES => {
+                    encoder_width(segment_size, pad, self.n_mels)
+                }
+                _ => CHUNK_FRAMES,
+            };
             let mut features = frames.window_of(seek, segment_size, width);
             let encoded = self.encode(&mut features, width)?;
 
