@@ -6,8 +6,10 @@
 //! recall per error type, Spearman's ρ of the overall score against the
 //! injected degradation, timings, and a Markdown table for BENCHMARKS.md.
 //! `--no-transcript` leaves out the Whisper cross-check; `--held-out` uses
-//! sentences the rules were not developed on; `-v` prints one line per take
-//! to stderr.
+//! sentences the rules were not developed on; `--synth flite` speaks the
+//! takes with flite's voices instead of espeak-ng's (the cross-synthesiser
+//! check); `--no-timing` skips the timing runs; `-v` prints one line per
+//! take to stderr. `EVAL_WHISPER_PADDING`, `EVAL_EXPECTED_GOP`: eval/README.md.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use echoloop_core::assessment::{Assessment, ErrorType};
+use echoloop_speech::transcript_check::TranscriptModels;
 use echoloop_speech::{Assessor, audio::decode_file, pitch};
 
 type Error = Box<dyn std::error::Error>;
@@ -72,6 +75,17 @@ const HELD_OUT: &[(&str, &[(usize, &str)])] = &[
 const VOICES: &[&str] = &["en-us", "en-us+m3", "en-us+f2", "en-us+m7", "en-us+f4"];
 const INSERTED: &[&str] = &["really", "yellow", "maybe", "quickly"];
 const ACCENTED_VOICE: &str = "es";
+/// `--synth flite`: the same takes spoken by Debian's flite 2.2 voices
+/// instead (the cross-synthesiser check: the phone references are
+/// espeak-ng's, so takes in espeak-ng's own voice flatter the assessor).
+/// kal is an 8 kHz diphone voice, resampled like any other take.
+const FLITE_VOICES: &[&str] = &["slt", "rms", "awb", "kal16", "kal"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Synth {
+    Espeak,
+    Flite,
+}
 
 struct Case {
     kind: &'static str,
@@ -86,8 +100,27 @@ struct Case {
     degradation: u32,
 }
 
-fn synth(dir: &Path, id: usize, case: &Case) -> Result<PathBuf, Error> {
+fn synth_take(dir: &Path, id: usize, case: &Case, synth: Synth) -> Result<PathBuf, Error> {
     let path = dir.join(format!("case{id}.wav"));
+    if synth == Synth::Flite {
+        let voice = VOICES
+            .iter()
+            .position(|v| *v == case.voice)
+            .map_or(FLITE_VOICES[0], |i| FLITE_VOICES[i % FLITE_VOICES.len()]);
+        // Speed as espeak-ng's words per minute (175 the norm).
+        let stretch = 175.0 / case.speed as f32;
+        let status = Command::new("flite")
+            .args(["-voice", voice, "--setf"])
+            .arg(format!("duration_stretch={stretch:.3}"))
+            .args(["-t", &case.spoken, "-o"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("flite failed for {}", case.spoken).into());
+        }
+        return Ok(path);
+    }
     let text = if case.monotone {
         format!(
             "<speak><prosody range=\"0%\">{}</prosody></speak>",
@@ -113,7 +146,7 @@ fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-fn cases(sentences: &[(&str, &[(usize, &str)])]) -> Vec<Case> {
+fn cases(sentences: &[(&str, &[(usize, &str)])], synth: Synth) -> Vec<Case> {
     let mut out = Vec::new();
     let base = |kind, text: &str, spoken: String, voice: &str, degradation| Case {
         kind,
@@ -175,16 +208,19 @@ fn cases(sentences: &[(&str, &[(usize, &str)])]) -> Vec<Case> {
             c.speed = speed;
             out.push(c);
         }
-        let mut c = base("monotone", text, (*text).to_owned(), "en-us", 1);
-        c.monotone = true;
-        out.push(c);
-        out.push(base(
-            "accented",
-            text,
-            (*text).to_owned(),
-            ACCENTED_VOICE,
-            3,
-        ));
+        // flite has neither an SSML pitch range nor a Spanish voice.
+        if synth == Synth::Espeak {
+            let mut c = base("monotone", text, (*text).to_owned(), "en-us", 1);
+            c.monotone = true;
+            out.push(c);
+            out.push(base(
+                "accented",
+                text,
+                (*text).to_owned(),
+                ACCENTED_VOICE,
+                3,
+            ));
+        }
         // The degradation ladder for Spearman: errors injected cumulatively
         // into one sentence, one voice.
         let (second_index, second_sub) = pairs[1];
@@ -200,7 +236,7 @@ fn cases(sentences: &[(&str, &[(usize, &str)])]) -> Vec<Case> {
         ladder.push((spoken.join(" "), 175, false));
         spoken.insert(spoken.len() / 2, INSERTED[si % INSERTED.len()].to_owned());
         ladder.push((spoken.join(" "), 175, false));
-        ladder.push((spoken.join(" "), 122, true));
+        ladder.push((spoken.join(" "), 122, synth == Synth::Espeak));
         for (level, (spoken, speed, monotone)) in ladder.into_iter().enumerate() {
             let mut c = base("ladder", text, spoken, "en-us", level as u32 + 1);
             c.speed = speed;
@@ -313,8 +349,32 @@ fn main() -> Result<(), Error> {
     // without a Whisper model), for comparison in the same run.
     let mut assessor = Assessor::load_default()?;
     let with_transcript = !std::env::args().any(|a| a == "--no-transcript");
-    if !with_transcript {
-        assessor = assessor.with_transcript(None);
+    // EVAL_WHISPER_PADDING=N: Whisper's encoder sees the take plus N
+    // frames (10 ms) of padding; `full`: the 30-second window. Unset: the
+    // assessor's default.
+    let padding = match std::env::var("EVAL_WHISPER_PADDING").as_deref() {
+        Ok("full") => Some(None),
+        Ok(n) => Some(Some(n.parse::<usize>()?)),
+        Err(_) => None,
+    };
+    let transcript_models = || {
+        let models = TranscriptModels::installed();
+        match padding {
+            Some(p) => models.with_encoder_padding(p),
+            None => models,
+        }
+    };
+    let encoder_padding = transcript_models().encoder_padding();
+    assessor = assessor.with_transcript(with_transcript.then(transcript_models));
+    // EVAL_EXPECTED_GOP=1/0: judge phones also against espeak-ng's
+    // rendition of the sentence, or not. Unset: the assessor's default.
+    let expected_gop = match std::env::var("EVAL_EXPECTED_GOP").as_deref() {
+        Ok("1") => Some(true),
+        Ok("0") => Some(false),
+        _ => None,
+    };
+    if let Some(on) = expected_gop {
+        assessor.expected_gop = on;
     }
     // EVAL_COSTS="garbage_per_frame,garbage_entry,skip_word,skip_per_phone"
     // tries other alignment costs without rebuilding.
@@ -331,12 +391,23 @@ fn main() -> Result<(), Error> {
     }
     let dir = tempfile::tempdir()?;
     let held_out = std::env::args().any(|a| a == "--held-out");
+    let args: Vec<String> = std::env::args().collect();
+    let synth = match args
+        .iter()
+        .position(|a| a == "--synth")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+    {
+        None | Some("espeak-ng") => Synth::Espeak,
+        Some("flite") => Synth::Flite,
+        Some(other) => return Err(format!("unknown synthesiser {other}").into()),
+    };
     // --timing-only: just the timing runs at the end.
     let timing_only = std::env::args().any(|a| a == "--timing-only");
     let all = if timing_only {
         Vec::new()
     } else {
-        cases(if held_out { HELD_OUT } else { SENTENCES })
+        cases(if held_out { HELD_OUT } else { SENTENCES }, synth)
     };
     let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
     let mut overall_by_kind: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
@@ -345,7 +416,7 @@ fn main() -> Result<(), Error> {
     let mut monotone_flags: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let mut engines: Vec<String> = Vec::new();
     for (id, case) in all.iter().enumerate() {
-        let wav = synth(dir.path(), id, case)?;
+        let wav = synth_take(dir.path(), id, case, synth)?;
         let take = decode_file(&wav)?;
         let a = assessor.assess_samples(&take, &case.text, "en", None)?;
         engines.push(a.engine.clone());
@@ -455,14 +526,17 @@ fn main() -> Result<(), Error> {
         expected_at: Vec::new(),
         degradation: 0,
     };
-    let wav = synth(dir.path(), 9999, &long)?;
+    // --no-timing: quality tables only.
+    let timed = !std::env::args().any(|a| a == "--no-timing");
+    let wav = synth_take(dir.path(), 9999, &long, Synth::Espeak)?;
     let seconds = decode_file(&wav)?.len() as f32 / 16_000.0;
-    let acoustic = Assessor::load_default()?.with_transcript(None);
+    let mut acoustic = Assessor::load_default()?.with_transcript(None);
+    acoustic.expected_gop = assessor.expected_gop;
     let mut timings = Vec::new();
-    let runs: &[&Assessor] = if with_transcript {
-        &[&assessor, &acoustic]
-    } else {
-        &[&acoustic]
+    let runs: &[&Assessor] = match (timed, with_transcript) {
+        (false, _) => &[],
+        (true, true) => &[&assessor, &acoustic],
+        (true, false) => &[&acoustic],
     };
     for &a in runs {
         a.assess_samples(&decode_file(&wav)?, &long.text, "en", None)?;
@@ -475,9 +549,25 @@ fn main() -> Result<(), Error> {
             a.assess_samples(&decode_file(&wav)?, &long.text, "en", Some(&original))?;
             Ok(())
         })?;
-        let name = a
+        let mut name = a
             .assess_samples(&decode_file(&wav)?, &long.text, "en", None)?
             .engine;
+        if a.expected_gop {
+            // The rendition is cached per sentence; the first take of a
+            // sentence pays for it.
+            let first = time_runs(5, || {
+                a.forget_renditions();
+                a.assess_samples(&decode_file(&wav)?, &long.text, "en", None)?;
+                Ok(())
+            })?;
+            name = format!(
+                "{name} (first take of the sentence, rendition not cached: {:.0} ms / {} CPU)",
+                1000.0 * first.0,
+                first
+                    .1
+                    .map_or("?".to_owned(), |c| format!("{:.0} ms", 1000.0 * c))
+            );
+        }
         timings.push((name, plain, shadow));
     }
 
@@ -485,11 +575,29 @@ fn main() -> Result<(), Error> {
         let engines: std::collections::BTreeSet<&str> =
             engines.iter().map(String::as_str).collect();
         println!(
-            "### Speech assessment (built-in: {}), {} synthetic takes{}\n",
+            "### Speech assessment (built-in: {}), {} synthetic takes{}{}\n",
             engines.into_iter().collect::<Vec<_>>().join(", "),
             all.len(),
-            if held_out { ", held-out sentences" } else { "" }
+            if held_out { ", held-out sentences" } else { "" },
+            if synth == Synth::Flite {
+                ", spoken by flite"
+            } else {
+                ""
+            }
         );
+        println!(
+            "Expected GOP from espeak-ng's rendition: {}\n",
+            if assessor.expected_gop { "on" } else { "off" }
+        );
+        if with_transcript {
+            println!(
+                "Whisper encoder input: {}\n",
+                encoder_padding.map_or("30-second window".to_owned(), |p| format!(
+                    "the take + {p} frames ({:.1} s)",
+                    p as f32 / 100.0
+                ))
+            );
+        }
         println!("| error type | precision | recall | TP | FP | FN |");
         println!("| --- | --- | --- | --- | --- | --- |");
         for (name, c) in &counts {
@@ -530,6 +638,9 @@ fn main() -> Result<(), Error> {
         for (kind, (flagged, n)) in &monotone_flags {
             println!("Monotone flagged on {kind} takes: {flagged}/{n}");
         }
+    }
+    if !timed {
+        return Ok(());
     }
     println!(
         "\nTiming ({seconds:.1} s take, decode + assess, 5 runs: median wall / mean CPU of the process):"

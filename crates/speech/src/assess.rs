@@ -5,20 +5,25 @@
 //! (`fusion.rs`), fluency, prosody, and optionally the shadowing comparison
 //! against the original clip.
 
+use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use echoloop_core::assessment::{Assessment, ErrorType, PhoneResult, Scores, WordResult};
 
 use crate::acoustic::{AcousticModel, FRAME_MS, Posteriors, default_model_dir};
-use crate::align::{AlignCosts, CostBias, FrameScores, WordAlignment, align_biased};
+use crate::align::{AlignCosts, CostBias, FrameScores, WordAlignment, align, align_biased};
 use crate::audio::{AudioStream, SAMPLE_RATE, decode_file};
 use crate::error::{Result, SpeechError};
 use crate::fluency::{self, WordTiming};
 pub use crate::fusion::MISPRONOUNCED_BELOW;
 use crate::fusion::{PRIOR_NATS, PhoneView, Transcribed, Verdict, spoken_word};
-use crate::gop::{Calibration, ScoredFrame, log_sum_exp, score_phone};
+use crate::gop::{Calibration, FLOOR_NATS, ScoredFrame, log_sum_exp, score_phone};
 use crate::phones::accepted_tokens;
-use crate::reference::{ReferenceWord, reference_words};
+use crate::reference::{ReferenceWord, espeak_voice, reference_words};
 use crate::shadowing::{self, TakeWord};
 use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
 use crate::{pitch, prosody};
@@ -42,7 +47,23 @@ pub struct Assessor {
     pub calibration: Calibration,
     /// Whisper for the transcript cross-check; `None`: acoustic evidence only.
     transcript: Option<TranscriptModels>,
+    /// Judge each phone also against how the phone recogniser hears it in
+    /// espeak-ng's rendition of the same sentence ([`ExpectedGop`]).
+    pub expected_gop: bool,
+    /// Expected GOP per (sentence, language), computed once.
+    expected: Mutex<HashMap<(String, String), Arc<ExpectedGop>>>,
 }
+
+/// How the phone recogniser hears each reference phone in espeak-ng's own
+/// rendition of the sentence: per alignable word, per scorable phone, the
+/// raw log-posterior ratio (`None` where the alignment skipped the word).
+/// A phone the model does not recognise even there, in that context, is
+/// judged against that rendition rather than against full marks.
+type ExpectedGop = Vec<Option<Vec<f32>>>;
+
+/// Sentences whose expected GOP is kept (a server sees the same sentences
+/// again and again; the cache is emptied when it is full).
+const EXPECTED_CACHE: usize = 512;
 
 /// A reference word prepared for alignment.
 struct Prepared {
@@ -71,6 +92,8 @@ impl Assessor {
             costs: AlignCosts::default(),
             calibration: Calibration::builtin(),
             transcript: None,
+            expected_gop: true,
+            expected: Mutex::new(HashMap::new()),
         })
     }
 
@@ -103,23 +126,31 @@ impl Assessor {
     ) -> Result<Assessment> {
         let (prepared, classes) = self.prepare(reference_words(text, lang)?);
         let whisper = match &self.transcript {
-            Some(models) => models.for_language(lang)?,
+            Some(models) => models
+                .for_language(lang)?
+                .map(|model| (model, models.encoder_padding())),
             None => None,
         };
         // Whisper and the phone recogniser are independent: run them side
         // by side.
-        let (posteriors, heard) = std::thread::scope(|scope| {
-            let listening = whisper.map(|model| scope.spawn(move || listen(model, take, lang)));
+        let (posteriors, heard, expected) = std::thread::scope(|scope| {
+            let listening = whisper
+                .map(|(model, padding)| scope.spawn(move || listen(model, take, lang, padding)));
             let posteriors = self.model.posteriors(take);
+            let expected = if self.expected_gop {
+                self.expected_gop(text, lang, &prepared, &classes)
+            } else {
+                Ok(None)
+            };
             let heard = listening
                 .map(|h| {
                     h.join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })
                 .transpose();
-            (posteriors, heard)
+            (posteriors, heard, expected)
         });
-        let (posteriors, heard) = (posteriors?, heard?.flatten());
+        let (posteriors, heard, expected) = (posteriors?, heard?.flatten(), expected?);
         let reference: Vec<ReferenceWord> = prepared.iter().map(|p| p.word.clone()).collect();
         let check = heard.as_ref().map(|h| h.cross_check(&reference));
         let transcribed: Vec<Transcribed> = match &check {
@@ -196,18 +227,26 @@ impl Assessor {
                     }
                 }
                 WordAlignment::Spoken { phones } => {
+                    let in_rendition = expected.as_ref().and_then(|e| e.get(j)?.as_ref());
                     let mut phone_results: Vec<PhoneResult> = prep
                         .phones
                         .iter()
                         .zip(phones)
-                        .map(|((symbol, class), span)| {
+                        .enumerate()
+                        .map(|(k, ((symbol, class), span))| {
+                            // The lower of the native baseline and what
+                            // the model made of this phone in the rendition.
+                            let offset = match in_rendition.and_then(|r| r.get(k)) {
+                                Some(&r) => self.calibration.offset(symbol).min(r.max(-FLOOR_NATS)),
+                                None => self.calibration.offset(symbol),
+                            };
                             let s = score_phone(
                                 &scored,
                                 *span,
                                 &classes[*class],
                                 &self.model.vocab,
                                 &skip,
-                                self.calibration.offset(symbol),
+                                offset,
                             );
                             PhoneResult {
                                 expected: symbol.clone(),
@@ -342,6 +381,82 @@ impl Assessor {
             words,
             shadowing,
         })
+    }
+
+    /// The expected GOP of `text` (cached); `None` when espeak-ng cannot
+    /// speak it, in which case phones are judged by the baseline alone.
+    fn expected_gop(
+        &self,
+        text: &str,
+        lang: &str,
+        prepared: &[Prepared],
+        classes: &[Vec<usize>],
+    ) -> Result<Option<Arc<ExpectedGop>>> {
+        let key = (text.to_owned(), lang.to_owned());
+        if let Some(found) = self.lock_expected().get(&key) {
+            return Ok(Some(Arc::clone(found)));
+        }
+        let Some(rendition) = speak(text, lang)? else {
+            return Ok(None);
+        };
+        let posteriors = self.model.posteriors(&rendition)?;
+        let skip = [self.model.blank, self.model.word_boundary];
+        let infos = frame_scores(&posteriors, classes, &skip);
+        let scored: Vec<ScoredFrame<'_>> = posteriors
+            .frames
+            .iter()
+            .zip(&infos)
+            .map(|(lp, fs)| ScoredFrame {
+                log_probs: lp,
+                phone_mass: fs.phone_mass,
+            })
+            .collect();
+        let words: Vec<&Prepared> = prepared.iter().filter(|p| !p.phones.is_empty()).collect();
+        let word_classes: Vec<Vec<usize>> = words
+            .iter()
+            .map(|p| p.phones.iter().map(|(_, c)| *c).collect())
+            .collect();
+        let reduced: Vec<FrameScores> = infos.into_iter().map(|f| f.reduced).collect();
+        let alignment = align(&reduced, &word_classes, &self.costs);
+        let expected: ExpectedGop = words
+            .iter()
+            .zip(&alignment.words)
+            .map(|(prep, aligned)| match aligned {
+                WordAlignment::Skipped => None,
+                WordAlignment::Spoken { phones } => Some(
+                    prep.phones
+                        .iter()
+                        .zip(phones)
+                        .map(|((_, class), span)| {
+                            score_phone(&scored, *span, &classes[*class], &[], &skip, 0.0).ratio
+                        })
+                        .collect(),
+                ),
+            })
+            .collect();
+        let expected = Arc::new(expected);
+        let mut cache = self.lock_expected();
+        if cache.len() >= EXPECTED_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&expected));
+        Ok(Some(expected))
+    }
+
+    /// Forgets the expected GOP of every sentence (timing the first take
+    /// of a sentence).
+    pub fn forget_renditions(&self) {
+        self.lock_expected().clear();
+    }
+
+    fn lock_expected(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<ExpectedGop>>> {
+        // The map is only ever inserted into whole; a panic elsewhere
+        // cannot have left it half-written.
+        self.expected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Maps every reference phone to a class of model tokens; phones the
@@ -510,6 +625,47 @@ fn inserted(word: String, speech: &Garbage) -> WordResult {
         duration_ms: Some(frames_to_ms(speech.end - speech.start)),
         phones: Vec::new(),
     }
+}
+
+/// espeak-ng's rendition of `text` in the reference voice, 16 kHz mono;
+/// `None` when espeak-ng is missing or fails (the take is then judged
+/// without it).
+fn speak(text: &str, lang: &str) -> Result<Option<Vec<f32>>> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "echoloop-rendition-{}-{}.wav",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    // The text goes in on stdin, so no sentence is read as an option.
+    let spoken = Command::new("espeak-ng")
+        .args(["--stdin", "-v", &espeak_voice(lang), "-w"])
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(text.as_bytes())?;
+            }
+            child.wait()
+        })
+        .is_ok_and(|s| s.success());
+    let samples = if spoken {
+        match decode_file(&path) {
+            Ok(s) => Some(s),
+            Err(SpeechError::EmptyAudio(_)) => None,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    let _ = std::fs::remove_file(&path);
+    Ok(samples)
 }
 
 struct FrameInfo {

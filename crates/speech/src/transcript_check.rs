@@ -24,6 +24,8 @@ pub struct TranscriptModels {
     /// (`ECHOLOOP_MODELS_DIR`, else the nearest `models/`).
     root: Option<PathBuf>,
     settings: EngineSettings,
+    /// Encoder padding after a take ([`DecodeOptions::short_window_padding`]).
+    padding: Option<usize>,
     english: OnceLock<Option<WhisperModel>>,
     multilingual: OnceLock<Option<WhisperModel>>,
 }
@@ -50,9 +52,21 @@ impl TranscriptModels {
                 threads: 1,
                 ..EngineSettings::default()
             },
+            padding: Some(ENCODER_PADDING_FRAMES),
             english: OnceLock::new(),
             multilingual: OnceLock::new(),
         }
+    }
+
+    /// Encoder padding after the take, in 10 ms mel frames; `None`: the
+    /// full 30-second window Whisper was trained on.
+    pub fn with_encoder_padding(mut self, frames: Option<usize>) -> Self {
+        self.padding = frames;
+        self
+    }
+
+    pub fn encoder_padding(&self) -> Option<usize> {
+        self.padding
     }
 
     /// The model for `lang` (a BCP 47 tag), loading it on first use;
@@ -90,6 +104,15 @@ impl TranscriptModels {
         Ok(cell.get_or_init(|| loaded).as_ref())
     }
 }
+
+/// Frames (10 ms) of silence after a take that Whisper's encoder sees: the
+/// take plus 10 s instead of a 30-second window, since the encoder's cost
+/// grows with its input. Less is not enough: with 0–3 s the greedy decoder
+/// repeats the sentence until its length limit (the transcript is then
+/// rejected as repetitive), and with 5 s the evaluation's main set had 21
+/// rejected transcripts instead of 5. Chosen on the main set among 5, 10
+/// and 15 s (BENCHMARKS.md, "Speech").
+pub const ENCODER_PADDING_FRAMES: usize = 1000;
 
 /// "en-US" → "en".
 fn primary_language(lang: &str) -> String {
@@ -195,8 +218,14 @@ fn same_spelling(a: &str, b: &str) -> bool {
 /// guess ("I'll see you in the next video." for accented speech). Decoding
 /// again samples at random, and the same take must always get the same
 /// verdict, so such a transcript is not used at all.
-pub fn listen(model: &WhisperModel, take: &[f32], lang: &str) -> Result<Option<Heard>> {
+pub fn listen(
+    model: &WhisperModel,
+    take: &[f32],
+    lang: &str,
+    padding: Option<usize>,
+) -> Result<Option<Heard>> {
     let options = DecodeOptions {
+        short_window_padding: padding,
         language: Some(primary_language(lang)),
         temperatures: vec![0.0],
         // Only the words count here, not when they were said.

@@ -198,6 +198,52 @@ fn a_minimal_pair_substitution_is_a_mispronunciation_and_nothing_else_is() {
 }
 
 #[test]
+fn phones_are_judged_against_the_sentences_own_rendition() {
+    let no_models = tempfile::tempdir().unwrap();
+    let (Some(mut with), Some(mut without)) = (
+        acoustic_only(no_models.path()),
+        acoustic_only(no_models.path()),
+    ) else {
+        return;
+    };
+    with.expected_gop = true;
+    without.expected_gop = false;
+    let dir = tempfile::tempdir().unwrap();
+    // Another voice than the rendition's, slower.
+    let take = speak(dir.path(), "m3.wav", &["-v", "en-us+m3", "-s", "150"], TEXT);
+    let judged = assess(&with, &take, None);
+    let plain = assess(&without, &take, None);
+    // The rendition only ever lowers a phone's bar: no phone scores lower.
+    for (a, b) in judged.words.iter().zip(&plain.words) {
+        for (p, q) in a.phones.iter().zip(&b.phones) {
+            assert!(p.accuracy >= q.accuracy, "{} {p:?} {q:?}", a.word);
+        }
+    }
+    assert!(judged.scores.accuracy >= plain.scores.accuracy);
+    // A missing word is still missing, and the cached rendition is reused
+    // for the second take of the sentence.
+    let missing_word = speak(
+        dir.path(),
+        "om.wav",
+        &[],
+        "The quick brown jumps over the lazy dog.",
+    );
+    assert_eq!(
+        word(&assess(&with, &missing_word, None), "fox").error,
+        ErrorType::Omission
+    );
+    // Next to no audio does not fail.
+    let short = with
+        .assess_samples(&[0.0; 1_600], "Yes.", "en", None)
+        .unwrap();
+    assert_eq!(short.words.len(), 1, "{:?}", short.words);
+    // A rendition made again gives the same verdicts.
+    with.forget_renditions();
+    let again = assess(&with, &take, None);
+    assert_eq!(again.scores, judged.scores);
+}
+
+#[test]
 fn the_assessor_works_without_a_whisper_model() {
     let no_models = tempfile::tempdir().unwrap();
     let Some(a) = acoustic_only(no_models.path()) else {

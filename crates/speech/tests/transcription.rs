@@ -11,6 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use echoloop_core::assessment::Transcript;
+use echoloop_speech::transcript_check::ENCODER_PADDING_FRAMES;
 use echoloop_speech::wer::{normalise, word_error_rate as wer};
 use echoloop_speech::whisper::{Compute, DecodeOptions, EngineSettings, WhisperModel};
 use echoloop_speech::{SpeechError, audio::decode_file};
@@ -339,4 +340,85 @@ fn the_one_call_entry_point_picks_the_model_for_the_language() {
     let t = echoloop_speech::transcribe(&path, Some("en-US")).unwrap();
     assert_eq!(t.language.as_deref(), Some("en"));
     assert!(wer(ENGLISH[1], &t.text) <= 0.2, "{t:?}");
+}
+
+/// The assessor's short encoder window: a short take plus padding instead
+/// of 30 seconds.
+fn short_window(padding: usize) -> DecodeOptions {
+    DecodeOptions {
+        language: Some("en".to_owned()),
+        temperatures: vec![0.0],
+        word_timestamps: false,
+        short_window_padding: Some(padding),
+        ..DecodeOptions::default()
+    }
+}
+
+fn text_of(model: &WhisperModel, samples: Vec<f32>, options: &DecodeOptions) -> String {
+    let mut text = String::new();
+    model
+        .transcribe_stream(std::iter::once(Ok(samples)), options, &mut |s| {
+            text.push_str(&s.text)
+        })
+        .unwrap();
+    text
+}
+
+#[test]
+fn a_short_encoder_window_transcribes_a_short_take() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let sentence = "She wants to live in a big city";
+    let mut take = silence(300);
+    take.extend(speak("en-us", sentence));
+    take.extend(silence(300));
+    // The assessor's padding, and more.
+    for padding in [ENCODER_PADDING_FRAMES, 1_500] {
+        let text = text_of(tiny, take.clone(), &short_window(padding));
+        assert!(wer(sentence, &text) <= 0.15, "padding {padding}: {text:?}");
+    }
+    // With word timings too (the alignment sees the shorter encoding).
+    let options = DecodeOptions {
+        word_timestamps: true,
+        ..short_window(ENCODER_PADDING_FRAMES)
+    };
+    let mut words = Vec::new();
+    tiny.transcribe_stream(std::iter::once(Ok(take)), &options, &mut |s| {
+        words.extend(s.words)
+    })
+    .unwrap();
+    assert!(words.len() >= 6, "{words:?}");
+    assert!(words.windows(2).all(|w| w[0].start_ms <= w[1].start_ms));
+}
+
+#[test]
+fn a_tiny_or_empty_take_in_a_short_window_does_not_crash() {
+    let Some(tiny) = model("tiny.en") else { return };
+    // Nothing, 10 ms and 1.6 s of silence (1.6 s + 0 padding is the width
+    // whose encoding would look unencoded): not decoded at all.
+    for take in [Vec::new(), silence(10), silence(1_600)] {
+        for padding in [0, 60, ENCODER_PADDING_FRAMES] {
+            let text = text_of(tiny, take.clone(), &short_window(padding));
+            assert_eq!(text, "", "padding {padding}");
+        }
+    }
+    // One short word. (With under ~3 s of padding the greedy decoder
+    // repeats what it heard up to its length limit: why the assessor pads
+    // 10 s; not run here, it is slow.)
+    let word = speak("en-us", "yes");
+    let text = text_of(tiny, word, &short_window(ENCODER_PADDING_FRAMES));
+    assert!(text.to_lowercase().contains("yes"), "{text:?}");
+}
+
+#[test]
+fn a_long_input_with_a_short_window_setting_still_uses_full_windows() {
+    let Some(tiny) = model("tiny.en") else { return };
+    // 35 s: every window is a full one whatever the setting (a short last
+    // window with little padding would repeat its sentence).
+    let mut take = silence(500);
+    take.extend(speak("en-us", ENGLISH[1]));
+    take.extend(silence(31_000));
+    take.extend(speak("en-us", ENGLISH[3]));
+    let text = text_of(tiny, take, &short_window(100));
+    let expected = format!("{} {}", ENGLISH[1], ENGLISH[3]);
+    assert!(wer(&expected, &text) <= 0.2, "{text:?}");
 }

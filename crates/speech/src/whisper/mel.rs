@@ -286,15 +286,22 @@ impl MelBuffer {
     /// `n_mels × 3000` values, mel-major, normalised, zero after `len`
     /// (faster-whisper's `pad_or_trim` of the normalised features).
     pub fn window(&self, start: usize, len: usize) -> Vec<f32> {
-        let mut out = vec![0.0f32; self.n_mels * CHUNK_FRAMES];
+        self.window_of(start, len, CHUNK_FRAMES)
+    }
+
+    /// As [`MelBuffer::window`], `width` frames wide (at most
+    /// [`CHUNK_FRAMES`]): the encoder input of a short take.
+    pub fn window_of(&self, start: usize, len: usize, width: usize) -> Vec<f32> {
+        let width = width.min(CHUNK_FRAMES);
+        let mut out = vec![0.0f32; self.n_mels * width];
         let floor = self.max - 8.0;
         let from = start.saturating_sub(self.first);
-        let len = len.min(CHUNK_FRAMES).min(self.end().saturating_sub(start));
+        let len = len.min(width).min(self.end().saturating_sub(start));
         for t in 0..len {
             let base = (from + t) * self.n_mels;
             for m in 0..self.n_mels {
                 let v = self.frames[base + m].max(floor);
-                out[m * CHUNK_FRAMES + t] = (v + 4.0) / 4.0;
+                out[m * width + t] = (v + 4.0) / 4.0;
             }
         }
         out
@@ -463,5 +470,8 @@ mod tests {
         let w = buffer.window(1, 5);
         assert_eq!(w[0], -0.75);
         assert_eq!(w[1], 0.0);
+        // A narrower window: the same values, bands `width` apart.
+        let w = buffer.window_of(1, 5, 4);
+        assert_eq!(w, vec![-0.75, 0.0, 0.0, 0.0, 1.25, 0.0, 0.0, 0.0]);
     }
 }

@@ -112,6 +112,13 @@ pub struct DecodeOptions {
     /// Skip silent windows, drop segments in silence, move word edges off
     /// silence ([`silence`]). Off: faster-whisper's behaviour.
     pub gate_silence: bool,
+    /// Frames of padding after the audio when the whole input is shorter
+    /// than a window: the encoder then runs on the audio plus this much
+    /// (its cost grows with its input) instead of a padded 30-second
+    /// window. `None`: always 30 seconds, as Whisper was trained and as
+    /// faster-whisper does. For short takes; longer inputs keep full
+    /// windows.
+    pub short_window_padding: Option<usize>,
 }
 
 impl Default for DecodeOptions {
@@ -127,6 +134,7 @@ impl Default for DecodeOptions {
             condition_on_previous_text: true,
             word_timestamps: true,
             gate_silence: true,
+            short_window_padding: None,
         }
     }
 }
@@ -292,8 +300,16 @@ impl WhisperModel {
                 levels: &window_levels,
                 threshold: silence::speech_threshold(&window_levels),
             };
-            let mut features = frames.window(seek, segment_size);
-            let encoded = self.encode(&mut features)?;
+            // Only an input shorter than one window (a take) is encoded
+            // short: the last window of a long file keeps 30 seconds.
+            let width = match options.short_window_padding {
+                Some(pad) if ended && content_end <= CHUNK_FRAMES => {
+                    encoder_width(segment_size, pad, self.n_mels)
+                }
+                _ => CHUNK_FRAMES,
+            };
+            let mut features = frames.window_of(seek, segment_size, width);
+            let encoded = self.encode(&mut features, width)?;
 
             let language_code = match &language {
                 Some(code) => code.clone(),
@@ -465,8 +481,8 @@ impl WhisperModel {
         prompt
     }
 
-    fn encode(&self, features: &mut [f32]) -> Result<StorageView<'static>> {
-        let view = StorageView::new(&[1, self.n_mels, CHUNK_FRAMES], features, Device::CPU)
+    fn encode(&self, features: &mut [f32], width: usize) -> Result<StorageView<'static>> {
+        let view = StorageView::new(&[1, self.n_mels, width], features, Device::CPU)
             .map_err(engine_error)?;
         self.model.encode(&view, false).map_err(engine_error)
     }
@@ -638,6 +654,18 @@ fn fit_words_to_sound(segments: &mut [TimedSegment], levels: &silence::Levels<'_
     }
 }
 
+/// Encoder input width for `frames` of audio and `padding` frames after
+/// them: even (the encoder halves it), at most a window, and never
+/// `2 × n_mels`, whose encoding CTranslate2 would take for unencoded
+/// features (it tells them apart only by their shape) and encode again.
+fn encoder_width(frames: usize, padding: usize, n_mels: usize) -> usize {
+    let mut width = (frames + padding).max(2).next_multiple_of(2);
+    if width == 2 * n_mels {
+        width += 2;
+    }
+    width.min(CHUNK_FRAMES)
+}
+
 /// The end of the last word, else of the last segment.
 fn last_end(segments: &[TimedSegment]) -> Option<f64> {
     segments
@@ -725,6 +753,17 @@ mod tests {
             Some(("haw".to_owned(), 1e-5))
         );
         assert_eq!(parse_detection("DetectionResult { }"), None);
+    }
+
+    #[test]
+    fn short_windows_are_even_capped_and_never_look_unencoded() {
+        assert_eq!(encoder_width(500, 300, 80), 800);
+        assert_eq!(encoder_width(501, 300, 80), 802);
+        assert_eq!(encoder_width(2900, 300, 80), CHUNK_FRAMES);
+        assert_eq!(encoder_width(0, 0, 80), 2);
+        // 160 frames encode to 80 × d_model, the features' own shape.
+        assert_eq!(encoder_width(100, 60, 80), 162);
+        assert_eq!(encoder_width(100, 60, 128), 160);
     }
 
     #[test]
