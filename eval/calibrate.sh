@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
+scripts/fetch-ctranslate2.sh
 out="$(mktemp)"
 nice -n 19 cargo run --quiet --release -p echoloop-speech --example calibrate > "$out"
 mv "$out" crates/speech/src/calibration.tsv

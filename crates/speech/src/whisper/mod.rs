@@ -34,7 +34,7 @@ use echoloop_core::assessment::{Transcript, TranscriptSegment, TranscriptWord};
 use crate::audio::AudioStream;
 use crate::error::{Result, SpeechError};
 use mel::{CHUNK_FRAMES, LogMel, MelBuffer};
-use segments::{FRAMES_PER_SECOND, ensure_progress, split_by_timestamps};
+use segments::{FRAMES_PER_SECOND, ensure_progress, seek_after_words, split_by_timestamps};
 use vocab::Vocabulary;
 use words::{TimedSegment, assign_words, words_from_alignment};
 
@@ -371,11 +371,10 @@ impl WhisperModel {
                     self.vocab.eot,
                     last_speech,
                 );
-                if !split.single_timestamp_ending
-                    && let Some(end) = last_end(&timed)
-                    && end > window_start
-                {
-                    next_seek = (end * FRAMES_PER_SECOND as f64).round() as usize;
+                if !split.single_timestamp_ending {
+                    let end = last_end(&timed)
+                        .map(|end| (end * FRAMES_PER_SECOND as f64).round() as usize);
+                    next_seek = seek_after_words(seek, split.next_seek, end);
                 }
             }
 

@@ -1,0 +1,12 @@
+//! The `echoloop` binary and the server's tests link the prebuilt CTranslate2
+//! through the speech crate; this gives them the run-time path to it that
+//! the speech crate's build script found (link arguments do not travel to
+//! dependents by themselves). Why prebuilt: docs/decisions/0015-prebuilt-ctranslate2.md.
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=DEP_ECHOLOOP_CTRANSLATE2_RPATH");
+    if let Ok(rpath) = std::env::var("DEP_ECHOLOOP_CTRANSLATE2_RPATH") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{rpath}");
+    }
+}
