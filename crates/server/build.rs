@@ -8,5 +8,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=DEP_ECHOLOOP_CTRANSLATE2_RPATH");
     if let Ok(rpath) = std::env::var("DEP_ECHOLOOP_CTRANSLATE2_RPATH") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{rpath}");
+        // The directory itself, for tests that ship the binary elsewhere
+        // with its libraries beside it (the `$ORIGIN` entry).
+        if let Some(dir) = rpath.split(':').find(|entry| !entry.starts_with("$ORIGIN")) {
+            println!("cargo:rustc-env=ECHOLOOP_CTRANSLATE2_LIB_DIR={dir}");
+        }
     }
 }

@@ -296,9 +296,17 @@ fn a_normal_user_runs_the_embedded_cluster_as_itself() {
         .unwrap()
         .expect("user nobody");
     let dir = reachable_tempdir();
-    // The build directory may sit under root's private home; copy the binary.
+    // The build directory may sit under root's private home; copy the
+    // binary, and the prebuilt CTranslate2 beside it as an operator ships
+    // it (docs/decisions/0015-prebuilt-ctranslate2.md: found through `$ORIGIN`).
     let bin = dir.path().join("echoloop");
     std::fs::copy(BIN, &bin).unwrap();
+    if let Some(libs) = option_env!("ECHOLOOP_CTRANSLATE2_LIB_DIR") {
+        for entry in std::fs::read_dir(libs).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     nix::unistd::chown(&data, Some(nobody.uid), Some(nobody.gid)).unwrap();
