@@ -132,54 +132,20 @@ impl<'a> Rows<'a> {
 }
 
 /// Replaces the material's segment list (the material row must be locked
-/// by `tx`): [`plan`] then [`Writes::apply`].
+/// by `tx`). Ids: the client's, else the id of an existing live segment with
+/// the same times and text, else the deterministic v5 id.
+///
+/// The difference to what is stored is worked out here, so each row is
+/// written by the one statement it needs: new rows by a plain `INSERT`,
+/// changed or revived rows by an `UPDATE`, rows left out become tombstones,
+/// and unchanged rows are not touched (their change number stays). The
+/// stored list is answered from memory rather than read back.
 pub async fn replace(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
     material_id: Uuid,
     segments: &[NewSegment],
 ) -> Result<Replaced, ReplaceError> {
-    let Replacement { writes, replaced } = plan(tx, user_id, material_id, segments).await?;
-    writes.apply(tx).await?;
-    Ok(replaced)
-}
-
-/// A replacement worked out but not yet written: the statements to run and
-/// the list as it will be stored. The list is known before the rows go in,
-/// so a caller can encode its answer while PostgreSQL writes them.
-pub struct Replacement<'a> {
-    pub writes: Writes<'a>,
-    pub replaced: Replaced,
-}
-
-/// The rows one replacement writes (see [`plan`]).
-pub struct Writes<'a> {
-    user_id: Uuid,
-    material_id: Uuid,
-    /// Ids in list order, to name the offending index of a refused insert.
-    ids: Vec<Uuid>,
-    gone: Vec<Uuid>,
-    gone_numbers: Vec<i64>,
-    inserts: Rows<'a>,
-    updates: Rows<'a>,
-}
-
-/// Works out how to replace the material's segment list (the material row
-/// must be locked by `tx`). Ids: the client's, else the id of an existing
-/// live segment with the same times and text, else the deterministic v5 id.
-///
-/// The difference to what is stored is worked out here, so each row is
-/// written by the one statement it needs: new rows by a plain `INSERT`,
-/// changed or revived rows by an `UPDATE`, rows left out become tombstones,
-/// and unchanged rows are not touched (their change number stays). The
-/// stored list is answered from memory rather than read back. Change
-/// numbers for the rows to write are reserved here, in `tx`.
-pub async fn plan<'a>(
-    tx: &mut Transaction<'_, Postgres>,
-    user_id: Uuid,
-    material_id: Uuid,
-    segments: &'a [NewSegment],
-) -> Result<Replacement<'a>, sqlx::Error> {
     let stored: Vec<StoredRow> = sqlx::query_as(
         "SELECT id, start_time, end_time, text, translation, origin, deleted_at IS NOT NULL AS deleted,
                 updated_at, change_seq
@@ -230,34 +196,22 @@ pub async fn plan<'a>(
         .filter(|(segment, id)| !by_id.get(id).is_some_and(|row| row.same_content(segment)))
         .count();
     let last_stored = stored.iter().map(|row| row.change_seq).max().unwrap_or(0);
-    let mut writes = Writes {
-        user_id,
-        material_id,
-        ids: Vec::new(),
-        gone: Vec::new(),
-        gone_numbers: Vec::new(),
-        inserts: Rows::default(),
-        updates: Rows::default(),
-    };
     if to_write == 0 && gone.is_empty() {
         let segments = segments
             .iter()
             .zip(&ids)
             .filter_map(|(_, id)| by_id.get(id).map(|row| row.to_segment(material_id)))
             .collect();
-        return Ok(Replacement {
-            writes,
-            replaced: Replaced {
-                segments,
-                version: last_stored,
-            },
+        return Ok(Replaced {
+            segments,
+            version: last_stored,
         });
     }
 
     // One block of change numbers for every row this replacement writes
     // (migration 0005), and the transaction's clock for the answer. With the
     // block taken, the row trigger stays out of the way (migration 0006):
-    // the statements set `change_seq` and `updated_at` themselves.
+    // the statements below set `change_seq` and `updated_at` themselves.
     let block = i64::try_from(to_write + gone.len()).unwrap_or(i64::MAX);
     let (base, now): (i64, DateTime<Utc>) = sqlx::query_as(
         "INSERT INTO user_change_counters AS c (user_id, last_change_seq) VALUES ($1, $2)
@@ -268,14 +222,18 @@ pub async fn plan<'a>(
     .bind(block)
     .fetch_one(&mut **tx)
     .await?;
+    sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'on', true)")
+        .execute(&mut **tx)
+        .await?;
 
     let mut next = base;
     let mut take_number = || {
         next += 1;
         next
     };
-    writes.gone_numbers = gone.iter().map(|_| take_number()).collect();
-    writes.gone = gone;
+    let gone_numbers: Vec<i64> = gone.iter().map(|_| take_number()).collect();
+    let mut inserts = Rows::default();
+    let mut updates = Rows::default();
     let mut answer = Vec::with_capacity(segments.len());
     for (segment, id) in segments.iter().zip(&ids) {
         match by_id.get(id) {
@@ -283,9 +241,9 @@ pub async fn plan<'a>(
             found => {
                 let change_seq = take_number();
                 let rows = if found.is_some() {
-                    &mut writes.updates
+                    &mut updates
                 } else {
-                    &mut writes.inserts
+                    &mut inserts
                 };
                 rows.push(*id, segment, change_seq);
                 answer.push(Segment {
@@ -302,77 +260,52 @@ pub async fn plan<'a>(
             }
         }
     }
-    writes.ids = ids;
-    Ok(Replacement {
-        writes,
-        replaced: Replaced {
-            segments: answer,
-            version: next.max(last_stored),
-        },
-    })
-}
 
-impl Writes<'_> {
-    /// Runs the statements [`plan`] worked out, in the same transaction.
-    pub async fn apply(self, tx: &mut Transaction<'_, Postgres>) -> Result<(), ReplaceError> {
-        let Writes {
-            user_id,
-            material_id,
-            ids,
-            gone,
-            gone_numbers,
-            inserts,
-            updates,
-        } = self;
-        if gone.is_empty() && inserts.ids.is_empty() && updates.ids.is_empty() {
-            return Ok(());
-        }
-        sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'on', true)")
-            .execute(&mut **tx)
-            .await?;
-        if !gone.is_empty() {
-            sqlx::query(
-                "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq
-                 FROM unnest($2::uuid[], $3::bigint[]) AS g(id, change_seq)
-                 WHERE s.user_id = $1 AND s.id = g.id",
-            )
-            .bind(user_id)
-            .bind(&gone)
-            .bind(&gone_numbers)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !updates.ids.is_empty() {
-            sqlx::query(
-                "UPDATE segments s SET start_time = u.start_time, end_time = u.end_time, text = u.text,
-                    translation = u.translation, origin = u.origin, deleted_at = NULL, updated_at = now(),
-                    change_seq = u.change_seq
-                 FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::segment_origin[], $8::bigint[])
-                      AS u(id, start_time, end_time, text, translation, origin, change_seq)
-                 WHERE s.user_id = $1 AND s.id = u.id",
-            )
-            .bind(user_id)
-            .bind(&updates.ids)
-            .bind(&updates.starts)
-            .bind(&updates.ends)
-            .bind(&updates.texts)
-            .bind(&updates.translations)
-            .bind(&updates.origins)
-            .bind(&updates.change_seqs)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !inserts.ids.is_empty()
-            && let Some(taken) = insert_new(tx, user_id, material_id, &inserts).await?
-        {
-            let index = ids.iter().position(|id| *id == taken).unwrap_or_default();
-            return Err(ReplaceError::IdOfAnotherMaterial(index));
-        }
-        sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'off', true)")
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    if !gone.is_empty() {
+        sqlx::query(
+            "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq
+             FROM unnest($2::uuid[], $3::bigint[]) AS g(id, change_seq)
+             WHERE s.user_id = $1 AND s.id = g.id",
+        )
+        .bind(user_id)
+        .bind(&gone)
+        .bind(&gone_numbers)
+        .execute(&mut **tx)
+        .await?;
     }
+    if !updates.ids.is_empty() {
+        sqlx::query(
+            "UPDATE segments s SET start_time = u.start_time, end_time = u.end_time, text = u.text,
+                translation = u.translation, origin = u.origin, deleted_at = NULL, updated_at = now(),
+                change_seq = u.change_seq
+             FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::segment_origin[], $8::bigint[])
+                  AS u(id, start_time, end_time, text, translation, origin, change_seq)
+             WHERE s.user_id = $1 AND s.id = u.id",
+        )
+        .bind(user_id)
+        .bind(&updates.ids)
+        .bind(&updates.starts)
+        .bind(&updates.ends)
+        .bind(&updates.texts)
+        .bind(&updates.translations)
+        .bind(&updates.origins)
+        .bind(&updates.change_seqs)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !inserts.ids.is_empty()
+        && let Some(taken) = insert_new(tx, user_id, material_id, &inserts).await?
+    {
+        let index = ids.iter().position(|id| *id == taken).unwrap_or_default();
+        return Err(ReplaceError::IdOfAnotherMaterial(index));
+    }
+    sqlx::query("SELECT set_config('echoloop.change_seq_reserved', 'off', true)")
+        .execute(&mut **tx)
+        .await?;
+    Ok(Replaced {
+        segments: answer,
+        version: next.max(last_stored),
+    })
 }
 
 /// Inserts rows the material did not have. A client-chosen id that is

@@ -18,7 +18,7 @@ use super::error::{Error, Result};
 use super::extract::{Json, PathId};
 use super::list_cache::EncodedList;
 use crate::db;
-use crate::db::segments::{ReplaceError, Replacement, Segment, SegmentChanges};
+use crate::db::segments::{ReplaceError, Segment, SegmentChanges};
 use crate::domain::segment::{MAX_SEGMENTS, parse_list, parse_translation};
 use crate::domain::{SegmentInput, SegmentSpan, SegmentText};
 
@@ -79,21 +79,8 @@ pub async fn replace_segments(
         .ok_or(Error::NotFound)?;
     let parsed = parse_list(&body.segments, duration)
         .map_err(|error| Error::validation(error.field, error.reason))?;
-    let Replacement { writes, replaced } =
-        db::segments::plan(&mut tx, user.user_id, material_id, &parsed).await?;
-    // The stored list is known before its rows go in: encode the answer on
-    // another core while PostgreSQL writes them (a new 20,000-segment list
-    // is 6.7 MB of JSON, tens of milliseconds).
-    let gzip = accepts_gzip(&headers);
-    let encoding = tokio::task::spawn_blocking(move || {
-        let list = encode_list(material_id, replaced.version, replaced.segments)?;
-        if gzip {
-            list.gzip();
-        }
-        Ok::<_, Error>(list)
-    });
-    match writes.apply(&mut tx).await {
-        Ok(()) => {}
+    let replaced = match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
+        Ok(replaced) => replaced,
         Err(ReplaceError::IdOfAnotherMaterial(index)) => {
             let original = body
                 .segments
@@ -106,11 +93,9 @@ pub async fn replace_segments(
             ));
         }
         Err(ReplaceError::Database(error)) => return Err(error.into()),
-    }
+    };
     tx.commit().await?;
-    let list = encoding
-        .await
-        .map_err(|error| Error::Internal(error.into()))??;
+    let list = encode_list(material_id, replaced.version, replaced.segments)?;
     ctx.segment_lists
         .put(user.user_id, material_id, list.clone());
     list_response(StatusCode::OK, &list, &headers)
