@@ -14,6 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
 scripts/fetch-ctranslate2.sh
+# The cross-synthesiser set (`--synth flite`) speaks with Debian's flite.
+if [[ " $* " == *" flite "* ]] && ! command -v flite >/dev/null 2>&1; then
+    if [[ $(id -u) -ne 0 ]]; then echo "--synth flite needs Debian's flite: apt-get install flite" >&2; exit 1; fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends flite >/dev/null
+fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/echoloop/target}"
 nice -n 19 cargo build --quiet --release -p echoloop-speech --example eval
 nice -n 19 "$CARGO_TARGET_DIR/release/examples/eval" "$@"
