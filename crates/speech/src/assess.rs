@@ -160,15 +160,7 @@ impl Assessor {
 
         let skip = [self.model.blank, self.model.word_boundary];
         let frame_scores = frame_scores(&posteriors, &classes, &skip);
-        let scored: Vec<ScoredFrame<'_>> = posteriors
-            .frames
-            .iter()
-            .zip(&frame_scores)
-            .map(|(lp, fs)| ScoredFrame {
-                log_probs: lp,
-                phone_mass: fs.phone_mass,
-            })
-            .collect();
+        let scored = scored_frames(&posteriors, &frame_scores);
 
         let alignable: Vec<usize> = (0..prepared.len())
             .filter(|&i| !prepared[i].phones.is_empty())
@@ -402,15 +394,7 @@ impl Assessor {
         let posteriors = self.model.posteriors(&rendition)?;
         let skip = [self.model.blank, self.model.word_boundary];
         let infos = frame_scores(&posteriors, classes, &skip);
-        let scored: Vec<ScoredFrame<'_>> = posteriors
-            .frames
-            .iter()
-            .zip(&infos)
-            .map(|(lp, fs)| ScoredFrame {
-                log_probs: lp,
-                phone_mass: fs.phone_mass,
-            })
-            .collect();
+        let scored = scored_frames(&posteriors, &infos);
         let words: Vec<&Prepared> = prepared.iter().filter(|p| !p.phones.is_empty()).collect();
         let word_classes: Vec<Vec<usize>> = words
             .iter()
@@ -671,6 +655,19 @@ fn speak(text: &str, lang: &str) -> Result<Option<Vec<f32>>> {
 struct FrameInfo {
     reduced: FrameScores,
     phone_mass: f32,
+}
+
+/// Each frame's log-probabilities with its phone mass, for GOP.
+fn scored_frames<'a>(posteriors: &'a Posteriors, infos: &[FrameInfo]) -> Vec<ScoredFrame<'a>> {
+    posteriors
+        .frames
+        .iter()
+        .zip(infos)
+        .map(|(lp, fs)| ScoredFrame {
+            log_probs: lp,
+            phone_mass: fs.phone_mass,
+        })
+        .collect()
 }
 
 fn frame_scores(posteriors: &Posteriors, classes: &[Vec<usize>], skip: &[usize]) -> Vec<FrameInfo> {
