@@ -3,6 +3,7 @@
 //! `wasm32-unknown-unknown` unchanged.
 
 pub mod assessment;
+pub mod segment_id;
 pub mod subtitles;
 pub mod text;
 pub mod time;

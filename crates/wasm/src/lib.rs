@@ -14,6 +14,30 @@ pub fn format_clock(ms: f64) -> Result<String, JsError> {
     Ok(echoloop_core::time::Millis::new(ms as u64).to_clock())
 }
 
+/// The stable id of a segment: the same the server computes for the same
+/// material, times and text (`echoloop_core::segment_id`).
+#[wasm_bindgen(js_name = stableSegmentId)]
+pub fn stable_segment_id(
+    material_id: &str,
+    start_ms: f64,
+    end_ms: f64,
+    text: &str,
+) -> Result<String, JsError> {
+    let material = uuid::Uuid::parse_str(material_id)
+        .map_err(|error| JsError::new(&format!("material id: {error}")))?;
+    let millis = |value: f64, name: &str| {
+        if value.is_finite() && value.fract() == 0.0 && (0.0..=9.0e15).contains(&value) {
+            Ok(value as u64)
+        } else {
+            Err(JsError::new(&format!(
+                "{name} must be a whole, non-negative number of milliseconds"
+            )))
+        }
+    };
+    let (start, end) = (millis(start_ms, "start")?, millis(end_ms, "end")?);
+    Ok(echoloop_core::segment_id::stable_segment_id(material, start, end, text).to_string())
+}
+
 /// The version of the core logic compiled into this module.
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {

@@ -1,6 +1,7 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EcholoopDb } from './database';
+import { stableSegmentId } from '../lib/core';
 import * as materials from './repositories/materials';
 import * as recordings from './repositories/recordings';
 import * as progress from './repositories/progress';
@@ -116,6 +117,31 @@ describe('materials repository', () => {
     const segs = await materials.listSegments(db, m.id);
     expect(segs.map((s) => s.text)).toEqual(['only']);
     expect(await materials.getMaterial(db, m.id)).toMatchObject({ segmentCount: 1, hasTranslations: true });
+  });
+
+  it('gives two devices importing the same subtitles the same segment ids (the server’s stable ids)', async () => {
+    const other = new EcholoopDb(`repo-test-other-${Date.now()}-${n++}`);
+    await other.open();
+    try {
+      const cues = [
+        { startTime: 1000, endTime: 1800, text: 'Same line.' },
+        { startTime: 2000, endTime: 2800, text: 'Same line.' },
+        { startTime: 2000, endTime: 2800, text: 'Same line.' }, // a duplicated cue still gets an id of its own
+      ];
+      const ids = [];
+      for (const device of [db, other]) {
+        const m = await materials.createYoutubeMaterial(device, { videoId: 'dQw4w9WgXcQ' });
+        await materials.replaceSegments(device, m.id, cues);
+        ids.push((await materials.listSegments(device, m.id)).map((s) => s.id));
+      }
+      const [first, second] = ids as [string[], string[]];
+      expect(first.slice(0, 2)).toEqual(second.slice(0, 2));
+      expect(first[0]).toBe(stableSegmentId(materials.youtubeMaterialId('dQw4w9WgXcQ'), 1000, 1800, 'Same line.'));
+      expect(new Set(first).size).toBe(3);
+    } finally {
+      other.close();
+      await Dexie.delete(other.name);
+    }
   });
 
   it('keeps the ids of unchanged segments when subtitles are attached again, so takes still point at them', async () => {

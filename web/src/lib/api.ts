@@ -81,11 +81,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Gives up after this long (then `OfflineError`); 15 s by default. */
   timeoutMs?: number;
+  /** Extra request headers (e.g. `Prefer`). */
+  headers?: Record<string, string>;
 }
 
 /** A request with its own headers and a raw body (tus uploads). */
 export interface RawRequestOptions extends Omit<RequestOptions, 'body'> {
-  headers?: Record<string, string>;
   body?: BodyInit;
 }
 
@@ -116,9 +117,9 @@ async function send(path: string, { method = 'GET', headers: extra, body, token,
   return res;
 }
 
-function sendJson(path: string, { body, ...options }: RequestOptions): Promise<Response> {
-  if (body === undefined) return send(path, options);
-  return send(path, { ...options, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+function sendJson(path: string, { body, headers, ...options }: RequestOptions): Promise<Response> {
+  if (body === undefined) return send(path, { ...options, headers });
+  return send(path, { ...options, headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 /**

@@ -80,6 +80,16 @@ export function formatClock(ms: number): string {
   return wasm.formatClock(ms);
 }
 
+/**
+ * A segment's id from its material, times and text: the one the server
+ * computes for the same sentence, so two devices importing the same
+ * subtitles agree on every id, and one list's ids sit together in the
+ * server's index.
+ */
+export function stableSegmentId(materialId: string, startTime: number, endTime: number, text: string): string {
+  return call('stableSegmentId', materialId, startTime, endTime, text) as string;
+}
+
 export function coreVersion(): string {
   return wasm.coreVersion();
 }

@@ -95,12 +95,15 @@ pub fn parse_translation(input: Option<&str>) -> Result<Option<String>, String> 
 }
 
 /// The id a segment gets when the client names none and no existing segment
-/// of the material has the same times and text: UUID v5 in the material's
-/// id as namespace, so a re-import computes the same id.
+/// of the material has the same times and text: the core's stable id (the
+/// browser computes the same one), so a re-import computes the same id.
 pub fn stable_segment_id(material_id: Uuid, span: SegmentSpan, text: &SegmentText) -> Uuid {
-    Uuid::new_v5(
-        &material_id,
-        format!("{}:{}:{}", span.start, span.end, text.as_str()).as_bytes(),
+    // A parsed span is never negative.
+    echoloop_core::segment_id::stable_segment_id(
+        material_id,
+        span.start().unsigned_abs(),
+        span.end().unsigned_abs(),
+        text.as_str(),
     )
 }
 

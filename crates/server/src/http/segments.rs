@@ -52,8 +52,10 @@ pub struct SegmentListResponse {
 /// Replace the material's segment list. Segments whose times and text are
 /// unchanged keep their ids (recordings keep pointing at them).
 #[utoipa::path(put, path = "/api/v1/materials/{id}/segments", tag = "segments", request_body = SegmentList,
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = SegmentListResponse), (status = 404), (status = 413, description = "too_many_segments"),
+    params(("id" = Uuid, Path),
+           ("Prefer" = Option<String>, Header, description = "`return=minimal`: answer 204 with the ETag instead of the stored list")),
+    responses((status = 200, body = SegmentListResponse), (status = 204, description = "stored; `Prefer: return=minimal` was applied"),
+              (status = 404), (status = 413, description = "too_many_segments"),
               (status = 422, description = "validation_failed naming `segments[i].field`")),
     security(("bearer" = [])))]
 pub async fn replace_segments(
@@ -95,6 +97,17 @@ pub async fn replace_segments(
         Err(ReplaceError::Database(error)) => return Err(error.into()),
     };
     tx.commit().await?;
+    if prefers_minimal_return(&headers) {
+        // The client holds the list it sent; the next read still finds it
+        // encoded, made after this answer has gone.
+        let (cache, user_id, version) = (ctx.segment_lists.clone(), user.user_id, replaced.version);
+        tokio::task::spawn_blocking(move || {
+            if let Ok(list) = encode_list(material_id, version, replaced.segments) {
+                cache.put(user_id, material_id, list);
+            }
+        });
+        return minimal_response(version);
+    }
     let list = encode_list(material_id, replaced.version, replaced.segments)?;
     ctx.segment_lists
         .put(user.user_id, material_id, list.clone());
@@ -186,6 +199,43 @@ fn list_response(status: StatusCode, list: &EncodedList, request: &HeaderMap) ->
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     Ok(response)
+}
+
+/// `204 No Content` with the new list's `ETag`, for `Prefer: return=minimal`.
+fn minimal_response(version: i64) -> Result<Response> {
+    let etag =
+        HeaderValue::from_str(&etag(version)).map_err(|error| Error::Internal(error.into()))?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [
+            (header::ETAG, etag),
+            (
+                header::HeaderName::from_static("preference-applied"),
+                HeaderValue::from_static("return=minimal"),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+/// Whether the request says `Prefer: return=minimal` (RFC 7240 §4.2): the
+/// client does not want the stored list back. Preferences are
+/// comma-separated, each `token[=value]` with optional `;` parameters.
+fn prefers_minimal_return(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::HeaderName::from_static("prefer"))
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|preference| {
+            let preference = preference.split(';').next().unwrap_or_default();
+            let (token, value) = preference.split_once('=').unwrap_or((preference, ""));
+            token.trim().eq_ignore_ascii_case("return")
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("minimal")
+        })
 }
 
 /// Whether `Accept-Encoding` allows gzip (RFC 9110 §12.5.3: listed, or
@@ -311,6 +361,22 @@ mod tests {
             HeaderValue::from_str(value).unwrap(),
         );
         headers
+    }
+
+    #[test]
+    fn minimal_return_is_recognised_among_other_preferences() {
+        let prefer = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("prefer", HeaderValue::from_static(value));
+            headers
+        };
+        assert!(prefers_minimal_return(&prefer("return=minimal")));
+        assert!(prefers_minimal_return(&prefer(
+            "respond-async, RETURN = \"minimal\"; x=1"
+        )));
+        assert!(!prefers_minimal_return(&prefer("return=representation")));
+        assert!(!prefers_minimal_return(&prefer("handling=lenient")));
+        assert!(!prefers_minimal_return(&HeaderMap::new()));
     }
 
     #[test]

@@ -6,15 +6,26 @@ use crate::content_fixtures::{create_material, create_material_with, put_segment
 use crate::helpers::{TestApp, TestUser, assert_problem, spawn_app};
 
 async fn put(app: &TestApp, user: &TestUser, material: Uuid, body: &Value) -> reqwest::Response {
-    app.authed(
+    put_preferring(app, user, material, body, None).await
+}
+
+/// The PUT with a `Prefer` header when `prefer` is given.
+async fn put_preferring(
+    app: &TestApp,
+    user: &TestUser,
+    material: Uuid,
+    body: &Value,
+    prefer: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app.authed(
         Method::PUT,
         &format!("/materials/{material}/segments"),
         &user.token,
-    )
-    .json(body)
-    .send()
-    .await
-    .unwrap()
+    );
+    if let Some(prefer) = prefer {
+        request = request.header("prefer", prefer);
+    }
+    request.json(body).send().await.unwrap()
 }
 
 async fn segments_in_db(app: &TestApp) -> Vec<(Uuid, i64, i64, String)> {
@@ -450,4 +461,56 @@ async fn an_unchanged_list_writes_nothing_and_a_removed_segment_comes_back_with_
         0
     );
     assert_eq!(app.count("SELECT count(*) FROM segments").await, 5);
+}
+
+#[tokio::test]
+async fn prefer_return_minimal_stores_the_list_and_answers_204_with_its_etag() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let minimal = Some("return=minimal");
+    let response = put_preferring(&app, &user, material, &segments_json(25), minimal).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(response.headers()["preference-applied"], "return=minimal");
+    let put_etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(response.bytes().await.unwrap().is_empty());
+
+    let (etag, read) = get_list(&app, &user, material).await;
+    assert_eq!(put_etag, etag, "the answered ETag is the stored list's");
+    assert_eq!(read["segments"].as_array().unwrap().len(), 25);
+    assert_eq!(segments_in_db(&app).await.len(), 25);
+
+    // Bad input is refused the same way with or without the preference.
+    let reversed = json!({"segments": [{"start_time": 500, "end_time": 100, "text": "Reversed."}]});
+    let response = put_preferring(&app, &user, material, &reversed, minimal).await;
+    assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(get_list(&app, &user, material).await, (etag, read));
+}
+
+#[tokio::test]
+async fn generated_ids_are_the_cores_stable_ids_clustered_by_material() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let response = put(&app, &user, material, &segments_json(40)).await;
+    assert_eq!(response.status(), 200);
+    let answered: Value = response.json().await.unwrap();
+    let segments = answered["segments"].as_array().unwrap();
+    let ids: Vec<Uuid> = segments
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    for (segment, id) in segments.iter().zip(&ids) {
+        // The browser computes the same id for the same sentence (wasm).
+        let expected = echoloop_core::segment_id::stable_segment_id(
+            material,
+            segment["start_time"].as_u64().unwrap(),
+            segment["end_time"].as_u64().unwrap(),
+            segment["text"].as_str().unwrap(),
+        );
+        assert_eq!(*id, expected);
+        assert_eq!(id.as_bytes()[..6], material.as_bytes()[..6]);
+    }
+    // In time order, the ids are in index order: a new list appends.
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
 }

@@ -1,4 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
+import { stableSegmentId } from '../../lib/core';
 import type { EcholoopDb } from '../database';
 import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
 import { deleteBlobs } from './blobs';
@@ -39,13 +40,18 @@ const contentKey = (startTime: number, endTime: number, text: string) => `${star
  */
 function toSegments(materialId: string, input: NewSegment[], previous: LocalSegment[] = []): LocalSegment[] {
   const reusable = new Map(previous.map((s) => [contentKey(s.startTime, s.endTime, s.text), s.id]));
+  const used = new Set<string>();
   return [...input]
     .sort((a, b) => a.startTime - b.startTime || a.endTime - b.endTime)
     .map((s, index) => {
       const startTime = Math.round(s.startTime);
       const endTime = Math.round(s.endTime);
       const key = contentKey(startTime, endTime, s.text);
-      const id = reusable.get(key) ?? crypto.randomUUID();
+      let id = reusable.get(key) ?? stableSegmentId(materialId, startTime, endTime, s.text);
+      // Two identical cues would share a stable id; the second gets its own
+      // (the server refuses such a list as overlapping, but it stays local).
+      if (used.has(id)) id = crypto.randomUUID();
+      used.add(id);
       reusable.delete(key);
       return {
         id,

@@ -60,8 +60,16 @@ export const deleteMaterial = (c: ApiCall, id: string) =>
   apiRequest<undefined>(`/materials/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
 
 /** Replaces the material's whole list (segments keep the client's ids). */
+/** Replaces the list; the client keeps its own copy, so the server answers 204 instead of echoing it. */
 export const putSegments = (c: ApiCall, materialId: string, segments: ServerSegment[]) =>
-  apiRequest<unknown>(`/materials/${path(materialId)}/segments`, { method: 'PUT', body: { segments }, token: c.token, signal: c.signal, timeoutMs: 60000 });
+  apiRequest<undefined>(`/materials/${path(materialId)}/segments`, {
+    method: 'PUT',
+    body: { segments },
+    headers: { Prefer: 'return=minimal' },
+    token: c.token,
+    signal: c.signal,
+    timeoutMs: 60000,
+  });
 
 export const putProgress = (c: ApiCall, materialId: string, body: { last_segment_index: number; status: 'in_progress' | 'completed' }) =>
   apiRequest<unknown>(`/materials/${path(materialId)}/progress`, { method: 'PUT', body, token: c.token, signal: c.signal });
