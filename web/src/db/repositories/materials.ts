@@ -36,7 +36,8 @@ const contentKey = (startTime: number, endTime: number, text: string) => `${star
 /**
  * Numbers the segments in time order. A segment with the same times and text
  * as one in `previous` keeps that one's id, so takes recorded on it still
- * point at it after subtitles are attached again (e.g. with a translation).
+ * point at it after subtitles are attached again (e.g. with a translation);
+ * a new one gets the core's stable id, the one the server would give it.
  */
 function toSegments(materialId: string, input: NewSegment[], previous: LocalSegment[] = []): LocalSegment[] {
   const reusable = new Map(previous.map((s) => [contentKey(s.startTime, s.endTime, s.text), s.id]));

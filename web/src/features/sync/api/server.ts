@@ -59,8 +59,10 @@ export const getMaterial = (c: ApiCall, id: string) => apiRequest<ServerMaterial
 export const deleteMaterial = (c: ApiCall, id: string) =>
   apiRequest<undefined>(`/materials/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
 
-/** Replaces the material's whole list (segments keep the client's ids). */
-/** Replaces the list; the client keeps its own copy, so the server answers 204 instead of echoing it. */
+/**
+ * Replaces the material's whole list (segments keep the client's ids). The
+ * client keeps its own copy, so the server answers 204 instead of echoing it.
+ */
 export const putSegments = (c: ApiCall, materialId: string, segments: ServerSegment[]) =>
   apiRequest<undefined>(`/materials/${path(materialId)}/segments`, {
     method: 'PUT',
