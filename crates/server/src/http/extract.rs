@@ -1,8 +1,8 @@
 //! Extractors whose rejections are problem documents naming what was wrong.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -141,11 +141,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
 mod tests {
     use super::*;
 
-    fn with_type(value: &str) -> HeaderMap {
+    fn with_type(value: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
-            value.parse().expect("a valid header value"),
+            axum::http::HeaderValue::from_static(value),
         );
         headers
     }
