@@ -23,13 +23,13 @@
 //! the same millisecond (modulo 49.7 days) and their 42 hash bits agree;
 //! a list never holds two segments with one start (they would overlap).
 
+use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 /// The stable id of a segment of `material` spanning `start_ms..end_ms`
 /// with `text` (as stored: the times and text the list carries).
 pub fn stable_segment_id(material: Uuid, start_ms: u64, end_ms: u64, text: &str) -> Uuid {
-    let name = format!("{start_ms}:{end_ms}:{text}");
-    let hash = Uuid::new_v5(&material, name.as_bytes()).into_bytes();
+    let hash = name_hash(material, start_ms, end_ms, text);
     // Only the low 32 bits order a list; a wrap past 49.7 days costs order, not uniqueness.
     let start = (start_ms & 0xffff_ffff) as u32;
 
@@ -39,11 +39,26 @@ pub fn stable_segment_id(material: Uuid, start_ms: u64, end_ms: u64, text: &str)
     bytes[7] = (start >> 20) as u8;
     bytes[8] = ((start >> 14) & 0x3f) as u8; // variant bits go on top
     bytes[9] = (start >> 6) as u8;
-    // v5 output is SHA-1 except its own version and variant bits (bytes 6
-    // and 8), so the hash bits come from the other bytes.
     bytes[10] = ((start & 0x3f) as u8) << 2 | hash[0] >> 6;
     bytes[11..16].copy_from_slice(&hash[1..6]);
     Uuid::new_v8(bytes)
+}
+
+/// SHA-1 over the material id and `"<start>:<end>:<text>"`: the hash a
+/// name-based UUID (v5, RFC 9562 §5.5) of that name in the material's
+/// namespace starts from, fed piece by piece instead of as one string.
+/// Only its bytes 0–5 are used, which v5's version and variant bits (bytes
+/// 6 and 8) would not touch, so the ids are those of `Uuid::new_v5`.
+fn name_hash(material: Uuid, start_ms: u64, end_ms: u64, text: &str) -> [u8; 20] {
+    let mut number = itoa::Buffer::new();
+    let mut hasher = Sha1::new();
+    hasher.update(material.as_bytes());
+    hasher.update(number.format(start_ms).as_bytes());
+    hasher.update(b":");
+    hasher.update(number.format(end_ms).as_bytes());
+    hasher.update(b":");
+    hasher.update(text.as_bytes());
+    hasher.finalize().into()
 }
 
 #[cfg(test)]
@@ -113,5 +128,17 @@ mod tests {
             .map(|&start| stable_segment_id(MATERIAL, start, start + 1, &format!("s{start}")))
             .collect();
         assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    }
+
+    proptest::proptest! {
+        /// The hash fed in pieces is the one a v5 id of the whole name
+        /// starts from (the bytes the id takes from it).
+        #[test]
+        fn the_name_hash_is_the_v5_hash(material: u128, start: u64, end: u64, text in ".{0,80}") {
+            let material = Uuid::from_u128(material);
+            let v5 = Uuid::new_v5(&material, format!("{start}:{end}:{text}").as_bytes());
+            let hash = name_hash(material, start, end, &text);
+            proptest::prop_assert_eq!(&hash[..6], &v5.as_bytes()[..6]);
+        }
     }
 }
