@@ -17,15 +17,27 @@ const practice = () => page.getByTestId('practice');
 const currentIndex = async () => Number(await practice().getAttribute('data-current-index'));
 const mediaState = () => media().evaluate((el) => ({ paused: el.paused, t: el.currentTime, rate: el.playbackRate, pitch: el.preservesPitch }));
 
-async function waitFor(fn, what, timeout = 15000) {
+// `explain` adds what the page looked like to a timeout's message.
+async function waitFor(fn, what, timeout = 15000, explain = undefined) {
   const end = Date.now() + timeout;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      const seen = explain ? ` (${JSON.stringify(await explain())})` : '';
+      throw new Error(`timed out waiting for ${what}${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+// The player as a timeout reports it: where the media is, which segment
+// the page says is current, and the loop mode.
+const playerState = async () => ({
+  ...(await mediaState()),
+  index: await currentIndex(),
+  loop: await practice().getAttribute('data-loop'),
+});
 
 async function importVia(files, title) {
   const before = await page.getByTestId('material-card').count();
@@ -186,7 +198,7 @@ test('loops the current segment', async () => {
   assert.equal(await currentIndex(), 0);
   await page.keyboard.press('l');
   assert.equal(await practice().getAttribute('data-loop'), 'off');
-  await waitFor(async () => (await mediaState()).paused, 'pause after loop off');
+  await waitFor(async () => (await mediaState()).paused, 'pause after loop off', 15000, playerState);
 });
 
 test('loops a range of segments', async () => {
@@ -215,7 +227,7 @@ test('loops a range of segments', async () => {
   assert.ok(sawSecond && wrapped, `second segment ${sawSecond}, wrapped ${wrapped}`);
   await page.getByTestId('loop-range').uncheck();
   await page.getByTestId('play-toggle').click();
-  await waitFor(async () => (await mediaState()).paused, 'paused');
+  await waitFor(async () => (await mediaState()).paused, 'paused', 15000, playerState);
 });
 
 test('keyboard: arrows, space, help overlay, speed', async () => {
@@ -228,8 +240,8 @@ test('keyboard: arrows, space, help overlay, speed', async () => {
   await page.keyboard.press('ArrowLeft');
   assert.equal(await currentIndex(), 1);
   await page.keyboard.press('Space');
-  await waitFor(async () => !(await mediaState()).paused, 'space plays');
-  await waitFor(async () => (await mediaState()).paused, 'stops at end of segment 2');
+  await waitFor(async () => !(await mediaState()).paused, 'space plays', 15000, playerState);
+  await waitFor(async () => (await mediaState()).paused, 'stops at end of segment 2', 15000, playerState);
   await page.keyboard.press('?');
   await page.getByTestId('help-overlay').waitFor({ state: 'visible' });
   assert.match(await page.getByTestId('help-overlay').textContent(), /Hold to record/);
@@ -274,11 +286,11 @@ test('records a take with R (fake microphone), stores it and plays it back', asy
   await waitFor(async () => (await practice().getAttribute('data-take-playing')) === 'false', 'take ends');
   // C compares: the original segment plays first, then the take.
   await page.keyboard.press('c');
-  await waitFor(async () => !(await mediaState()).paused, 'compare plays the original');
+  await waitFor(async () => !(await mediaState()).paused, 'compare plays the original', 15000, playerState);
   await waitFor(async () => (await practice().getAttribute('data-take-playing')) === 'true', 'compare then plays the take');
   await screenshot(page, 'practice-take');
   // A second take, then delete it: the first one stays.
-  await waitFor(async () => (await mediaState()).paused, 'compare finished the original');
+  await waitFor(async () => (await mediaState()).paused, 'compare finished the original', 15000, playerState);
   await page.keyboard.down('r');
   await page.waitForTimeout(1000);
   await page.keyboard.up('r');
