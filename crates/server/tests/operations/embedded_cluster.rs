@@ -80,6 +80,32 @@ async fn the_cluster_keeps_its_data_across_a_restart() {
     stop(&cluster).await;
 }
 
+/// The settings written at every start (`echoloop.conf`) are the ones the
+/// server runs with: no TCP listener, and the WAL tuning for list writes.
+#[tokio::test]
+async fn the_cluster_runs_with_the_settings_echoloop_writes() {
+    let dir = reachable_tempdir();
+    let cluster = EmbeddedPostgres::locate(dir.path()).unwrap();
+    start(&cluster).await;
+    let pool = database::connect(cluster.connect_options("postgres"), 1)
+        .await
+        .unwrap();
+    for (name, expected) in [
+        ("listen_addresses", ""),
+        ("wal_buffers", "32MB"),
+        ("wal_writer_delay", "10ms"),
+    ] {
+        let value: String = sqlx::query_scalar("SELECT current_setting($1)")
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(value, expected, "{name}");
+    }
+    pool.close().await;
+    stop(&cluster).await;
+}
+
 #[tokio::test]
 async fn the_cluster_starts_again_after_postgres_was_killed() {
     let dir = reachable_tempdir();
