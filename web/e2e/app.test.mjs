@@ -16,6 +16,17 @@ const media = () => page.locator('[data-testid="media"]');
 const practice = () => page.getByTestId('practice');
 const currentIndex = async () => Number(await practice().getAttribute('data-current-index'));
 const mediaState = () => media().evaluate((el) => ({ paused: el.paused, t: el.currentTime, rate: el.playbackRate, pitch: el.preservesPitch }));
+// What a stalled element says about itself: ready and network state, what
+// is buffered, and an error if it has one.
+const mediaHealth = () =>
+  media().evaluate((el) => ({
+    ready: el.readyState,
+    network: el.networkState,
+    buffered: Array.from({ length: el.buffered.length }, (_, i) => [el.buffered.start(i), el.buffered.end(i)]),
+    error: el.error?.message ?? null,
+    recoveries: el.dataset.stallRecoveries ?? '0',
+    src: el.currentSrc.slice(0, 16),
+  }));
 
 // `explain` adds what the page looked like to a timeout's message.
 async function waitFor(fn, what, timeout = 15000, explain = undefined) {
@@ -35,6 +46,7 @@ async function waitFor(fn, what, timeout = 15000, explain = undefined) {
 // the page says is current, and the loop mode.
 const playerState = async () => ({
   ...(await mediaState()),
+  ...(await mediaHealth()),
   index: await currentIndex(),
   loop: await practice().getAttribute('data-loop'),
 });
@@ -230,7 +242,7 @@ test('loops a range of segments', async () => {
   await waitFor(async () => (await mediaState()).paused, 'paused', 15000, playerState);
 });
 
-test('keyboard: arrows, space, help overlay, speed', async () => {
+test('keyboard: arrows, space, help overlay, speed', async (t) => {
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
   assert.equal(await currentIndex(), 0);
@@ -242,6 +254,8 @@ test('keyboard: arrows, space, help overlay, speed', async () => {
   await page.keyboard.press('Space');
   await waitFor(async () => !(await mediaState()).paused, 'space plays', 15000, playerState);
   await waitFor(async () => (await mediaState()).paused, 'stops at end of segment 2', 15000, playerState);
+  // Stalls the player recovered from (usePlayback's stall watch), if any.
+  t.diagnostic(`stall recoveries: ${(await media().getAttribute('data-stall-recoveries')) ?? 0}`);
   await page.keyboard.press('?');
   await page.getByTestId('help-overlay').waitFor({ state: 'visible' });
   assert.match(await page.getByTestId('help-overlay').textContent(), /Hold to record/);

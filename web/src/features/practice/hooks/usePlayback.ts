@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LocalSegment } from '../../../db';
 import type { MediaPort } from '../api/mediaPort';
 import { boundaryAction, segmentAt, type LoopMode } from '../api/segments';
+import { stallWatch } from '../api/stallWatch';
 
 export interface PlaybackOptions {
   segments: LocalSegment[];
@@ -50,6 +51,7 @@ export function usePlayback({ segments, initialIndex, onIndexChange }: PlaybackO
   useEffect(() => {
     if (!playing) return;
     let raf = 0;
+    const stalled = stallWatch();
     const tick = () => {
       const p = port.current;
       if (!p) return;
@@ -79,6 +81,7 @@ export function usePlayback({ segments, initialIndex, onIndexChange }: PlaybackO
         notifyStopped();
         return;
       }
+      if (stalled(performance.now(), p.time())) p.recover?.();
       raf = requestAnimationFrame(tick);
     };
     raf = requestAnimationFrame(tick);
