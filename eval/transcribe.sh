@@ -6,6 +6,8 @@
 # real-time factor, peak memory). Options go to the harness:
 #   --reps N      best of N runs per engine and model (default 1)
 #   --skip-long   without the three-hour file (saves about 5 minutes)
+#   --recorded    accuracy and language detection on real recorded prompts
+#                 (Debian's asterisk-core-sounds-*, installed when missing)
 #
 # faster-whisper is installed into a venv under ~/.cache/echoloop (from the
 # configured package index); without it the comparison columns are missing.
@@ -15,6 +17,11 @@ cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
 scripts/fetch-ctranslate2.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/echoloop/target}"
+if [[ " $* " == *" --recorded "* ]]; then
+  packages=()
+  for lang in en fr es it ru; do packages+=("asterisk-core-sounds-$lang-g722" "asterisk-core-sounds-$lang"); done
+  eval/need-debian.sh "${packages[@]}"
+fi
 
 FASTER_WHISPER_VERSION=1.2.1
 venv="${ECHOLOOP_FW_VENV:-$HOME/.cache/echoloop/fw-venv}"

@@ -9,9 +9,11 @@
 //! transcription runs in a child process (`eval_transcribe run …`) so its
 //! peak memory is its own; the same files go through the faster-whisper
 //! Python package (`eval/faster_whisper_run.py`) when it is installed.
+//! `--recorded` measures accuracy and language detection on real recorded
+//! prompts instead (`eval/prompts.rs`).
 //! Prints a Markdown report for BENCHMARKS.md.
 //!
-//! eval_transcribe [--python PATH] [--skip-long | --long-only] [--reps N] [--keep DIR]
+//! eval_transcribe [--python PATH] [--skip-long | --long-only | --recorded] [--reps N] [--keep DIR]
 //! eval_transcribe run MODEL FILE [--threads N] [--compute int8|float32] [--language L]
 
 use std::fs::File;
@@ -24,6 +26,9 @@ use echoloop_speech::audio::decode_file;
 use echoloop_speech::wer::{align_words, normalise, word_error_rate};
 use echoloop_speech::whisper::{self, Compute, DecodeOptions, EngineSettings, WhisperModel};
 use serde_json::{Value, json};
+
+#[path = "eval/prompts.rs"]
+mod prompts;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -247,21 +252,52 @@ struct Truth {
 }
 
 fn passage(dir: &Path, voice: &str, sentences: &[&str]) -> Result<(Vec<f32>, Vec<Truth>), Error> {
+    let spoken = sentences
+        .iter()
+        .map(|text| Ok(((*text).to_owned(), speak(dir, voice, text)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(join(spoken))
+}
+
+/// Sentences one after another, between pauses of `PAUSES_MS`, and where
+/// each one's speech starts and ends.
+fn join(sentences: Vec<(String, Vec<f32>)>) -> (Vec<f32>, Vec<Truth>) {
     let mut all = silence(500);
     let mut truth = Vec::new();
-    for (i, text) in sentences.iter().enumerate() {
-        let speech = speak(dir, voice, text)?;
+    for (i, (text, speech)) in sentences.into_iter().enumerate() {
         let (from, to) = speech_bounds(&speech);
         let offset = ms_of(all.len());
         truth.push(Truth {
-            text: (*text).to_owned(),
+            text,
             start_ms: offset + from,
             end_ms: offset + to,
         });
         all.extend(speech);
         all.extend(silence(PAUSES_MS[i % PAUSES_MS.len()]));
     }
-    Ok((all, truth))
+    (all, truth)
+}
+
+/// `n` recorded prompts of `lang` with `words` words, spread evenly over
+/// the prompt list, joined into one passage.
+fn recorded_passage(
+    dir: &Path,
+    lang: &str,
+    n: usize,
+    words: std::ops::RangeInclusive<usize>,
+) -> Result<(Vec<f32>, Vec<Truth>), Error> {
+    let eligible: Vec<prompts::Prompt> = prompts::plain(lang)?
+        .into_iter()
+        .filter(|p| words.contains(&normalise(&p.text).len()))
+        .collect();
+    let step = (eligible.len() / n).max(1);
+    let spoken = eligible
+        .iter()
+        .step_by(step)
+        .take(n)
+        .map(|p| Ok((p.text.clone(), decode_file(&p.wav(dir)?)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(join(spoken))
 }
 
 // ---------------------------------------------------------------- metrics
@@ -426,7 +462,9 @@ fn evaluate(args: &[String]) -> Result<(), Error> {
         std::env::temp_dir().join(format!("echoloop-eval-transcribe-{}", std::process::id()))
     });
     std::fs::create_dir_all(&tmp)?;
-    let result = if args.iter().any(|a| a == "--long-only") {
+    let result = if args.iter().any(|a| a == "--recorded") {
+        evaluate_recorded(&tmp, &runner)
+    } else if args.iter().any(|a| a == "--long-only") {
         passage(&tmp, "en-us", &ENGLISH)
             .and_then(|(english, _)| {
                 let path = tmp.join("english.wav");
@@ -649,6 +687,87 @@ fn evaluate_in(tmp: &Path, runner: &Runner, reps: usize, skip_long: bool) -> Res
 
     if !skip_long {
         long_file(tmp, runner, &english_path)?;
+    }
+    Ok(())
+}
+
+/// `--recorded`: the accuracy and language tables on real speech
+/// (`eval/prompts.rs`): 24 English prompts joined by the same pauses, and
+/// six prompts each of French, Spanish, Italian and Russian.
+fn evaluate_recorded(tmp: &Path, runner: &Runner) -> Result<(), Error> {
+    let (english, truth) = recorded_passage(tmp, "en", 24, 4..=20)?;
+    let path = tmp.join("recorded-english.wav");
+    write_wav(&path, &english)?;
+    let seconds = english.len() as f64 / f64::from(RATE);
+    println!("## Transcription of recorded speech (Whisper)\n");
+    println!(
+        "English passage: {} prompts read by one professional speaker (Debian's \
+         asterisk-core-sounds-en-g722, 16 kHz G.722), joined by pauses of {PAUSES_MS:?} ms: \
+         {seconds:.1} s. {THREADS} threads, beam 5, word timestamps. Truth: first/last sample \
+         above −40 dBFS of each prompt.\n",
+        truth.len()
+    );
+    println!(
+        "| engine | model | compute | WER | sentences with start and end ≤ 400 ms | median / max timing error (ms) | RTF (wall / audio) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for model in ["tiny.en", "base"] {
+        let language = (model == "base").then_some("en");
+        for engine in ["echoloop", "faster-whisper"] {
+            let r = if engine == "echoloop" {
+                Some(runner.ours(model, &path, "int8", language)?)
+            } else {
+                runner.faster_whisper(model, &path, "int8", language)?
+            };
+            let Some(r) = r else { continue };
+            let s = score(&r, &truth);
+            let heard: Vec<(u64, u64)> = s.timing.iter().flatten().copied().collect();
+            let within = heard.iter().filter(|(a, b)| *a <= 400 && *b <= 400).count();
+            let errors: Vec<u64> = heard.iter().flat_map(|&(a, b)| [a, b]).collect();
+            println!(
+                "| {engine} | {model} | int8 | {:.1} % | {within}/{} | {} / {} | {:.3} |",
+                s.wer * 100.0,
+                truth.len(),
+                median(errors.clone()),
+                errors.iter().max().copied().unwrap_or(0),
+                f(&r, "wallS") / seconds,
+            );
+            if engine == "echoloop" {
+                for (t, timing) in truth.iter().zip(&s.timing) {
+                    eprintln!(
+                        "  {model} {:>6}–{:>6} ms {timing:?} {}",
+                        t.start_ms, t.end_ms, t.text
+                    );
+                }
+                eprintln!("  {model} heard: {}", text_of(&r));
+            }
+        }
+    }
+    println!("\n| language | audio (s) | engine | detected (probability) | WER |");
+    println!("| --- | --- | --- | --- | --- |");
+    for lang in ["fr", "es", "it", "ru"] {
+        let (samples, truth) = recorded_passage(tmp, lang, 6, 4..=20)?;
+        let path = tmp.join(format!("recorded-{lang}.wav"));
+        write_wav(&path, &samples)?;
+        let reference: Vec<&str> = truth.iter().map(|t| t.text.as_str()).collect();
+        for engine in ["echoloop", "faster-whisper"] {
+            let r = if engine == "echoloop" {
+                Some(runner.ours("base", &path, "int8", None)?)
+            } else {
+                runner.faster_whisper("base", &path, "int8", None)?
+            };
+            let Some(r) = r else { continue };
+            println!(
+                "| {lang} | {:.1} | {engine} base int8 | {} ({:.2}) | {:.1} % |",
+                samples.len() as f64 / f64::from(RATE),
+                r["language"].as_str().unwrap_or("?"),
+                f(&r, "languageProbability"),
+                wer_of(&r, &reference.join(" ")) * 100.0
+            );
+            if engine == "echoloop" {
+                eprintln!("  {lang} heard: {}", text_of(&r));
+            }
+        }
     }
     Ok(())
 }

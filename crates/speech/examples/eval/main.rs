@@ -8,8 +8,9 @@
 //! `--no-transcript` leaves out the Whisper cross-check; `--held-out` uses
 //! sentences the rules were not developed on; `--synth flite` speaks the
 //! takes with flite's voices instead of espeak-ng's (the cross-synthesiser
-//! check); `--no-timing` skips the timing runs; `-v` prints one line per
-//! take to stderr. `EVAL_WHISPER_PADDING`, `EVAL_EXPECTED_GOP`: eval/README.md.
+//! check); `--recorded` uses real recordings with errors made on the text
+//! side (`recorded.rs`); `--no-timing` skips the timing runs; `-v` prints
+//! one line per take to stderr. `EVAL_WHISPER_PADDING`, `EVAL_EXPECTED_GOP`: eval/README.md.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ use std::time::Instant;
 use echoloop_core::assessment::{Assessment, ErrorType};
 use echoloop_speech::transcript_check::TranscriptModels;
 use echoloop_speech::{Assessor, audio::decode_file, pitch};
+
+mod prompts;
+mod recorded;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -98,9 +102,14 @@ struct Case {
     expected: Vec<ErrorType>,
     expected_at: Vec<usize>,
     degradation: u32,
+    /// A real recording to judge instead of synthesising `spoken`.
+    recorded: Option<PathBuf>,
 }
 
 fn synth_take(dir: &Path, id: usize, case: &Case, synth: Synth) -> Result<PathBuf, Error> {
+    if let Some(recorded) = &case.recorded {
+        return Ok(recorded.clone());
+    }
     let path = dir.join(format!("case{id}.wav"));
     if synth == Synth::Flite {
         let voice = VOICES
@@ -158,6 +167,7 @@ fn cases(sentences: &[(&str, &[(usize, &str)])], synth: Synth) -> Vec<Case> {
         expected: Vec::new(),
         expected_at: Vec::new(),
         degradation,
+        recorded: None,
     };
     for (si, (text, pairs)) in sentences.iter().enumerate() {
         let w = words(text);
@@ -404,17 +414,26 @@ fn main() -> Result<(), Error> {
     };
     // --timing-only: just the timing runs at the end.
     let timing_only = std::env::args().any(|a| a == "--timing-only");
+    let recorded = std::env::args().any(|a| a == "--recorded");
     let all = if timing_only {
         Vec::new()
+    } else if recorded {
+        recorded::cases(dir.path())?
     } else {
         cases(if held_out { HELD_OUT } else { SENTENCES }, synth)
     };
     let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
     let mut overall_by_kind: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
     let mut ladder: (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
+    // Recorded ladders: errors injected per reference word (prompts run
+    // from 4 to 20 words, so one error weighs differently in each).
+    let mut errors_per_word: Vec<f32> = Vec::new();
     let mut per_sentence: BTreeMap<String, Vec<(f32, f32)>> = BTreeMap::new();
     let mut monotone_flags: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let mut engines: Vec<String> = Vec::new();
+    // Errors flagged on correct takes, per error type, and their words.
+    let mut false_alarms: BTreeMap<String, u32> = BTreeMap::new();
+    let mut correct_words = 0usize;
     for (id, case) in all.iter().enumerate() {
         let wav = synth_take(dir.path(), id, case, synth)?;
         let take = decode_file(&wav)?;
@@ -447,15 +466,31 @@ fn main() -> Result<(), Error> {
         {
             dump_phones(&dump, id, case, &a)?;
         }
+        if case.kind == "correct" {
+            correct_words += a.words.len();
+            for (_, e) in &got {
+                *false_alarms.entry(format!("{e:?}")).or_default() += 1;
+            }
+        }
         overall_by_kind
             .entry(case.kind)
             .or_default()
             .push(a.scores.overall);
+        // The synthetic ladder starts from the en-us correct take; a
+        // recorded ladder has its own first step.
         if case.kind == "ladder" || (case.kind == "correct" && case.voice == "en-us") {
             ladder.0.push(case.degradation as f32);
+            errors_per_word.push(
+                (case.degradation as f32 - 1.0)
+                    / echoloop_speech::reference::split_words(&case.text).len() as f32,
+            );
             ladder.1.push(a.scores.overall);
+            let sentence = match &case.recorded {
+                Some(wav) => wav.display().to_string(),
+                None => case.text.clone(),
+            };
             per_sentence
-                .entry(case.text.clone())
+                .entry(sentence)
                 .or_default()
                 .push((case.degradation as f32, a.scores.overall));
         }
@@ -525,6 +560,7 @@ fn main() -> Result<(), Error> {
         expected: Vec::new(),
         expected_at: Vec::new(),
         degradation: 0,
+        recorded: None,
     };
     // --no-timing: quality tables only.
     let timed = !std::env::args().any(|a| a == "--no-timing");
@@ -575,11 +611,20 @@ fn main() -> Result<(), Error> {
         let engines: std::collections::BTreeSet<&str> =
             engines.iter().map(String::as_str).collect();
         println!(
-            "### Speech assessment (built-in: {}), {} synthetic takes{}{}\n",
+            "### Speech assessment (built-in: {}), {} {}{}{}\n",
             engines.into_iter().collect::<Vec<_>>().join(", "),
             all.len(),
-            if held_out { ", held-out sentences" } else { "" },
-            if synth == Synth::Flite {
+            if recorded {
+                "recorded takes, errors made on the text side"
+            } else {
+                "synthetic takes"
+            },
+            if held_out && !recorded {
+                ", held-out sentences"
+            } else {
+                ""
+            },
+            if synth == Synth::Flite && !recorded {
                 ", spoken by flite"
             } else {
                 ""
@@ -608,6 +653,18 @@ fn main() -> Result<(), Error> {
                 c.tp, c.fp, c.fn_
             );
         }
+        println!(
+            "\nFlagged on correct takes ({correct_words} words): {}",
+            if false_alarms.is_empty() {
+                "nothing".to_owned()
+            } else {
+                false_alarms
+                    .iter()
+                    .map(|(e, n)| format!("{e} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
         println!("\n| take kind | n | median overall | min overall |");
         println!("| --- | --- | --- | --- |");
         for (kind, scores) in &overall_by_kind {
@@ -619,22 +676,36 @@ fn main() -> Result<(), Error> {
                 min
             );
         }
-        let rho = spearman(&ladder.0, &ladder.1.iter().map(|s| -s).collect::<Vec<_>>());
-        let per: Vec<f32> = per_sentence
-            .values()
-            .map(|pairs| {
-                let (d, o): (Vec<f32>, Vec<f32>) = pairs.iter().map(|(d, o)| (*d, -o)).unzip();
-                spearman(&d, &o)
-            })
-            .collect();
-        let mean_per = per.iter().sum::<f32>() / per.len().max(1) as f32;
-        println!(
-            "\nDegradation ladder (each sentence in en-us: correct → +1 minimal-pair substitution → +2nd substitution → +omission → +insertion → +0.7× speed and monotone):"
-        );
-        println!(
-            "Spearman ρ(overall, −degradation) pooled over {} takes: {rho:.2}; mean within a sentence: {mean_per:.2}",
-            ladder.0.len()
-        );
+        if !ladder.0.is_empty() {
+            let rho = spearman(&ladder.0, &ladder.1.iter().map(|s| -s).collect::<Vec<_>>());
+            let per: Vec<f32> = per_sentence
+                .values()
+                .map(|pairs| {
+                    let (d, o): (Vec<f32>, Vec<f32>) = pairs.iter().map(|(d, o)| (*d, -o)).unzip();
+                    spearman(&d, &o)
+                })
+                .collect();
+            let mean_per = per.iter().sum::<f32>() / per.len().max(1) as f32;
+            println!(
+                "\nDegradation ladder ({}):",
+                if recorded {
+                    "every third prompt: its text → +1 substitution → +added word → +removed word → +2nd substitution, on the text side"
+                } else {
+                    "each sentence in en-us: correct → +1 minimal-pair substitution → +2nd substitution → +omission → +insertion → +0.7× speed and monotone"
+                }
+            );
+            println!(
+                "Spearman ρ(overall, −degradation) pooled over {} takes: {rho:.2}; mean within a sentence: {mean_per:.2}",
+                ladder.0.len()
+            );
+            if recorded {
+                let rate = spearman(
+                    &errors_per_word,
+                    &ladder.1.iter().map(|s| -s).collect::<Vec<_>>(),
+                );
+                println!("Spearman ρ(overall, −errors per reference word) pooled: {rate:.2}");
+            }
+        }
         for (kind, (flagged, n)) in &monotone_flags {
             println!("Monotone flagged on {kind} takes: {flagged}/{n}");
         }
