@@ -17,6 +17,9 @@ if [[ "${1:-}" != "--run-only" ]]; then
     have ffmpeg || need_apt+=(ffmpeg)
     have espeak-ng || need_apt+=(espeak-ng)
     have sox || need_apt+=(sox)
+    # Real recorded speech for the assessor's tests (one prompt of Debian's
+    # Asterisk sounds, read by a professional speaker).
+    [[ -f /usr/share/asterisk/sounds/en_US_f_Allison/agent-alreadyon.g722 ]] || need_apt+=(asterisk-core-sounds-en-g722)
 fi
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs npm)

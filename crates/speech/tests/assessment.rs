@@ -85,6 +85,39 @@ fn assess_text(a: &Assessor, path: &Path, text: &str) -> Assessment {
     a.assess_samples(&take, text, "en", None).unwrap()
 }
 
+/// Real speech: a prompt Debian ships (`asterisk-core-sounds-en-g722`, one
+/// professional US English speaker, CC-BY-SA-3.0; `make test` installs it)
+/// and the text it reads.
+const RECORDED: &str = "/usr/share/asterisk/sounds/en_US_f_Allison/agent-alreadyon.g722";
+const RECORDED_TEXT: &str =
+    "That agent is already logged on. Please enter your agent number followed by the pound key.";
+
+/// The recorded prompt as a WAV file (raw G.722 has no container for the
+/// decoder to probe, so ffmpeg is told its format).
+fn recorded_take(dir: &Path) -> Option<PathBuf> {
+    if !Path::new(RECORDED).exists() {
+        missing("the recorded prompt (apt-get install asterisk-core-sounds-en-g722)");
+        return None;
+    }
+    let wav = dir.join("recorded.wav");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "g722",
+            "-i",
+            RECORDED,
+        ])
+        .args(["-ar", "16000", "-ac", "1"])
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Some(wav)
+}
+
 fn word<'a>(a: &'a Assessment, text: &str) -> &'a WordResult {
     a.words.iter().find(|w| w.word == text).unwrap()
 }
@@ -121,6 +154,41 @@ fn a_correct_take_scores_high_with_every_word_found() {
         ["f", "ɑ", "k", "s"]
     );
     assert!(!fox.phones[0].alternatives.is_empty());
+}
+
+/// The evaluation's recorded set in small (eval/README.md): the speaker
+/// makes no errors, so errors are made on the text the take is judged
+/// against.
+#[test]
+fn recorded_speech_is_judged_right_and_errors_made_on_its_text_are_found() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(take) = recorded_take(dir.path()) else {
+        return;
+    };
+    let correct = assess_text(a, &take, RECORDED_TEXT);
+    assert_eq!(correct.engine, WITH_TRANSCRIPT);
+    assert_eq!(errors(&correct), vec![], "{:?}", correct.words);
+    assert_eq!(correct.scores.completeness, 100.0);
+    assert!(correct.scores.overall >= 90.0, "{:?}", correct.scores);
+
+    // "That" said where the text wants "bat" (one phone apart).
+    let substituted = assess_text(a, &take, &RECORDED_TEXT.replacen("That", "bat", 1));
+    assert_eq!(
+        errors(&substituted),
+        vec![("bat", ErrorType::Mispronunciation)]
+    );
+    // A word the speaker did not say.
+    let added = assess_text(
+        a,
+        &take,
+        &RECORDED_TEXT.replacen("enter", "enter really", 1),
+    );
+    assert_eq!(errors(&added), vec![("really", ErrorType::Omission)]);
+    // A word the speaker said that the text leaves out, named as heard.
+    let removed = assess_text(a, &take, &RECORDED_TEXT.replacen(" number", "", 1));
+    assert_eq!(errors(&removed), vec![("number", ErrorType::Insertion)]);
+    assert!(removed.scores.overall < correct.scores.overall);
 }
 
 #[test]
