@@ -12,8 +12,8 @@
 # Needs: espeak-ng, ffmpeg, python3 + pip (for the model download); the
 # recorded set installs Debian's asterisk-core-sounds-en(-g722) and
 # wamerican, `--synth flite` flite (as root).
-# Takes about ten minutes on 2 cores after the build, plus 10–15 minutes
-# for transcription.
+# Without options, after the build: about 15 minutes on 2 quiet cores
+# (assessor sets 5, transcription with the three-hour file 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-models.sh
