@@ -17,22 +17,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
-command -v pocketsphinx_batch >/dev/null 2>&1 || need_apt+=(pocketsphinx)
-[[ -f /usr/share/pocketsphinx/model/en-us/en-us-phone.lm.bin ]] || need_apt+=(pocketsphinx-en-us)
-# Real (not synthetic) English recordings with transcripts, 1.8 MB.
-[[ -d /usr/share/pocketsphinx/test/data/librivox ]] || need_apt+=(pocketsphinx-testdata)
-command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
-command -v sox >/dev/null 2>&1 || need_apt+=(sox)
-if ((${#need_apt[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "missing Debian packages: ${need_apt[*]} (run as root or: apt-get install ${need_apt[*]})" >&2
-    exit 1
-  fi
-  echo "installing Debian packages: ${need_apt[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+# Real (not synthetic) English recordings with transcripts come with
+# pocketsphinx-testdata (1.8 MB).
+eval/need-debian.sh pocketsphinx pocketsphinx-en-us pocketsphinx-testdata espeak-ng sox
 
 scripts/fetch-models.sh
 cache="${ECHOLOOP_MODEL_CACHE:-$HOME/.cache/echoloop/models}"

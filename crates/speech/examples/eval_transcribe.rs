@@ -591,22 +591,7 @@ fn evaluate_in(tmp: &Path, runner: &Runner, reps: usize, skip_long: bool) -> Res
         let (samples, _) = passage(tmp, voice, sentences)?;
         let path = tmp.join(format!("{voice}.wav"));
         write_wav(&path, &samples)?;
-        let reference = sentences.join(" ");
-        for engine in ["echoloop", "faster-whisper"] {
-            let r = if engine == "echoloop" {
-                Some(runner.ours("base", &path, "int8", None)?)
-            } else {
-                runner.faster_whisper("base", &path, "int8", None)?
-            };
-            let Some(r) = r else { continue };
-            println!(
-                "| {voice} | {:.1} | {engine} base int8 | {} ({:.2}) | {:.1} % |",
-                samples.len() as f64 / f64::from(RATE),
-                r["language"].as_str().unwrap_or("?"),
-                f(&r, "languageProbability"),
-                wer_of(&r, &reference) * 100.0
-            );
-        }
+        language_rows(runner, voice, &path, &samples, &sentences.join(" "))?;
     }
     println!();
 
@@ -750,23 +735,36 @@ fn evaluate_recorded(tmp: &Path, runner: &Runner) -> Result<(), Error> {
         let path = tmp.join(format!("recorded-{lang}.wav"));
         write_wav(&path, &samples)?;
         let reference: Vec<&str> = truth.iter().map(|t| t.text.as_str()).collect();
-        for engine in ["echoloop", "faster-whisper"] {
-            let r = if engine == "echoloop" {
-                Some(runner.ours("base", &path, "int8", None)?)
-            } else {
-                runner.faster_whisper("base", &path, "int8", None)?
-            };
-            let Some(r) = r else { continue };
-            println!(
-                "| {lang} | {:.1} | {engine} base int8 | {} ({:.2}) | {:.1} % |",
-                samples.len() as f64 / f64::from(RATE),
-                r["language"].as_str().unwrap_or("?"),
-                f(&r, "languageProbability"),
-                wer_of(&r, &reference.join(" ")) * 100.0
-            );
-            if engine == "echoloop" {
-                eprintln!("  {lang} heard: {}", text_of(&r));
-            }
+        language_rows(runner, lang, &path, &samples, &reference.join(" "))?;
+    }
+    Ok(())
+}
+
+/// The language-detection table's rows for one passage: base int8 told no
+/// language, Echoloop and faster-whisper (when installed).
+fn language_rows(
+    runner: &Runner,
+    lang: &str,
+    path: &Path,
+    samples: &[f32],
+    reference: &str,
+) -> Result<(), Error> {
+    for engine in ["echoloop", "faster-whisper"] {
+        let r = if engine == "echoloop" {
+            Some(runner.ours("base", path, "int8", None)?)
+        } else {
+            runner.faster_whisper("base", path, "int8", None)?
+        };
+        let Some(r) = r else { continue };
+        println!(
+            "| {lang} | {:.1} | {engine} base int8 | {} ({:.2}) | {:.1} % |",
+            samples.len() as f64 / f64::from(RATE),
+            r["language"].as_str().unwrap_or("?"),
+            f(&r, "languageProbability"),
+            wer_of(&r, reference) * 100.0
+        );
+        if engine == "echoloop" {
+            eprintln!("  {lang} heard: {}", text_of(&r));
         }
     }
     Ok(())
