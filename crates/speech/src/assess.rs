@@ -209,7 +209,14 @@ impl Assessor {
                         .find(|&g| garbage[g].is_some() && !consumed[g]);
                     match (said, beside) {
                         (true, Some(g)) => {
-                            consumed[g] = true;
+                            // When Whisper also heard a word of its own in
+                            // that gap, the speech holds both words ("be
+                            // placed into" for "be into"): it stays free
+                            // to be reported as that insertion too.
+                            let extra_heard = check.as_ref().is_some_and(|c| {
+                                c.extra.iter().any(|&(_, before)| gap_before(before) == g)
+                            });
+                            consumed[g] = !extra_heard;
                             garbage[g]
                                 .as_ref()
                                 .map(|speech| said_instead(prep, speech, &transcribed[index]))

@@ -88,28 +88,21 @@ fn assess_text(a: &Assessor, path: &Path, text: &str) -> Assessment {
 /// Real speech: a prompt Debian ships (`asterisk-core-sounds-en-g722`, one
 /// professional US English speaker, CC-BY-SA-3.0; `make test` installs it)
 /// and the text it reads.
-const RECORDED: &str = "/usr/share/asterisk/sounds/en_US_f_Allison/agent-alreadyon.g722";
+const RECORDED: &str = "agent-alreadyon";
 const RECORDED_TEXT: &str =
     "That agent is already logged on. Please enter your agent number followed by the pound key.";
 
-/// The recorded prompt as a WAV file (raw G.722 has no container for the
+/// A recorded prompt as a WAV file (raw G.722 has no container for the
 /// decoder to probe, so ffmpeg is told its format).
-fn recorded_take(dir: &Path) -> Option<PathBuf> {
-    if !Path::new(RECORDED).exists() {
-        missing("the recorded prompt (apt-get install asterisk-core-sounds-en-g722)");
+fn recorded_take(dir: &Path, name: &str) -> Option<PathBuf> {
+    let g722 = format!("/usr/share/asterisk/sounds/en_US_f_Allison/{name}.g722");
+    if !Path::new(&g722).exists() {
+        missing("the recorded prompts (apt-get install asterisk-core-sounds-en-g722)");
         return None;
     }
-    let wav = dir.join("recorded.wav");
+    let wav = dir.join(format!("{name}.wav"));
     let status = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "g722",
-            "-i",
-            RECORDED,
-        ])
+        .args(["-nostdin", "-loglevel", "error", "-f", "g722", "-i", &g722])
         .args(["-ar", "16000", "-ac", "1"])
         .arg(&wav)
         .status()
@@ -163,7 +156,7 @@ fn a_correct_take_scores_high_with_every_word_found() {
 fn recorded_speech_is_judged_right_and_errors_made_on_its_text_are_found() {
     let Some(a) = assessor() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let Some(take) = recorded_take(dir.path()) else {
+    let Some(take) = recorded_take(dir.path(), RECORDED) else {
         return;
     };
     let correct = assess_text(a, &take, RECORDED_TEXT);
@@ -189,6 +182,33 @@ fn recorded_speech_is_judged_right_and_errors_made_on_its_text_are_found() {
     let removed = assess_text(a, &take, &RECORDED_TEXT.replacen(" number", "", 1));
     assert_eq!(errors(&removed), vec![("number", ErrorType::Insertion)]);
     assert!(removed.scores.overall < correct.scores.overall);
+}
+
+/// A word said between two others that the text leaves out, where the
+/// alignment skips the following word and fills the gap with speech: the
+/// gap holds both, and Whisper heard both, so the following word is there
+/// and the extra word is an insertion.
+#[test]
+fn an_extra_word_next_to_a_word_the_alignment_skipped_is_still_an_insertion() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Read as "You will now be placed into the conference."
+    let Some(take) = recorded_take(dir.path(), "conf-placeintoconf") else {
+        return;
+    };
+    let result = assess_text(a, &take, "You will now be into the conference.");
+    assert_eq!(
+        errors(&result),
+        vec![("placed", ErrorType::Insertion)],
+        "{:?}",
+        result.words
+    );
+    let position = result
+        .words
+        .iter()
+        .position(|w| w.word == "placed")
+        .unwrap();
+    assert_eq!(result.words[position + 1].word, "into");
 }
 
 #[test]
