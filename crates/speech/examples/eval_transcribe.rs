@@ -308,6 +308,18 @@ struct Scored {
     timing: Vec<Option<(u64, u64)>>,
 }
 
+impl Scored {
+    /// Sentences whose start and end are both within 400 ms, and the
+    /// median and largest timing error over the sentences heard.
+    fn timing_summary(&self) -> (usize, u64, u64) {
+        let heard: Vec<(u64, u64)> = self.timing.iter().flatten().copied().collect();
+        let within = heard.iter().filter(|(a, b)| *a <= 400 && *b <= 400).count();
+        let errors: Vec<u64> = heard.iter().flat_map(|&(a, b)| [a, b]).collect();
+        let max = errors.iter().max().copied().unwrap_or(0);
+        (within, median(errors), max)
+    }
+}
+
 /// WER over the whole passage and each sentence's timing error, from the
 /// word list of a run's JSON.
 fn score(result: &Value, truth: &[Truth]) -> Scored {
@@ -537,17 +549,13 @@ fn evaluate_in(tmp: &Path, runner: &Runner, reps: usize, skip_long: bool) -> Res
                 continue;
             };
             let s = score(&r, &truth);
-            let heard: Vec<(u64, u64)> = s.timing.iter().flatten().copied().collect();
-            let within = heard.iter().filter(|(a, b)| *a <= 400 && *b <= 400).count();
-            let errors: Vec<u64> = heard.iter().flat_map(|&(a, b)| [a, b]).collect();
+            let (within, median_ms, max_ms) = s.timing_summary();
             let rtf = f(&r, "wallS") / english_s;
             speed.push((engine.to_owned(), model.to_owned(), compute.to_owned(), rtf));
             println!(
-                "| {engine} | {model} | {compute} | {:.1} % | {within}/{} | {} / {} | {rtf:.3} | {:.2} | {:.0} |",
+                "| {engine} | {model} | {compute} | {:.1} % | {within}/{} | {median_ms} / {max_ms} | {rtf:.3} | {:.2} | {:.0} |",
                 s.wer * 100.0,
                 truth.len(),
-                median(errors.clone()),
-                errors.iter().max().copied().unwrap_or(0),
                 f(&r, "loadS"),
                 f(&r, "peakRssMb"),
             );
@@ -706,15 +714,11 @@ fn evaluate_recorded(tmp: &Path, runner: &Runner) -> Result<(), Error> {
             };
             let Some(r) = r else { continue };
             let s = score(&r, &truth);
-            let heard: Vec<(u64, u64)> = s.timing.iter().flatten().copied().collect();
-            let within = heard.iter().filter(|(a, b)| *a <= 400 && *b <= 400).count();
-            let errors: Vec<u64> = heard.iter().flat_map(|&(a, b)| [a, b]).collect();
+            let (within, median_ms, max_ms) = s.timing_summary();
             println!(
-                "| {engine} | {model} | int8 | {:.1} % | {within}/{} | {} / {} | {:.3} |",
+                "| {engine} | {model} | int8 | {:.1} % | {within}/{} | {median_ms} / {max_ms} | {:.3} |",
                 s.wer * 100.0,
                 truth.len(),
-                median(errors.clone()),
-                errors.iter().max().copied().unwrap_or(0),
                 f(&r, "wallS") / seconds,
             );
             if engine == "echoloop" {
