@@ -4,11 +4,13 @@ import { useTranslation } from 'react-i18next';
 import { useHealth } from '../hooks/useHealth';
 import { AccountControl } from '../features/account';
 import { BackupIndicator, useBackupEngine } from '../features/sync';
+import { useScoringEngine } from '../features/scoring';
 
 export function Layout() {
   const { t } = useTranslation();
   const health = useHealth();
   useBackupEngine();
+  useScoringEngine();
   const { pathname } = useLocation();
   const first = useRef(true);
   // Move focus to the new page's content after a client-side navigation, as a page load would.

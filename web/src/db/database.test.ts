@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['assessments', 'auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState']);
     db.close();
   });
 
@@ -98,6 +98,7 @@ describe('schema', () => {
     expect(await db.definitions.count()).toBe(1);
     expect(await db.blobs.count()).toBe(1);
     expect(await db.auth.count()).toBe(0);
+    expect(await db.assessments.count()).toBe(0);
     db.close();
   });
 
@@ -200,6 +201,25 @@ describe('schema', () => {
     expect(await db.segmentLists.count()).toBe(2);
     expect((await db.segmentLists.get('m1'))?.segments).toEqual([rows[2], rows[0], rows[3]]);
     expect((await db.segmentLists.get('m2'))?.segments).toEqual([rows[1]]);
+    db.close();
+  });
+
+  it('v8 → v9 adds the empty assessments table keyed by take, and keeps takes and the outbox', async () => {
+    const name = freshName();
+    const v8 = await openAt(name, 8);
+    const take = { id: 'r1', segmentId: 's1', materialId: 'm1', blob: new Blob(['x'], { type: 'audio/webm' }), duration: 900, mimeType: 'audio/webm', syncStatus: 'synced', createdAt: 1 };
+    await v8.table('recordings').add(take);
+    await v8.table('outbox').add({ entity: 'recording', entityId: 'r1', op: 'upsert', createdAt: 1, attempts: 0, status: 'pending', nextAttemptAt: 0 });
+    v8.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(9);
+    expect(await db.assessments.count()).toBe(0);
+    expect(await db.recordings.get('r1')).toMatchObject({ id: 'r1', syncStatus: 'synced', materialId: 'm1' });
+    expect(await db.outbox.count()).toBe(1);
+    await db.assessments.put({ recordingId: 'r1', attempts: 0, scoring: { state: 'pending' }, nextCheckAt: 5 });
+    expect(await db.assessments.get('r1')).toMatchObject({ scoring: { state: 'pending' } });
     db.close();
   });
 });

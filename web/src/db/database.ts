@@ -9,11 +9,12 @@ import type {
   OutboxItem,
   StoredBlob,
   StoredSession,
+  StoredAssessment,
   SyncState,
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 8;
+export const LATEST_VERSION = 9;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -87,6 +88,14 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
 
   db.version(8).stores({
     segments: null,
+  });
+  if (upTo < 9) return;
+
+  // v9: each take's pronunciation score from the server (one row per take,
+  // the newest assessment and where scoring stands), kept so scores and
+  // failure reasons show offline.
+  db.version(9).stores({
+    assessments: 'recordingId',
   });
 }
 
@@ -202,6 +211,7 @@ export class EcholoopDb extends Dexie {
   outbox!: Table<OutboxItem, number>;
   auth!: Table<StoredSession, string>;
   syncState!: Table<SyncState, string>;
+  assessments!: Table<StoredAssessment, string>;
 
   constructor(name: string = DB_NAME) {
     super(name);

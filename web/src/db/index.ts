@@ -8,4 +8,5 @@ export * as definitions from './repositories/definitions';
 export * as outbox from './repositories/outbox';
 export * as auth from './repositories/auth';
 export * as syncState from './repositories/syncState';
+export * as assessments from './repositories/assessments';
 export type { OutboxGroup, SyncEffect } from './repositories/outbox';

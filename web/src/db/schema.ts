@@ -185,3 +185,71 @@ export interface StoredSession {
   user: AccountUser;
   signedInAt: number;
 }
+
+/** How the server judged one word (docs/api/content.md, "Recordings and assessments"). */
+export type WordErrorType = 'None' | 'Omission' | 'Insertion' | 'Mispronunciation';
+
+/** A phoneme (or syllable) of a word with its score; times in the take, ms. */
+export interface PhonemeResult {
+  unit: string;
+  accuracy_score: number;
+  offset_ms?: number;
+  duration_ms?: number;
+}
+
+export interface WordResult {
+  word: string;
+  accuracy_score: number;
+  error_type: WordErrorType;
+  /** Where the word is in the take (absent for an omitted word). */
+  offset_ms?: number;
+  duration_ms?: number;
+  syllables?: PhonemeResult[];
+  phonemes?: PhonemeResult[];
+}
+
+/** A pronunciation assessment exactly as the server sends it (scores 0–100). */
+export interface ServerAssessment {
+  id: string;
+  recording_id: string;
+  overall_score: number;
+  accuracy_score: number | null;
+  fluency_score: number | null;
+  completeness_score: number | null;
+  prosody_score: number | null;
+  word_results: WordResult[];
+  engine: string;
+  created_at: string;
+  change_seq: number;
+}
+
+export type ScoringState = 'pending' | 'done' | 'failed' | 'none';
+
+/** Where the server's own scoring of a take stands, as the server sends it. */
+export interface ServerScoring {
+  state: ScoringState;
+  /** failed: scoring_unavailable / unreadable_audio / no_text / scoring_failed; pending: assessment_limit_reached. */
+  code?: string;
+  detail?: string;
+  /** RFC 3339: the server will not score before then (the day's allowance is used). */
+  retry_at?: string;
+}
+
+/**
+ * A take's score on this device (schema v9; key = the take's id): the
+ * newest assessment the server has for it and where its scoring stands, as
+ * last received, so scores and reasons show offline. Deleted with the take.
+ */
+export interface StoredAssessment {
+  recordingId: string;
+  /** The newest assessment (absent while the server has none). */
+  assessment?: ServerAssessment;
+  /** Absent until the server first answered. */
+  scoring?: ServerScoring;
+  /** When the server last answered (ms). */
+  checkedAt?: number;
+  /** Consecutive asks without a final answer (drives the backoff). */
+  attempts: number;
+  /** When to ask again (ms); absent once the answer is final. */
+  nextCheckAt?: number;
+}

@@ -1,10 +1,15 @@
 /**
- * Vitest global setup: the backup engine's tests run against the real
- * server. Starts `$ECHOLOOP_BIN serve` twice on free ports with fresh data
- * dirs (embedded PostgreSQL): `server` with the default plans (the free plan
- * keeps media on the device) and `mediaServer` whose free plan backs up
- * media. Also makes small real media files (the server checks uploads with
- * ffprobe). Everything is stopped and removed at the end.
+ * Vitest global setup: the backup engine's and the scoring fetcher's tests
+ * run against the real server. Starts `$ECHOLOOP_BIN serve` three times on
+ * free ports with fresh data dirs (embedded PostgreSQL): `server` with the
+ * default plans (the free plan keeps media on the device) and
+ * `mediaServer` whose free plan backs up media, both without pronunciation
+ * scoring (`ECHOLOOP_SCORING=false`: a take's scoring state is `none`, and
+ * the backup tests' many takes cost no scoring work), and `scoringServer`,
+ * which scores every take with the built-in engine (models from the
+ * repository's `models/`, the nearest one above `web/`). Also makes small
+ * real media files (the server checks uploads with ffprobe). Everything is
+ * stopped and removed at the end.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -20,10 +25,15 @@ declare module 'vitest' {
     server: string;
     /** Base URL of the server whose free plan backs up media. */
     mediaServer: string;
-    /** Paths of real media files: a short take and a material's audio. */
-    media: { take: string; lesson: string };
+    /** Base URL of the server that scores takes. */
+    scoringServer: string;
+    /** Paths of real media files: a short take (a tone), a material's audio, and a spoken take of `SPOKEN_TEXT`. */
+    media: { take: string; lesson: string; spokenTake: string };
   }
 }
+
+/** What the spoken take says (espeak-ng), for the scoring tests. */
+export const SPOKEN_TEXT = 'The weather is nice today.';
 
 const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -98,12 +108,22 @@ export default async function setup(project: TestProject) {
     execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${freq}:duration=${seconds}`, '-c:a', 'libopus', '-b:a', '6k', out], { stdio: 'pipe' });
   ffmpeg(take, 1, 440);
   ffmpeg(lesson, 3, 330);
-  const [server, mediaServer] = await Promise.all([startServer(bin, {}), startServer(bin, { ECHOLOOP_FREE_LARGE_MEDIA_BACKUP: 'true' })]);
+  const spokenWav = path.join(mediaDir, 'spoken.wav');
+  const spokenTake = path.join(mediaDir, 'spoken.ogg');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', spokenWav, SPOKEN_TEXT], { stdio: 'pipe' });
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', spokenWav, '-ar', '48000', '-ac', '1', '-c:a', 'libopus', spokenTake], { stdio: 'pipe' });
+  const noScoring = { ECHOLOOP_SCORING: 'false' };
+  const [server, mediaServer, scoringServer] = await Promise.all([
+    startServer(bin, noScoring),
+    startServer(bin, { ...noScoring, ECHOLOOP_FREE_LARGE_MEDIA_BACKUP: 'true' }),
+    startServer(bin, {}),
+  ]);
   project.provide('server', server.base);
   project.provide('mediaServer', mediaServer.base);
-  project.provide('media', { take, lesson });
+  project.provide('scoringServer', scoringServer.base);
+  project.provide('media', { take, lesson, spokenTake });
   return async () => {
-    await Promise.all([server.stop(), mediaServer.stop()]);
+    await Promise.all([server.stop(), mediaServer.stop(), scoringServer.stop()]);
     await rm(mediaDir, { recursive: true, force: true });
   };
 }

@@ -122,7 +122,7 @@ export class FaultProxy {
 }
 
 /** Starts a proxy in front of the server and points the app's same-origin `fetch` at it. */
-export async function connect(which: 'server' | 'mediaServer' = 'server'): Promise<{ proxy: FaultProxy; server: string }> {
+export async function connect(which: 'server' | 'mediaServer' | 'scoringServer' = 'server'): Promise<{ proxy: FaultProxy; server: string }> {
   const server = inject(which);
   const proxy = await new FaultProxy(server).start();
   vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) => realFetch(new URL(String(input), proxy.base), init));

@@ -1,4 +1,5 @@
 import type { EcholoopDb } from '../database';
+import { forgetUnscored } from './assessments';
 import type { MediaBackupState, OutboxEntity, OutboxItem, OutboxOp, OutboxStatus, SyncProblem, UploadProgress } from '../schema';
 
 /**
@@ -239,11 +240,13 @@ export async function queueDeviceOnlyMedia(db: EcholoopDb): Promise<number> {
 
 /**
  * Another account signed in on this device: what was backed up went to the
- * previous account, so everything local is queued again for this one.
+ * previous account, so everything local is queued again for this one
+ * (and takes are scored again there: waiting scores are forgotten).
  */
 export async function requeueEverything(db: EcholoopDb): Promise<void> {
-  await db.transaction('rw', [db.outbox, db.materials, db.progress, db.recordings], async () => {
+  await db.transaction('rw', [db.outbox, db.materials, db.progress, db.recordings, db.assessments], async () => {
     await db.outbox.clear();
+    await forgetUnscored(db);
     const now = Date.now();
     const rows: OutboxItem[] = [];
     await db.materials.toCollection().modify((m) => {

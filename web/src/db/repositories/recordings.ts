@@ -50,9 +50,11 @@ export async function countRecordingsBySegment(db: EcholoopDb, materialId: strin
   return counts;
 }
 
+/** Deletes the take and its score. */
 export async function deleteRecording(db: EcholoopDb, id: string): Promise<void> {
-  await db.transaction('rw', [db.recordings, db.outbox], async () => {
+  await db.transaction('rw', [db.recordings, db.assessments, db.outbox], async () => {
     await db.recordings.delete(id);
+    await db.assessments.delete(id);
     await enqueue(db, 'recording', id, 'delete');
   });
 }

@@ -1,4 +1,4 @@
 export { useRecorder, type RecorderState } from './hooks/useRecorder';
 export { useTakes, useTakeCounts } from './hooks/useTakes';
 export { TakeList } from './components/TakeList';
-export { playTake, stopTake } from './api/takes';
+export { playTake, playTakePart, stopTake } from './api/takes';

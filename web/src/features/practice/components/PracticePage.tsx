@@ -4,7 +4,8 @@ import { useTranslation } from 'react-i18next';
 import type { LocalMaterial, LocalSegment, LearningProgress } from '../../../db';
 import { Notice, type NoticeMessage } from '../../../components/Notice';
 import { useBlobUrlBlob } from '../hooks/useMediaBlob';
-import { TakeList, playTake, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
+import { TakeList, playTake, playTakePart, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
+import { AssessmentView, useTakeScores } from '../../scoring';
 import { saveProgress, useInitialProgress, useMaterial, useSegments } from '../hooks/usePracticeData';
 import { usePlayback } from '../hooks/usePlayback';
 import { useKeyboard } from '../hooks/useKeyboard';
@@ -92,6 +93,7 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
     recorder.state.state === 'error' ? { kind: 'error', text: t('recording.micDenied', { reason: recorder.state.reason }) } : null;
 
   const selected = takes?.find((r) => r.id === selectedTake) ?? takes?.[0];
+  const selectedScore = useTakeScores(selected ? [selected.id] : [])?.get(selected?.id ?? '')?.assessment;
 
   const recordStart = () => {
     if (!current) return;
@@ -115,6 +117,11 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
       pb.pause();
       void playAndTrack(take);
     }
+  };
+  const playWord = (fromMs: number, durationMs: number) => {
+    if (!selected) return;
+    pb.pause();
+    void playTakePart(selected, fromMs, durationMs).catch((e: unknown) => setMessage({ kind: 'error', text: t('errors.generic', { reason: String(e) }) }));
   };
   const compare = async () => {
     const take = selected;
@@ -274,6 +281,7 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
               )}
               <Waveform blob={selected?.blob} label={t('practice.waveTake')} color="#c2572b" emptyText={t('practice.waveNoTake')} testId="wave-take" />
             </div>
+            {selected && selectedScore && <AssessmentView assessment={selectedScore} onPlayWord={playWord} />}
             <TakeList takes={takes ?? []} selectedId={selected?.id} onSelect={setSelectedTake} />
           </section>
         )}

@@ -27,7 +27,46 @@ export function playTake(take: LocalRecording): Promise<void> {
   });
 }
 
+/** A little before and after a word, so its first and last sounds are not clipped. */
+const PART_PADDING_MS = 80;
+let partContext: AudioContext | null = null;
+let partSource: AudioBufferSourceNode | null = null;
+const decodedTakes = new WeakMap<Blob, Promise<AudioBuffer>>();
+
+/**
+ * Plays `durationMs` of a take from `fromMs` (a word the server placed in
+ * it). Decoded with WebAudio: a recorder's WebM has no index to seek in,
+ * and a buffer source starts and stops exactly where asked.
+ */
+export async function playTakePart(take: LocalRecording, fromMs: number, durationMs: number): Promise<void> {
+  stopTake();
+  partContext ??= new AudioContext();
+  const context = partContext;
+  await context.resume();
+  let decoded = decodedTakes.get(take.blob);
+  if (!decoded) {
+    decoded = take.blob.arrayBuffer().then((bytes) => context.decodeAudioData(bytes));
+    decodedTakes.set(take.blob, decoded);
+  }
+  const buffer = await decoded;
+  const from = Math.max(0, fromMs - PART_PADDING_MS) / 1000;
+  if (from >= buffer.duration) return;
+  const source = context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(context.destination);
+  partSource = source;
+  await new Promise<void>((resolve) => {
+    source.onended = () => resolve();
+    source.start(0, from, Math.min(buffer.duration - from, (durationMs + 2 * PART_PADDING_MS) / 1000));
+  });
+  if (partSource === source) partSource = null;
+}
+
 export function stopTake(): void {
+  if (partSource) {
+    partSource.stop(); // fires `ended`, which settles the playTakePart() that started it
+    partSource = null;
+  }
   if (player) {
     player.pause();
     player = null;

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LocalRecording } from '../../../db';
 import { formatDuration } from '../../../lib/format';
+import { TakeScore, useSignedIn, useTakeScores } from '../../scoring';
 import { deleteTake } from '../api/takes';
 
 function TakeAudio({ take }: { take: LocalRecording }) {
@@ -29,6 +30,8 @@ interface Props {
 export function TakeList({ takes, selectedId, onSelect }: Props) {
   const { t, i18n } = useTranslation();
   const fmt = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  const scores = useTakeScores(takes.map((take) => take.id));
+  const signedIn = useSignedIn();
   if (takes.length === 0) return <p className="muted">{t('recording.none')}</p>;
   return (
     <ul className="takes" data-testid="take-list">
@@ -38,6 +41,7 @@ export function TakeList({ takes, selectedId, onSelect }: Props) {
             <time dateTime={new Date(take.createdAt).toISOString()}>{fmt.format(take.createdAt)}</time>
             <span>{formatDuration(take.duration)}</span>
             <span className="muted">{take.syncStatus === 'synced' ? t('recording.synced') : t('recording.pending')}</span>
+            {scores && signedIn !== undefined && <TakeScore take={take} row={scores.get(take.id)} signedIn={signedIn} />}
           </div>
           <TakeAudio take={take} />
           <div className="take-actions">

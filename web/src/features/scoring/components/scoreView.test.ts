@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredAssessment } from '../../../db';
+import { scoreView } from './scoreView';
+
+const synced = { syncStatus: 'synced' as const };
+const pending = { syncStatus: 'pending' as const };
+const row = (fields: Partial<StoredAssessment>): StoredAssessment => ({ recordingId: 'r', attempts: 0, ...fields });
+const scored = row({
+  assessment: {
+    id: 'a',
+    recording_id: 'r',
+    overall_score: 83.6,
+    accuracy_score: 80,
+    fluency_score: 90,
+    completeness_score: 100,
+    prosody_score: null,
+    word_results: [],
+    engine: 'builtin-hama',
+    created_at: '2026-01-01T00:00:00Z',
+    change_seq: 3,
+  },
+  scoring: { state: 'done' },
+});
+
+describe('a take’s score line', () => {
+  it('shows a received score, signed in or not', () => {
+    expect(scoreView(synced, scored, true)).toEqual({ kind: 'scored', overall: 83.6 });
+    expect(scoreView(synced, scored, false)).toEqual({ kind: 'scored', overall: 83.6 });
+  });
+
+  it('shows why the server did not score it, also offline and signed out', () => {
+    const failed = row({ scoring: { state: 'failed', code: 'scoring_unavailable', detail: 'no models' } });
+    expect(scoreView(synced, failed, false)).toEqual({ kind: 'failed', code: 'scoring_unavailable', detail: 'no models' });
+    expect(scoreView(synced, row({ scoring: { state: 'failed' } }), true)).toEqual({ kind: 'failed', code: 'scoring_failed', detail: '' });
+  });
+
+  it('asks to sign in when there is no score, and says a take is scored once backed up', () => {
+    expect(scoreView(pending, undefined, false)).toEqual({ kind: 'signIn' });
+    expect(scoreView(synced, row({ scoring: { state: 'pending' }, nextCheckAt: 1 }), false)).toEqual({ kind: 'signIn' });
+    expect(scoreView(pending, undefined, true)).toEqual({ kind: 'afterBackup' });
+  });
+
+  it('says "scoring" while the server works on it or was not asked yet', () => {
+    expect(scoreView(synced, undefined, true)).toEqual({ kind: 'scoring' });
+    expect(scoreView(synced, row({ scoring: { state: 'pending' }, nextCheckAt: 5 }), true)).toEqual({ kind: 'scoring' });
+    expect(scoreView(synced, row({ attempts: 2, nextCheckAt: 5 }), true)).toEqual({ kind: 'scoring' });
+  });
+
+  it('says when the day’s scoring allowance is used, with the time the server gave', () => {
+    const waiting = row({ scoring: { state: 'pending', code: 'assessment_limit_reached', retry_at: '2026-03-02T00:00:00Z' }, nextCheckAt: 9 });
+    expect(scoreView(synced, waiting, true)).toEqual({ kind: 'limit', retryAt: Date.parse('2026-03-02T00:00:00Z') });
+    expect(scoreView(synced, row({ scoring: { state: 'pending', code: 'assessment_limit_reached' } }), true)).toEqual({ kind: 'limit' });
+  });
+
+  it('says there is no score when the server never scored it', () => {
+    expect(scoreView(synced, row({ scoring: { state: 'none' } }), true)).toEqual({ kind: 'none' });
+  });
+});

@@ -1,0 +1,32 @@
+/** What a take's score line says, from the take, its stored row and the session. */
+import type { StoredAssessment } from '../../../db';
+
+export type ScoreView =
+  | { kind: 'scored'; overall: number }
+  /** Backed up, the server is scoring it (or has not been asked yet). */
+  | { kind: 'scoring' }
+  /** The day's allowance is used; the server scores it after `retryAt` (ms). */
+  | { kind: 'limit'; retryAt?: number }
+  | { kind: 'failed'; code: string; detail: string }
+  /** The server has no score for it and will not make one (a take older than server scoring). */
+  | { kind: 'none' }
+  /** Signed in, not backed up yet: scored once it is. */
+  | { kind: 'afterBackup' }
+  | { kind: 'signIn' };
+
+export function scoreView(take: { syncStatus: 'pending' | 'synced' }, row: StoredAssessment | undefined, signedIn: boolean): ScoreView {
+  if (row?.assessment) return { kind: 'scored', overall: row.assessment.overall_score };
+  const scoring = row?.scoring;
+  if (scoring?.state === 'failed') return { kind: 'failed', code: scoring.code ?? 'scoring_failed', detail: scoring.detail ?? '' };
+  if (!signedIn) return { kind: 'signIn' };
+  if (take.syncStatus !== 'synced') return { kind: 'afterBackup' };
+  if (scoring?.state === 'pending' && scoring.code === 'assessment_limit_reached') {
+    const retryAt = scoring.retry_at ? Date.parse(scoring.retry_at) : NaN;
+    return Number.isFinite(retryAt) ? { kind: 'limit', retryAt } : { kind: 'limit' };
+  }
+  if (scoring?.state === 'none' || scoring?.state === 'done') return { kind: 'none' };
+  return { kind: 'scoring' };
+}
+
+/** The failure codes with their own wording (docs/api/content.md); others show the server's detail. */
+export const FAILURE_CODES = ['scoring_unavailable', 'unreadable_audio', 'no_text', 'language_unsupported', 'scoring_failed'] as const;

@@ -1,0 +1,80 @@
+/**
+ * One pass of the scoring fetcher: as the signed-in account, ask the server
+ * about every backed-up take whose score is not final yet and store what it
+ * says. It only reads the server and writes the `assessments` table, so a
+ * pass stopped anywhere is simply run again.
+ */
+import { assessments, auth, type EcholoopDb } from '../../../db';
+import { ApiError, OfflineError } from '../../../lib/api';
+import { getRecordingAssessments } from '../api/assessments';
+import { nextCheck, retryCheck, toAnswer } from './schedule';
+
+export interface ScoringPassOptions {
+  db: EcholoopDb;
+  signal: AbortSignal;
+  /**
+   * Takes not to ask about again while this runner leads: the server does
+   * not have them (404) or refuses to say (another 4xx). Filled by the pass.
+   */
+  skip: Set<string>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type ScoringPassResult =
+  | { kind: 'idle' }
+  | { kind: 'waiting'; until: number }
+  | { kind: 'offline' }
+  | { kind: 'signedOut' }
+  | { kind: 'stopped' };
+
+/** Takes asked about at once: each answer is small, and the server is busy scoring. */
+const CONCURRENCY = 2;
+const RETRYABLE = new Set([408, 423, 425, 429]);
+
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
+
+export async function runScoringPass(options: ScoringPassOptions): Promise<ScoringPassResult> {
+  const { db, signal, skip } = options;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const session = await auth.getSession(db);
+  if (!session) return { kind: 'signedOut' };
+  const { due } = await assessments.scoringWork(db, now(), skip);
+  let stop: ScoringPassResult | null = null;
+
+  const ask = async (recordingId: string) => {
+    const attempts = (await assessments.getAssessment(db, recordingId))?.attempts ?? 0;
+    try {
+      const answer = toAnswer(await getRecordingAssessments(session.token, recordingId, signal));
+      await assessments.saveAnswer(db, recordingId, answer, nextCheck(answer, attempts, now(), random()), now());
+    } catch (e) {
+      if (isAbort(e)) stop = { kind: 'stopped' };
+      else if (e instanceof OfflineError) stop = { kind: 'offline' };
+      else if (e instanceof ApiError && e.status === 401) {
+        await auth.clearSession(db, session.token);
+        stop = { kind: 'signedOut' };
+      } else if (e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status))) {
+        await assessments.postpone(db, recordingId, retryCheck(attempts, now(), random(), (e.retryAfter ?? 0) * 1000));
+      } else if (e instanceof ApiError) {
+        // 404: the server does not have this take (deleted there); other 4xx: it will not say. Nothing to store.
+        skip.add(recordingId);
+      } else {
+        throw e;
+      }
+    }
+  };
+
+  const worker = async () => {
+    for (let id = due.shift(); id !== undefined && !stop; id = due.shift()) {
+      if (signal.aborted) stop = { kind: 'stopped' };
+      else await ask(id);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (stop) return stop;
+
+  const after = await assessments.scoringWork(db, now(), skip);
+  if (after.due.length > 0) return { kind: 'waiting', until: now() };
+  return after.nextAt === undefined ? { kind: 'idle' } : { kind: 'waiting', until: after.nextAt };
+}

@@ -1,0 +1,41 @@
+/**
+ * Pure rules of the scoring fetcher: what an answer of
+ * `GET /recordings/{id}/assessments` means for the take, and when to ask
+ * again.
+ */
+import type { NextCheck, ScoringAnswer } from '../../../db/repositories/assessments';
+import { backoffDelay, type BackoffPolicy } from '../../../lib/backoff';
+import type { RecordingAssessments } from '../api/assessments';
+
+/** Scoring takes seconds: ask after 2 s, 4 s, 8 s … then every 30 s. */
+export const SCORING_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 30 * 1000 };
+
+/** The answer as stored: the newest assessment and the scoring state (an old server without `scoring` is read from its items). */
+export function toAnswer(response: RecordingAssessments): ScoringAnswer {
+  const [newest] = response.items;
+  const scoring = response.scoring ?? { state: newest ? 'done' : 'none' };
+  return newest ? { assessment: newest, scoring } : { scoring };
+}
+
+/**
+ * Whether to ask again and when, after an answer; `attempts` counts the
+ * asks so far without a final answer (this one not included). Only
+ * `pending` is asked again: `none` is final too, because the server queues
+ * its scoring in the transaction that stores the take's audio, so a take it
+ * did not queue then (older than server scoring, or a server that does not
+ * score) never gets one.
+ */
+export function nextCheck(answer: ScoringAnswer, attempts: number, now: number, random: number): NextCheck {
+  const { state, retry_at: retryAt } = answer.scoring;
+  const tries = attempts + 1;
+  if (state !== 'pending') return { attempts: 0 };
+  const notBefore = retryAt ? Date.parse(retryAt) : NaN;
+  const floor = Number.isFinite(notBefore) ? Math.max(0, notBefore - now) : 0;
+  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, SCORING_BACKOFF, random, floor) };
+}
+
+/** After a passing problem (5xx, 429, …): the same backoff, never sooner than the server's Retry-After. */
+export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<NextCheck> {
+  const tries = attempts + 1;
+  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, SCORING_BACKOFF, random, retryAfterMs) };
+}

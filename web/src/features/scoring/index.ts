@@ -1,0 +1,3 @@
+export { useScoringEngine, useTakeScores, useSignedIn } from './hooks/useScoring';
+export { TakeScore } from './components/TakeScore';
+export { AssessmentView } from './components/AssessmentView';
