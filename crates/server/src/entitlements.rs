@@ -108,16 +108,19 @@ pub async fn assessments_today(db: impl PgExecutor<'_>, user_id: Uuid) -> Result
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
-/// Seconds from `now` to the next midnight UTC, when the daily counts start
-/// again (`Retry-After` of a daily limit).
-pub fn seconds_until_next_day(now: DateTime<Utc>) -> u64 {
-    let next = now
-        .date_naive()
+/// The next midnight UTC after `now`, when the daily counts start again.
+pub fn next_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
         .succ_opt()
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map(|midnight| midnight.and_utc())
-        .unwrap_or(now + Duration::days(1));
-    u64::try_from((next - now).num_seconds())
+        .unwrap_or(now + Duration::days(1))
+}
+
+/// Seconds from `now` to the next midnight UTC, when the daily counts start
+/// again (`Retry-After` of a daily limit).
+pub fn seconds_until_next_day(now: DateTime<Utc>) -> u64 {
+    u64::try_from((next_day_start(now) - now).num_seconds())
         .unwrap_or(0)
         .max(1)
 }

@@ -12,6 +12,7 @@ pub mod entitlements;
 pub mod http;
 pub mod jobs;
 pub mod rate_limit;
+pub mod scoring;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

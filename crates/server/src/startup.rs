@@ -86,6 +86,9 @@ impl Application {
     pub fn new(listener: TcpListener, pool: PgPool, settings: HttpSettings) -> Self {
         let stripe = settings.stripe.clone().map(StripeClient::new);
         let segment_lists = ListCache::new(settings.segment_cache_bytes);
+        let scoring = settings
+            .scoring
+            .then(|| crate::scoring::Scoring::new(settings.models_dir.clone()));
         Application {
             listener,
             ctx: ApiContext {
@@ -93,6 +96,7 @@ impl Application {
                 settings: Arc::new(settings),
                 stripe,
                 segment_lists,
+                scoring,
             },
         }
     }
@@ -116,6 +120,8 @@ impl Application {
             jobs::JobContext {
                 stripe: self.ctx.stripe.clone(),
                 storage: self.ctx.settings.storage.clone(),
+                scoring: self.ctx.scoring.clone(),
+                entitlements: self.ctx.settings.entitlements.clone(),
             },
             stopping_rx.clone(),
         ));

@@ -225,7 +225,12 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
             delete_account::run(
                 &mut tx,
                 &delete_account::payload(user.id),
-                &JobContext { stripe, storage },
+                &JobContext {
+                    stripe,
+                    storage,
+                    scoring: None,
+                    entitlements: Default::default(),
+                },
             )
             .await?;
             db::jobs::cancel(

@@ -95,3 +95,33 @@ pub async fn for_recording(
         .fetch_all(pool)
         .await
 }
+
+/// What the server needs to score a live recording itself.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScoringTarget {
+    /// The audio object's key; `None` until the audio is stored.
+    pub audio_key: Option<String>,
+    /// The segment's sentence, the reference.
+    pub text: String,
+    /// The material's language, else the account's learning language.
+    pub language: Option<String>,
+}
+
+pub async fn scoring_target(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    recording_id: Uuid,
+) -> Result<Option<ScoringTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.cloud_url AS audio_key, s.text, coalesce(m.language, u.learning_language) AS language
+         FROM recordings r
+         JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
+         JOIN materials m ON m.user_id = s.user_id AND m.id = s.material_id
+         JOIN users u ON u.id = r.user_id
+         WHERE r.user_id = $1 AND r.id = $2 AND r.deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(recording_id)
+    .fetch_optional(db)
+    .await
+}

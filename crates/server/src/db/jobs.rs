@@ -1,7 +1,8 @@
 //! The job queue's statements (see `crate::jobs` for the worker).
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -59,6 +60,7 @@ pub async fn fail(pool: &PgPool, id: Uuid, error: &str) -> Result<(), sqlx::Erro
         "UPDATE jobs SET
              attempts = attempts + 1,
              last_error = left($2, 2000),
+             last_error_code = NULL,
              run_at = now() + make_interval(secs => least(3600, 2 ^ least(attempts + 1, 12))),
              failed_at = CASE WHEN attempts + 1 >= max_attempts THEN now() END,
              updated_at = now()
@@ -69,6 +71,93 @@ pub async fn fail(pool: &PgPool, id: Uuid, error: &str) -> Result<(), sqlx::Erro
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Ends a job for good now, with a reason the user may be shown (`code` is
+/// stable, `detail` a sentence); it stays in the table, failed.
+pub async fn give_up(pool: &PgPool, id: Uuid, code: &str, detail: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET
+             attempts = attempts + 1,
+             last_error = left($3, 2000),
+             last_error_code = $2,
+             failed_at = now(),
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(code)
+    .bind(detail)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts a job off until `at` without counting an attempt (it could not
+/// run yet, nothing went wrong), saying why.
+pub async fn defer(
+    pool: &PgPool,
+    id: Uuid,
+    at: DateTime<Utc>,
+    code: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET
+             run_at = $2,
+             last_error = left($4, 2000),
+             last_error_code = $3,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(code)
+    .bind(detail)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Where a job stands, as its owner may be told.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobState {
+    pub run_at: DateTime<Utc>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub last_error_code: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The scoring job of one recording (`crate::jobs::assess_recording`); the
+/// kind is written out so the planner can use `jobs_recording_assess_once`.
+pub async fn recording_assessment(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    recording_id: Uuid,
+) -> Result<Option<JobState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT run_at, failed_at, last_error_code, last_error FROM jobs
+         WHERE kind = 'recording.assess' AND payload ->> 'user_id' = $1 AND payload ->> 'recording_id' = $2",
+    )
+    .bind(user_id.to_string())
+    .bind(recording_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// Drops every job of a user except those of `keep_kind` (the deletion that
+/// is running).
+pub async fn delete_others_of_user(
+    conn: &mut PgConnection,
+    keep_kind: &str,
+    user_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM jobs WHERE payload ->> 'user_id' = $1 AND kind <> $2")
+        .bind(user_id.to_string())
+        .bind(keep_kind)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Drops pending jobs of `kind` whose payload contains `payload` (the work

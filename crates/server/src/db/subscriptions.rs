@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -33,12 +33,12 @@ pub async fn insert_free(conn: &mut PgConnection, user_id: Uuid) -> Result<(), s
     Ok(())
 }
 
-pub async fn for_user(pool: &PgPool, user_id: Uuid) -> Result<Subscription, sqlx::Error> {
+pub async fn for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Subscription, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM subscriptions WHERE user_id = $1"
     )))
     .bind(user_id)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 

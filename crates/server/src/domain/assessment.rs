@@ -82,6 +82,53 @@ pub struct WordResult {
     pub phonemes: Option<Vec<UnitResult>>,
 }
 
+impl Score {
+    /// An engine's number, held to 0..=100 (a NaN counts as 0).
+    pub fn clamped(value: f32) -> Self {
+        Score(if value.is_nan() {
+            0.0
+        } else {
+            value.clamp(0.0, 100.0)
+        })
+    }
+}
+
+impl WordResult {
+    /// The built-in engine's verdict on one word, in the API's shape: the
+    /// sound-level error type (prosody findings have no place in it yet)
+    /// and the word's phones as phonemes.
+    pub fn from_engine(word: &echoloop_core::assessment::WordResult) -> Self {
+        use echoloop_core::assessment::ErrorType as Engine;
+        let millis = |value: Option<u64>| value.map(|ms| u32::try_from(ms).unwrap_or(u32::MAX));
+        let phonemes: Vec<UnitResult> = word
+            .phones
+            .iter()
+            .filter(|phone| !phone.expected.trim().is_empty())
+            .take(MAX_UNITS_PER_WORD)
+            .map(|phone| UnitResult {
+                unit: phone.expected.chars().take(32).collect(),
+                accuracy_score: Score::clamped(phone.accuracy),
+                offset_ms: millis(phone.offset_ms),
+                duration_ms: millis(phone.duration_ms),
+            })
+            .collect();
+        WordResult {
+            word: word.word.chars().take(100).collect(),
+            accuracy_score: Score::clamped(word.accuracy),
+            error_type: match word.error {
+                Engine::Omission => ErrorType::Omission,
+                Engine::Insertion => ErrorType::Insertion,
+                Engine::Mispronunciation => ErrorType::Mispronunciation,
+                _ => ErrorType::None,
+            },
+            offset_ms: millis(word.offset_ms),
+            duration_ms: millis(word.duration_ms),
+            syllables: None,
+            phonemes: (!phonemes.is_empty()).then_some(phonemes),
+        }
+    }
+}
+
 /// Checks what serde's types cannot: sizes and per-word consistency.
 /// Returns the field path and the reason.
 pub fn check_words(words: &[WordResult]) -> Result<(), (String, String)> {

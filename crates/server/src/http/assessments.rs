@@ -15,6 +15,7 @@ use super::extract::{Json, PathId};
 use crate::db::assessments::{Assessment, NewAssessment};
 use crate::domain::assessment::check_words;
 use crate::domain::{Score, WordResult};
+use crate::jobs::assess_recording;
 use crate::{db, entitlements};
 
 pub fn router() -> Router<ApiContext> {
@@ -44,6 +45,70 @@ pub struct CreateAssessment {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssessmentList {
     pub items: Vec<Assessment>,
+    /// Where the server's own scoring of the recording stands.
+    pub scoring: ScoringStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoringState {
+    /// Queued or running (or waiting for the next day's allowance).
+    Pending,
+    /// Stored among `items`.
+    Done,
+    /// Given up; `code` and `detail` say why.
+    Failed,
+    /// Never queued (the server does not score, or the recording predates it).
+    None,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScoringStatus {
+    pub state: ScoringState,
+    /// `assessment_limit_reached` (pending); `scoring_unavailable`,
+    /// `unreadable_audio`, `no_text`, `language_unsupported`, `scoring_failed` (failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// When a waiting job runs next (set with `assessment_limit_reached`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ScoringStatus {
+    fn from_job(job: Option<db::jobs::JobState>, stored: bool) -> Self {
+        let status =
+            |state, code: Option<String>, detail: Option<String>, retry_at| ScoringStatus {
+                state,
+                code,
+                detail,
+                retry_at,
+            };
+        match job {
+            Some(job) if job.failed_at.is_some() => match job.last_error_code {
+                Some(code) => status(ScoringState::Failed, Some(code), job.last_error, None),
+                // Retries used up on an internal error: its text stays in the log.
+                None => status(
+                    ScoringState::Failed,
+                    Some("scoring_failed".into()),
+                    Some("the server could not score this recording".into()),
+                    None,
+                ),
+            },
+            Some(job) => match job.last_error_code {
+                Some(code) => status(
+                    ScoringState::Pending,
+                    Some(code),
+                    job.last_error,
+                    Some(job.run_at),
+                ),
+                None => status(ScoringState::Pending, None, None, None),
+            },
+            None if stored => status(ScoringState::Done, None, None, None),
+            None => status(ScoringState::None, None, None, None),
+        }
+    }
 }
 
 /// Store an assessment of one of my recordings. 201 created; 200 when this
@@ -136,7 +201,13 @@ pub async fn list_assessments(
         .await?
         .ok_or(Error::NotFound)?;
     let items = db::assessments::for_recording(&ctx.db, user.user_id, recording_id).await?;
-    Ok(axum::Json(AssessmentList { items }))
+    let job = db::jobs::recording_assessment(&ctx.db, user.user_id, recording_id).await?;
+    let server_id = assess_recording::assessment_id(recording_id);
+    let stored = items.iter().any(|item| item.id == server_id);
+    Ok(axum::Json(AssessmentList {
+        items,
+        scoring: ScoringStatus::from_job(job, stored),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = Uuid, Path)),

@@ -55,6 +55,9 @@ pub struct ApiContext {
     pub stripe: Option<StripeClient>,
     /// Encoded segment lists by version (`list_cache`).
     pub segment_lists: list_cache::ListCache,
+    /// The built-in pronunciation engine; `None`: uploaded recordings are
+    /// not scored by this server (`HttpSettings::scoring`).
+    pub scoring: Option<crate::scoring::Scoring>,
 }
 
 pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
@@ -76,6 +79,11 @@ pub struct HttpSettings {
     pub storage_sweep_every: Duration,
     /// Memory for encoded segment lists kept between reads (0: none).
     pub segment_cache_bytes: u64,
+    /// Score every uploaded recording with the built-in engine.
+    pub scoring: bool,
+    /// Where its models are; `None`: `ECHOLOOP_MODELS_DIR`, else the
+    /// nearest `models/`.
+    pub models_dir: Option<PathBuf>,
 }
 
 impl HttpSettings {
@@ -92,6 +100,8 @@ impl HttpSettings {
             storage: Storage::in_memory(),
             storage_sweep_every: Duration::from_secs(3600),
             segment_cache_bytes: list_cache::DEFAULT_SEGMENT_CACHE_MB << 20,
+            scoring: true,
+            models_dir: None,
         }
     }
 }

@@ -564,8 +564,12 @@ async fn complete(
             size: upload.upload_length,
             content_type,
         };
-        db::recordings::segment_is_mine(&mut *tx, user_id, new.segment_id).await?
-            && db::recordings::insert(&mut *tx, user_id, &new).await?
+        let stored = db::recordings::segment_is_mine(&mut *tx, user_id, new.segment_id).await?
+            && db::recordings::insert(&mut *tx, user_id, &new).await?;
+        if stored && ctx.scoring.is_some() {
+            crate::jobs::assess_recording::schedule(&mut tx, user_id, new.id).await?;
+        }
+        stored
     };
     db::uploads::delete(&mut *tx, upload.id).await?;
     tx.commit().await?;

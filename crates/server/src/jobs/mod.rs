@@ -4,15 +4,20 @@
 //! database effects and its completion commit together; a crash rolls both
 //! back and the job runs again after a restart.
 
+pub mod assess_recording;
 pub mod delete_account;
 
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::billing::StripeClient;
 use crate::db;
+use crate::entitlements::EntitlementSettings;
+use crate::scoring::Scoring;
 
 /// How often housekeeping (expired sessions, stale rate-limit counters) runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
@@ -38,6 +43,39 @@ pub struct JobContext {
     pub stripe: Option<StripeClient>,
     /// Where media and recordings live: account deletion removes the user's objects.
     pub storage: crate::storage::Storage,
+    /// The built-in pronunciation engine; `None`: this server does not score.
+    pub scoring: Option<Scoring>,
+    /// Plan limits: scoring counts against the day's assessments.
+    pub entitlements: EntitlementSettings,
+}
+
+/// How a job can end other than by succeeding.
+#[derive(Debug)]
+pub enum JobError {
+    /// Something that may pass (storage, database, a helper program): try
+    /// again later, with backoff, until the attempts are used.
+    Retry(anyhow::Error),
+    /// Trying again cannot help; `code` (stable) and `detail` (a sentence)
+    /// are kept for the job's owner to read.
+    GiveUp { code: &'static str, detail: String },
+    /// Not yet: run again at `at`, without counting an attempt.
+    Defer {
+        at: DateTime<Utc>,
+        code: &'static str,
+        detail: String,
+    },
+}
+
+impl From<anyhow::Error> for JobError {
+    fn from(error: anyhow::Error) -> Self {
+        JobError::Retry(error)
+    }
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(error: sqlx::Error) -> Self {
+        JobError::Retry(error.into())
+    }
 }
 
 /// Runs until `stop` turns true; a job in progress finishes first.
@@ -93,20 +131,34 @@ pub async fn run_next(pool: &PgPool, context: &JobContext) -> Result<bool, sqlx:
         tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts + 1);
     let _entered = span.enter();
     let result = match job.kind.as_str() {
-        delete_account::KIND => delete_account::run(&mut tx, &job.payload, context).await,
-        other => Err(anyhow::anyhow!("unknown job kind {other:?}")),
+        delete_account::KIND => delete_account::run(&mut tx, &job.payload, context)
+            .await
+            .map_err(JobError::from),
+        assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
+        other => Err(JobError::Retry(anyhow::anyhow!(
+            "unknown job kind {other:?}"
+        ))),
     };
-    match result {
-        Ok(()) => {
-            db::jobs::complete(&mut tx, job.id).await?;
-            tx.commit().await?;
-            tracing::info!("job done");
-        }
-        Err(error) => {
-            // Undo the job's partial work, then record the attempt.
-            tx.rollback().await?;
+    let Err(error) = result else {
+        db::jobs::complete(&mut tx, job.id).await?;
+        tx.commit().await?;
+        tracing::info!("job done");
+        return Ok(true);
+    };
+    // Undo the job's partial work, then record what happened.
+    tx.rollback().await?;
+    match error {
+        JobError::Retry(error) => {
             tracing::error!(error = %format!("{error:#}"), "job failed");
             db::jobs::fail(pool, job.id, &format!("{error:#}")).await?;
+        }
+        JobError::GiveUp { code, detail } => {
+            tracing::warn!(code, detail, "job given up");
+            db::jobs::give_up(pool, job.id, code, &detail).await?;
+        }
+        JobError::Defer { at, code, detail } => {
+            tracing::info!(code, %at, "job deferred");
+            db::jobs::defer(pool, job.id, at, code, &detail).await?;
         }
     }
     Ok(true)

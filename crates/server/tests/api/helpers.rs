@@ -190,6 +190,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestAp
     .expect("write asset");
     let mut settings = HttpSettings::new(PathBuf::from(web_dir.path()), 64 * 1024);
     settings.jobs.poll_interval = Duration::from_millis(50);
+    // Scoring runs the speech models: only the tests about it turn it on.
+    settings.scoring = false;
     configure(&mut settings);
     let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
         .await
@@ -253,6 +255,7 @@ impl TestApp {
     pub async fn second_instance(&self, configure: impl FnOnce(&mut HttpSettings)) -> Instance {
         let mut settings = HttpSettings::new(PathBuf::from(self._web_dir.path()), 64 * 1024);
         settings.jobs.poll_interval = Duration::from_millis(50);
+        settings.scoring = false;
         configure(&mut settings);
         let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
             .await

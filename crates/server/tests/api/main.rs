@@ -16,6 +16,7 @@ mod openapi;
 mod progress;
 mod recordings;
 mod schema;
+mod scoring;
 mod segments;
 mod sessions;
 mod subtitle_import;

@@ -408,6 +408,8 @@ fn no_outside_services() -> JobContext {
     JobContext {
         stripe: None,
         storage: echoloop_server::storage::Storage::in_memory(),
+        scoring: None,
+        entitlements: Default::default(),
     }
 }
 

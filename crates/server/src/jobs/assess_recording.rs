@@ -1,0 +1,266 @@
+//! `recording.assess`: the server scores an uploaded recording with the
+//! built-in engine and stores the result as the recording's assessment.
+//! Queued when the recording's audio upload completes.
+
+use anyhow::Context;
+use futures::TryStreamExt;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use super::{JobContext, JobError};
+use crate::db;
+use crate::db::assessments::NewAssessment;
+use crate::domain::assessment::check_words;
+use crate::domain::{Score, WordResult};
+use crate::entitlements;
+use crate::scoring::ScoringError;
+use echoloop_speech::SpeechError;
+
+pub const KIND: &str = "recording.assess";
+
+/// Language judged when neither the material nor the account names one.
+const DEFAULT_LANGUAGE: &str = "en";
+
+pub fn payload(user_id: Uuid, recording_id: Uuid) -> Value {
+    json!({ "user_id": user_id, "recording_id": recording_id })
+}
+
+/// The id of the server's assessment of a recording: derived from the
+/// recording, so a job that runs twice can never store two.
+pub fn assessment_id(recording_id: Uuid) -> Uuid {
+    Uuid::new_v5(&recording_id, b"echoloop:builtin-assessment")
+}
+
+/// Queues the scoring of a recording in the caller's transaction (once per
+/// recording, `jobs_recording_assess_once`).
+pub async fn schedule(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    recording_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    db::jobs::enqueue(conn, KIND, &payload(user_id, recording_id)).await
+}
+
+pub async fn run(
+    conn: &mut PgConnection,
+    payload: &Value,
+    context: &JobContext,
+) -> Result<(), JobError> {
+    let user_id = payload_id(payload, "user_id")?;
+    let recording_id = payload_id(payload, "recording_id")?;
+    let Some(scoring) = &context.scoring else {
+        return Err(JobError::GiveUp {
+            code: "scoring_unavailable",
+            detail: "this server does not score recordings".into(),
+        });
+    };
+    let Some(target) = db::assessments::scoring_target(&mut *conn, user_id, recording_id).await?
+    else {
+        // Deleted meanwhile: nothing left to score.
+        return Ok(());
+    };
+    let id = assessment_id(recording_id);
+    if db::assessments::get(&mut *conn, user_id, id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(audio_key) = target.audio_key else {
+        return Err(JobError::Retry(anyhow::anyhow!(
+            "the recording has no stored audio yet"
+        )));
+    };
+    // A cheap look first, so a used-up day does not cost an assessment's
+    // CPU; the count is checked again under the plan lock before storing.
+    day_allowance(conn, context, user_id, false).await?;
+
+    let audio = tempfile::NamedTempFile::new().context("creating a file for the recording")?;
+    fetch(context, &audio_key, audio.path()).await?;
+    let language = language_of(target.language.as_deref());
+    let result = scoring
+        .assess(audio.path().to_owned(), target.text, language)
+        .await
+        .map_err(give_up_or_retry)?;
+
+    let word_results: Vec<WordResult> = result.words.iter().map(WordResult::from_engine).collect();
+    if let Err((field, reason)) = check_words(&word_results) {
+        return Err(JobError::GiveUp {
+            code: "scoring_failed",
+            detail: format!("the engine's result is not valid ({field}: {reason})"),
+        });
+    }
+    let scores = &result.scores;
+    let new = NewAssessment {
+        id,
+        recording_id,
+        overall: Score::clamped(scores.overall).get(),
+        accuracy: Some(Score::clamped(scores.accuracy).get()),
+        fluency: Some(Score::clamped(scores.fluency).get()),
+        completeness: Some(Score::clamped(scores.completeness).get()),
+        prosody: scores.prosody.map(|p| Score::clamped(p).get()),
+        word_results: serde_json::to_value(&word_results).context("encoding word results")?,
+        engine: &result.engine,
+    };
+    day_allowance(conn, context, user_id, true).await?;
+    db::assessments::insert(&mut *conn, user_id, new).await?;
+    Ok(())
+}
+
+/// Defers the job to the next UTC day when the plan's assessments for today
+/// are used. With `lock`, holds the plan lock until the job's transaction
+/// ends, as a posted assessment does.
+async fn day_allowance(
+    conn: &mut PgConnection,
+    context: &JobContext,
+    user_id: Uuid,
+    lock: bool,
+) -> Result<(), JobError> {
+    let (plan, limits) = if lock {
+        entitlements::lock_limits(&mut *conn, &context.entitlements, user_id).await?
+    } else {
+        let subscription = db::subscriptions::for_user(&mut *conn, user_id).await?;
+        let limits = entitlements::limits_for(
+            &context.entitlements,
+            &subscription.plan,
+            &subscription.status,
+        )
+        .clone();
+        (subscription.plan, limits)
+    };
+    let today = entitlements::assessments_today(&mut *conn, user_id).await?;
+    if today < limits.assessments_per_day {
+        return Ok(());
+    }
+    Err(JobError::Defer {
+        at: entitlements::next_day_start(chrono::Utc::now()),
+        code: "assessment_limit_reached",
+        detail: format!(
+            "the {plan} plan includes {} pronunciation assessments a day; this one is scored after midnight UTC",
+            limits.assessments_per_day
+        ),
+    })
+}
+
+/// Copies the stored audio into `path`.
+async fn fetch(context: &JobContext, key: &str, path: &std::path::Path) -> Result<(), JobError> {
+    let mut stream = context
+        .storage
+        .get_range(key, None)
+        .await
+        .with_context(|| format!("reading the recording's audio {key}"))?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .context("opening the recording's temporary file")?;
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .with_context(|| format!("reading the recording's audio {key}"))?
+    {
+        file.write_all(&chunk)
+            .await
+            .context("writing the recording's temporary file")?;
+    }
+    file.flush()
+        .await
+        .context("writing the recording's temporary file")?;
+    Ok(())
+}
+
+/// The engine's primary language subtag ("en-GB" → "en").
+fn language_of(tag: Option<&str>) -> String {
+    tag.and_then(|tag| tag.split('-').next())
+        .filter(|primary| !primary.is_empty())
+        .unwrap_or(DEFAULT_LANGUAGE)
+        .to_ascii_lowercase()
+}
+
+/// What the learner is told when scoring cannot succeed by trying again;
+/// anything else (a helper program that failed, a panic) is retried.
+fn give_up_or_retry(error: ScoringError) -> JobError {
+    let give_up = |code, detail: String| JobError::GiveUp { code, detail };
+    match error {
+        ScoringError::Speech(SpeechError::Model(_) | SpeechError::WhisperModelMissing { .. }) => {
+            give_up(
+                "scoring_unavailable",
+                "this server has no pronunciation models installed".into(),
+            )
+        }
+        ScoringError::Speech(
+            SpeechError::EmptyAudio(_)
+            | SpeechError::UnsupportedFormat { .. }
+            | SpeechError::CorruptAudio { .. },
+        ) => give_up(
+            "unreadable_audio",
+            "the recording's audio cannot be decoded".into(),
+        ),
+        ScoringError::Speech(SpeechError::EmptyReference) => give_up(
+            "no_text",
+            "the sentence has no words to judge the recording against".into(),
+        ),
+        ScoringError::Speech(SpeechError::UnsupportedLanguage(reason)) => {
+            give_up("language_unsupported", reason)
+        }
+        other => JobError::Retry(anyhow::Error::new(other)),
+    }
+}
+
+fn payload_id(payload: &Value, key: &str) -> Result<Uuid, JobError> {
+    let id = payload
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|text| text.parse().ok());
+    id.ok_or_else(|| JobError::GiveUp {
+        code: "scoring_failed",
+        detail: format!("the job's payload has no valid {key}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_judges_the_primary_language() {
+        assert_eq!(language_of(Some("en-GB")), "en");
+        assert_eq!(language_of(Some("FR")), "fr");
+        assert_eq!(language_of(None), "en");
+    }
+
+    #[test]
+    fn one_recording_has_one_server_assessment_id() {
+        let recording = Uuid::new_v4();
+        assert_eq!(assessment_id(recording), assessment_id(recording));
+        assert_ne!(assessment_id(recording), assessment_id(Uuid::new_v4()));
+    }
+
+    #[test]
+    fn missing_models_and_bad_audio_are_final_but_a_failing_tool_is_retried() {
+        let code = |error| match give_up_or_retry(error) {
+            JobError::GiveUp { code, .. } => code,
+            JobError::Retry(_) => "retry",
+            JobError::Defer { code, .. } => code,
+        };
+        assert_eq!(
+            code(SpeechError::Model("gone".into()).into()),
+            "scoring_unavailable"
+        );
+        assert_eq!(
+            code(SpeechError::EmptyAudio("x".into()).into()),
+            "unreadable_audio"
+        );
+        assert_eq!(code(SpeechError::EmptyReference.into()), "no_text");
+        assert_eq!(
+            code(
+                SpeechError::Tool {
+                    program: "espeak-ng",
+                    detail: "exit 1".into()
+                }
+                .into()
+            ),
+            "retry"
+        );
+    }
+}

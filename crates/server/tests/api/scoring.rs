@@ -1,0 +1,310 @@
+//! The server scores an uploaded recording itself (job `recording.assess`)
+//! with the built-in engine and the speech models of this checkout
+//! (`scripts/fetch-models.sh`): real espeak-ng speech, real models, the
+//! real object stores.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::content_fixtures::{
+    Backend, create_material, spawn_media_app_with, tus_metadata, tus_upload_all,
+};
+use crate::helpers::{TestApp, TestUser};
+
+const SENTENCE: &str = "She keeps the window open in summer.";
+
+/// `SENTENCE` said by espeak-ng, or `silence` seconds of nothing, encoded
+/// as a browser records it (WebM/Opus).
+fn take(name: &str, silence: Option<u32>) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("echoloop-scoring-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join(format!("{name}.wav"));
+    let webm = dir.join(format!("{name}.webm"));
+    let input: Vec<String> = match silence {
+        None => {
+            let status = Command::new("espeak-ng")
+                .args(["-v", "en-us", "-w"])
+                .arg(&wav)
+                .arg(SENTENCE)
+                .status()
+                .expect("run espeak-ng");
+            assert!(status.success());
+            vec!["-i".into(), wav.display().to_string()]
+        }
+        Some(seconds) => vec![
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            format!("anullsrc=r=48000:cl=mono:d={seconds}"),
+        ],
+    };
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(&input)
+        .args(["-ar", "48000", "-c:a", "libopus"])
+        .arg(&webm)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success());
+    std::fs::read(&webm).unwrap()
+}
+
+async fn sentence_segment(app: &TestApp, user: &TestUser, material: Uuid) -> Uuid {
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .json(&json!({ "segments": [{ "start_time": 0, "end_time": 3000, "text": SENTENCE }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let body: Value = response.json().await.unwrap();
+    body["segments"][0]["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn upload_take(app: &TestApp, user: &TestUser, segment: Uuid, audio: &[u8]) -> Uuid {
+    let recording = Uuid::new_v4();
+    let metadata = tus_metadata(&[
+        ("target", "recording"),
+        ("recording_id", &recording.to_string()),
+        ("segment_id", &segment.to_string()),
+    ]);
+    let response = tus_upload_all(app, user, &metadata, audio, 1 << 20).await;
+    assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+    recording
+}
+
+async fn assessments(app: &TestApp, user: &TestUser, recording: Uuid) -> Value {
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/recordings/{recording}/assessments"),
+            &user.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Reads the recording's assessments until `done` says the wait is over.
+async fn wait_for(
+    app: &TestApp,
+    user: &TestUser,
+    recording: Uuid,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let body = assessments(app, user, recording).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "still waiting: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn scoring_on(settings: &mut echoloop_server::http::HttpSettings) {
+    settings.scoring = true;
+}
+
+async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
+    let (app, _storage) = spawn_media_app_with(backend, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("sentence", None)).await;
+
+    let body = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending"
+    })
+    .await;
+    assert_eq!(body["scoring"], json!({ "state": "done" }), "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{body}");
+    let assessment = &items[0];
+    assert_eq!(assessment["recording_id"], recording.to_string());
+    assert!(
+        assessment["engine"]
+            .as_str()
+            .unwrap()
+            .starts_with("builtin-hama"),
+        "{assessment}"
+    );
+    let words: Vec<(&str, &str)> = assessment["word_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["word"].as_str().unwrap(),
+                w["error_type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str)> = ["She", "keeps", "the", "window", "open", "in", "summer"]
+        .iter()
+        .map(|w| (*w, "None"))
+        .collect();
+    assert_eq!(words, expected, "{assessment}");
+    assert!(
+        assessment["overall_score"].as_f64().unwrap() >= 80.0,
+        "{assessment}"
+    );
+    let first = &assessment["word_results"][0];
+    assert!(first["offset_ms"].is_u64() && first["duration_ms"].as_u64().unwrap() > 0);
+    assert!(!first["phonemes"].as_array().unwrap().is_empty());
+    // Counted against the day like a posted assessment; the job is gone.
+    let entitlements: Value = app
+        .authed(Method::GET, "/me/entitlements", &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entitlements["usage"]["assessments_today"], 1);
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
+
+crate::for_each_backend!(a_recording_is_scored_against_its_sentence);
+
+#[tokio::test]
+async fn a_silent_take_gets_an_honest_low_score_with_every_word_omitted() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("silence", Some(2))).await;
+
+    let body = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending"
+    })
+    .await;
+    assert_eq!(body["scoring"]["state"], "done", "{body}");
+    let assessment = &body["items"][0];
+    assert!(
+        assessment["overall_score"].as_f64().unwrap() < 30.0,
+        "{assessment}"
+    );
+    for word in assessment["word_results"].as_array().unwrap() {
+        assert_eq!(word["error_type"], "Omission", "{assessment}");
+    }
+}
+
+#[tokio::test]
+async fn a_used_up_day_defers_scoring_to_the_next_and_stores_nothing() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.scoring = true;
+        settings.entitlements.free.assessments_per_day = 0;
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("limited", None)).await;
+
+    let body = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["code"] == "assessment_limit_reached"
+    })
+    .await;
+    assert_eq!(body["scoring"]["state"], "pending");
+    assert_eq!(body["items"], json!([]));
+    let retry_at: chrono::DateTime<chrono::Utc> = body["scoring"]["retry_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = chrono::Utc::now();
+    assert!(retry_at > now && retry_at <= now + chrono::Duration::days(1));
+    assert_eq!(retry_at.time(), chrono::NaiveTime::MIN, "midnight UTC");
+    assert!(
+        body["scoring"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("0 pronunciation assessments a day")
+    );
+    // Waiting is not failing: no attempt counted.
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE attempts = 0 AND failed_at IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM pronunciation_assessments")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn without_speech_models_scoring_fails_with_the_reason_and_the_recording_stays() {
+    let empty = tempfile::tempdir().unwrap();
+    let models_dir = PathBuf::from(empty.path());
+    let (app, _storage) = spawn_media_app_with(Backend::Local, move |settings| {
+        settings.scoring = true;
+        settings.models_dir = Some(models_dir);
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("unscored", None)).await;
+
+    let body = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending"
+    })
+    .await;
+    assert_eq!(
+        body,
+        json!({
+            "items": [],
+            "scoring": {
+                "state": "failed",
+                "code": "scoring_unavailable",
+                "detail": "this server has no pronunciation models installed",
+            },
+        })
+    );
+    // Given up at once, not retried ten times.
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE attempts = 1 AND failed_at IS NOT NULL")
+            .await,
+        1
+    );
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/recordings/{recording}"),
+            &user.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_score_says_so() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("off", None)).await;
+    let body = assessments(&app, &user, recording).await;
+    assert_eq!(body, json!({ "items": [], "scoring": { "state": "none" } }));
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
