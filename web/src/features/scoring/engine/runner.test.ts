@@ -1,0 +1,237 @@
+import 'fake-indexeddb/auto';
+import { readFileSync } from 'node:fs';
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { EcholoopDb, setDb } from '../../../db/database';
+import * as assessments from '../../../db/repositories/assessments';
+import * as auth from '../../../db/repositories/auth';
+import * as materials from '../../../db/repositories/materials';
+import * as recordings from '../../../db/repositories/recordings';
+import type { LocalRecording, ServerAssessment, ServerScoring } from '../../../db/schema';
+// The real upload path puts the take on the server (a test may reach into another feature's engine).
+import { runOnce } from '../../sync/engine/runner';
+import { FakeLocks } from '../../../test/fakeLocks';
+import { SPOKEN_TEXT } from '../../../test/globalSetup';
+import { connect, FaultProxy, registerUser, signIn as saveSignIn, type TestUser } from '../../../test/realServer';
+import { runScoringPass, type ScoringPassResult } from './runner';
+import { SCORING_LOCK, ScoringScheduler } from './scheduler';
+
+const TONE = new Uint8Array(readFileSync(inject('media').take));
+const SPOKEN = new Uint8Array(readFileSync(inject('media').spokenTake));
+const MEDIA = new Uint8Array(readFileSync(inject('media').lesson));
+
+let db: EcholoopDb;
+let proxy: FaultProxy;
+let base: string;
+let me: TestUser;
+let n = 0;
+const started: ScoringScheduler[] = [];
+
+async function useServer(which: 'server' | 'scoringServer') {
+  await proxy?.close();
+  ({ proxy, server: base } = await connect(which));
+  me = await registerUser(base);
+}
+
+beforeEach(async () => {
+  db = new EcholoopDb(`scoring-test-${Date.now()}-${n++}`);
+  await db.open();
+  setDb(db);
+  await useServer('server');
+});
+
+afterEach(async () => {
+  started.splice(0).forEach((s) => s.stop());
+  await new Promise((r) => setTimeout(r, 50)); // let a pass in flight notice the stop
+  vi.unstubAllGlobals();
+  await proxy.close();
+  db.close();
+  await Dexie.delete(db.name);
+});
+
+const signIn = (token?: string) => saveSignIn(db, me, token);
+
+/** What the server says about a take, read directly (not through the proxy). */
+async function serverView(recordingId: string): Promise<{ items: ServerAssessment[]; scoring: ServerScoring }> {
+  const res = await fetch(`${base}/api/v1/recordings/${recordingId}/assessments`, { headers: { Authorization: `Bearer ${me.token}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { items: ServerAssessment[]; scoring: ServerScoring };
+}
+
+/** A material (8 s) whose one segment says `text`, and a take of it. */
+async function takeOf(text: string, audio: Uint8Array<ArrayBuffer>): Promise<LocalRecording> {
+  const m = await materials.createLocalMaterial(db, {
+    title: 'Lesson',
+    type: 'audio',
+    media: new Blob([MEDIA], { type: 'audio/ogg' }),
+    fileName: 'lesson.ogg',
+    durationMs: 8000,
+    segments: [{ startTime: 0, endTime: 3000, text }],
+  });
+  const [segment] = await materials.listSegments(db, m.id);
+  return recordings.addRecording(db, { segmentId: segment!.id, materialId: m.id, blob: new Blob([audio], { type: 'audio/ogg' }), duration: 2000 });
+}
+
+/** Signs in and backs the take up through the backup engine (which marks it synced). */
+async function backUp(): Promise<void> {
+  if (!(await auth.getSession(db))) await signIn();
+  expect(await runOnce({ db, signal: new AbortController().signal, random: () => 0, planTtlMs: 0 })).toEqual({ kind: 'idle' });
+}
+
+const askedAbout = (id: string) => proxy.count('GET', new RegExp(`/recordings/${id}/assessments$`));
+
+function pass(options: { skip?: Set<string>; now?: () => number } = {}): Promise<ScoringPassResult> {
+  return runScoringPass({ db, signal: new AbortController().signal, skip: options.skip ?? new Set(), now: options.now, random: () => 0 });
+}
+
+const problem = (status: number, code: string, headers: Record<string, string> = {}) => ({
+  status,
+  headers,
+  body: { type: 'about:blank', title: code, status, code, detail: code },
+});
+
+describe('scoring fetcher (against the real server)', () => {
+  it('asks nothing signed out or about takes not backed up yet', async () => {
+    await takeOf('hello there', TONE);
+    expect(await pass()).toEqual({ kind: 'signedOut' });
+    await signIn();
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(proxy.log).toHaveLength(0);
+  });
+
+  it('polls a backed-up take while the server scores it, then stores its assessment as received and stops', { timeout: 120_000 }, async () => {
+    await useServer('scoringServer');
+    const take = await takeOf(SPOKEN_TEXT, SPOKEN);
+    await backUp();
+    const results: ScoringPassResult[] = [];
+    const end = Date.now() + 100_000;
+    for (;;) {
+      const result = await pass();
+      results.push(result);
+      if (result.kind === 'idle') break;
+      expect(result.kind).toBe('waiting');
+      if (Date.now() > end) throw new Error(`not scored in time: ${JSON.stringify(await assessments.getAssessment(db, take.id))}`);
+      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+    }
+    const stored = await assessments.getAssessment(db, take.id);
+    const onServer = await serverView(take.id);
+    expect(onServer.scoring).toEqual({ state: 'done' });
+    expect(stored).toMatchObject({ recordingId: take.id, scoring: { state: 'done' }, attempts: 0 });
+    expect(stored?.nextCheckAt).toBeUndefined();
+    expect(stored?.assessment).toEqual(onServer.items[0]);
+    const words = stored!.assessment!.word_results.filter((w) => w.error_type !== 'Insertion').map((w) => w.word.toLowerCase().replace(/[^a-z]/g, ''));
+    expect(words).toEqual(['the', 'weather', 'is', 'nice', 'today']);
+    expect(stored!.assessment!.overall_score).toBeGreaterThan(0);
+    // One ask per pass until done; none after.
+    const asked = askedAbout(take.id);
+    expect(asked).toBe(results.length);
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(asked);
+  });
+
+  it('a server that does not score says `none`: stored, final, not asked again', async () => {
+    const take = await takeOf('hello there', TONE);
+    await backUp();
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(await assessments.getAssessment(db, take.id)).toMatchObject({ scoring: { state: 'none' }, attempts: 0 });
+    expect((await assessments.getAssessment(db, take.id))?.assessment).toBeUndefined();
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(1);
+  });
+
+  it('a take the server does not have (404) records nothing and is not asked about again by this runner', async () => {
+    const take = await takeOf('hello there', TONE);
+    await signIn();
+    await db.recordings.update(take.id, { syncStatus: 'synced' }); // marked backed up, never uploaded
+    const skip = new Set<string>();
+    expect(await pass({ skip })).toEqual({ kind: 'idle' });
+    expect(await pass({ skip })).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(1);
+    expect(await db.assessments.count()).toBe(0);
+  });
+
+  it('server unreachable: the pass ends quietly and records nothing', async () => {
+    const take = await takeOf('hello there', TONE);
+    await backUp();
+    proxy.rule(() => 'offline');
+    expect(await pass()).toEqual({ kind: 'offline' });
+    expect(await assessments.getAssessment(db, take.id)).toBeUndefined();
+  });
+
+  it('a passing problem (503, 429 with Retry-After) asks again later with backoff', async () => {
+    const take = await takeOf('hello there', TONE);
+    await backUp();
+    let clock = 1_000_000;
+    const now = () => clock;
+    proxy.rule((req) => (req.path.endsWith('/assessments') ? problem(503, 'unavailable_for_now') : 'pass'));
+    expect(await pass({ now })).toEqual({ kind: 'waiting', until: clock + 1000 });
+    expect(await assessments.getAssessment(db, take.id)).toEqual({ recordingId: take.id, attempts: 1, nextCheckAt: clock + 1000 });
+    expect(await pass({ now })).toEqual({ kind: 'waiting', until: clock + 1000 }); // not due yet: nothing asked
+    expect(askedAbout(take.id)).toBe(1);
+
+    clock += 1000;
+    proxy.clearRules();
+    proxy.rule((req) => (req.path.endsWith('/assessments') ? problem(429, 'rate_limited', { 'Retry-After': '30' }) : 'pass'));
+    expect(await pass({ now })).toEqual({ kind: 'waiting', until: clock + 30_000 });
+    expect(await assessments.getAssessment(db, take.id)).toMatchObject({ attempts: 2, nextCheckAt: clock + 30_000 });
+
+    clock += 30_000;
+    proxy.clearRules();
+    expect(await pass({ now })).toEqual({ kind: 'idle' });
+    expect(await assessments.getAssessment(db, take.id)).toMatchObject({ scoring: { state: 'none' }, attempts: 0 });
+  });
+
+  it('a session the server no longer knows (401) is forgotten', async () => {
+    await takeOf('hello there', TONE);
+    await backUp();
+    await signIn('not-a-valid-token');
+    expect(await pass()).toEqual({ kind: 'signedOut' });
+    expect(await auth.getSession(db)).toBeNull();
+    expect(await db.assessments.count()).toBe(0);
+  });
+});
+
+describe('scoring scheduler (against the real server)', () => {
+  async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  function scheduler(locks: FakeLocks, passes: ScoringPassResult[]) {
+    const s = new ScoringScheduler({ db, locks: locks as unknown as LockManager, events: null, random: () => 0, onPass: (r) => passes.push(r) });
+    started.push(s);
+    s.start();
+    return s;
+  }
+
+  it('one tab asks; a newly backed-up take wakes it; when it closes the next tab takes over', async () => {
+    const locks = new FakeLocks();
+    const passesA: ScoringPassResult[] = [];
+    const passesB: ScoringPassResult[] = [];
+    const first = await takeOf('hello there', TONE);
+    await backUp();
+    const a = scheduler(locks, passesA);
+    scheduler(locks, passesB);
+    await waitFor(async () => (await assessments.getAssessment(db, first.id))?.scoring?.state === 'none', 'first take answered');
+    expect(passesB).toEqual([]);
+
+    const second = await takeOf('good morning', TONE);
+    await backUp();
+    await waitFor(async () => (await assessments.getAssessment(db, second.id))?.scoring?.state === 'none', 'second take answered');
+    expect(passesB).toEqual([]);
+
+    a.stop();
+    const third = await takeOf('good night', TONE);
+    await backUp();
+    await waitFor(async () => (await assessments.getAssessment(db, third.id))?.scoring?.state === 'none', 'the other tab answers');
+    expect(passesB.length).toBeGreaterThan(0);
+    expect([first, second, third].map((t) => askedAbout(t.id))).toEqual([1, 1, 1]);
+  });
+
+  it('uses a lock of its own, so an upload in progress does not hold scores back', () => {
+    expect(SCORING_LOCK).toBe('echoloop-scoring');
+  });
+});
