@@ -1,0 +1,203 @@
+// A backed-up take gets its pronunciation score from the server: the take
+// list shows it, the selected take shows each word with its error type, the
+// sub-scores and a mispronounced word's sounds; the assessment is kept in
+// IndexedDB and survives a reload. Signed out, a take without a score asks
+// the learner to sign in. A server without speech models says why it did
+// not score.
+//
+// The fake microphone plays espeak-ng saying the segment's sentence, so the
+// built-in engine (models from the repository's models/, found by the
+// server above web/) should hear it well.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { launchBrowser, screenshot, startServer } from './harness.mjs';
+import { idbAll } from './idb.mjs';
+
+const SENTENCE = 'The weather is nice today.';
+const WORDS = ['the', 'weather', 'is', 'nice', 'today'];
+const password = 'correct horse battery';
+const normalise = (word) => word.toLowerCase().replace(/[^a-z']/g, '');
+
+let fx;
+let server;
+let browser;
+let page;
+let takeId;
+
+async function waitFor(fn, what, timeout = 20000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The sentence spoken by espeak-ng: the material (padded to 6 s) and the fake microphone (48 kHz mono, silence around it). */
+async function makeSpeech() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'echoloop-scoring-'));
+  const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'pipe' });
+  const speech = path.join(dir, 'speech.wav');
+  run('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', speech, SENTENCE]);
+  const audio = path.join(dir, 'lesson.ogg');
+  run('ffmpeg', ['-y', '-loglevel', 'error', '-i', speech, '-af', 'apad=whole_dur=6', '-c:a', 'libopus', audio]);
+  // Half a second of silence before the sentence and enough after it that a
+  // take held for 3.5 s from the microphone's start hears the sentence once.
+  const mic = path.join(dir, 'mic.wav');
+  run('ffmpeg', ['-y', '-loglevel', 'error', '-i', speech, '-af', 'adelay=500:all=1,apad=whole_dur=8', '-ar', '48000', '-ac', '1', mic]);
+  const srt = path.join(dir, 'lesson.srt');
+  await writeFile(srt, `1\n00:00:00,000 --> 00:00:03,000\n${SENTENCE}\n`);
+  return { dir, audio, mic, srt, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function signUp(base, email) {
+  await page.goto(`${base}/signup`);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Native language', { exact: true }).fill('de');
+  await page.getByTestId('signup-submit').click();
+  await page.getByTestId('account-page').waitFor();
+}
+
+async function importLesson(title) {
+  await page.getByRole('link', { name: 'Library', exact: true }).click();
+  await page.getByTestId('media-input').setInputFiles(fx.audio);
+  await page.getByTestId('subtitle-input').setInputFiles(fx.srt);
+  await page.getByTestId('title-input').fill(title);
+  await page.getByTestId('import-submit').click();
+  await page.getByTestId('material-card').filter({ hasText: title }).waitFor();
+}
+
+async function openLesson(title) {
+  await page.getByRole('link', { name: 'Library', exact: true }).click();
+  await page.getByTestId('material-title').filter({ hasText: title }).click();
+  await page.getByTestId('practice').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="media"]')?.readyState >= 1);
+}
+
+async function recordTake(ms) {
+  const before = await page.getByTestId('take').count();
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.down('r');
+  await page.waitForTimeout(ms);
+  await page.keyboard.up('r');
+  await waitFor(async () => (await page.getByTestId('take').count()) === before + 1, 'take listed');
+  return page.getByTestId('take').first().getAttribute('data-take-id');
+}
+
+const takeScore = (id) => page.locator(`[data-testid="take"][data-take-id="${id}"] [data-testid="take-score"]`);
+
+before(async () => {
+  fx = await makeSpeech();
+  server = await startServer();
+  browser = await launchBrowser({ fakeAudio: fx.mic });
+  page = await browser.context.newPage();
+  await page.goto(`${server.base}/`);
+  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await fx?.cleanup();
+});
+
+test('a backed-up take of the sentence is scored by the server and shown with every word', async () => {
+  await signUp(server.base, `scoring-${Date.now()}@example.com`);
+  await importLesson('Weather talk');
+  await openLesson('Weather talk');
+  takeId = await recordTake(3500);
+  const started = Date.now();
+  const score = takeScore(takeId);
+  await page.locator(`[data-testid="take"][data-take-id="${takeId}"] [data-testid="take-score"][data-state="scored"]`).waitFor({ timeout: 90_000 });
+  console.log(`# take recorded to score shown: ${Date.now() - started} ms`);
+  const overall = Number(await score.getAttribute('data-score'));
+  assert.match(await score.textContent(), new RegExp(`Score ${overall} / 100`));
+  assert.ok(overall >= 70, `overall score ${overall} should be at least 70 for espeak-ng saying the sentence`);
+
+  // The selected take (the newest) shows the assessment.
+  const view = page.getByTestId('assessment');
+  await view.waitFor();
+  assert.equal(Number(await view.getByTestId('overall-score').getAttribute('data-score')), overall);
+  const kinds = await view.getByTestId('subscore').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+  for (const kind of ['accuracy', 'fluency', 'completeness']) assert.ok(kinds.includes(kind), `sub-score ${kind} shown (got ${kinds})`);
+  const words = await view.getByTestId('word').evaluateAll((els) =>
+    els.map((e) => ({ word: e.getAttribute('data-word'), type: e.getAttribute('data-error-type'), score: Number(e.getAttribute('data-score')), label: e.querySelector('[title]')?.getAttribute('title') })),
+  );
+  console.log(`# words: ${words.map((w) => `${w.word}:${w.type}:${w.score}`).join(' ')}`);
+  const reference = words.filter((w) => w.type !== 'Insertion');
+  assert.deepEqual(reference.map((w) => normalise(w.word)), WORDS, 'every word of the sentence is listed, in order');
+  assert.ok(reference.filter((w) => w.type === 'None').length >= 4, 'most words are pronounced correctly');
+  // The error type is said in words, not only by colour.
+  for (const w of words) assert.match(w.label, /correct|mispronounced|left out|extra word/);
+  const firstWord = view.getByTestId('word-play').first();
+  assert.match(await firstWord.getAttribute('aria-label'), /Play it from your take/);
+  await firstWord.focus();
+  await page.keyboard.press('Enter'); // plays the word's part of the take
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('.notice-error').count(), 0, 'playing a word raised no error');
+  await screenshot(page, 'scoring');
+
+  // Stored on the device as the server sent it.
+  const rows = await idbAll(page, 'assessments');
+  const row = rows.find((r) => r.recordingId === takeId);
+  assert.ok(row, 'the assessment is in IndexedDB');
+  assert.equal(row.scoring.state, 'done');
+  assert.equal(row.nextCheckAt, undefined);
+  assert.equal(row.assessment.recording_id, takeId);
+  assert.equal(Math.round(row.assessment.overall_score), overall);
+  assert.equal(row.assessment.word_results.length, words.length);
+
+  await page.reload();
+  await page.getByTestId('practice').waitFor();
+  await page.locator(`[data-testid="take"][data-take-id="${takeId}"] [data-testid="take-score"][data-state="scored"]`).waitFor();
+  assert.equal(Number(await takeScore(takeId).getAttribute('data-score')), overall);
+  assert.equal(Number(await page.getByTestId('overall-score').getAttribute('data-score')), overall);
+});
+
+test('signed out: the score stays, and a new take asks the learner to sign in', async () => {
+  await page.goto(`${server.base}/account`);
+  await page.getByTestId('sign-out').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="account-control"]')?.textContent?.trim() === 'Sign in');
+  await openLesson('Weather talk');
+  const newTake = await recordTake(1000);
+  assert.equal(await takeScore(newTake).textContent(), 'Sign in to get a score');
+  assert.equal(await takeScore(takeId).getAttribute('data-state'), 'scored');
+  const rows = await idbAll(page, 'assessments');
+  assert.equal(rows.filter((r) => r.recordingId === newTake).length, 0);
+});
+
+test('a server without speech models: the take says scoring is unavailable', async () => {
+  const emptyModels = await mkdtemp(path.join(tmpdir(), 'echoloop-no-models-'));
+  const bare = await startServer({ env: { ECHOLOOP_MODELS_DIR: emptyModels } });
+  const other = await launchBrowser({ fakeAudio: fx.mic });
+  const previous = page;
+  try {
+    page = await other.context.newPage();
+    await page.goto(`${bare.base}/`);
+    await page.getByTestId('library-list').waitFor({ state: 'attached' });
+    await signUp(bare.base, `no-models-${Date.now()}@example.com`);
+    await importLesson('Weather talk');
+    await openLesson('Weather talk');
+    const id = await recordTake(2000);
+    await page.locator(`[data-testid="take"][data-take-id="${id}"] [data-testid="take-score"][data-state="failed"]`).waitFor({ timeout: 60_000 });
+    const score = takeScore(id);
+    assert.equal(await score.getAttribute('data-code'), 'scoring_unavailable');
+    assert.equal(await score.textContent(), 'Not scored: scoring is unavailable on this server');
+    assert.equal(await page.getByTestId('assessment').count(), 0);
+    const [row] = (await idbAll(page, 'assessments')).filter((r) => r.recordingId === id);
+    assert.equal(row.scoring.state, 'failed');
+    assert.equal(row.scoring.code, 'scoring_unavailable');
+    await screenshot(page, 'scoring-unavailable');
+  } finally {
+    page = previous;
+    await other.close();
+    await bare.stop();
+    await rm(emptyModels, { recursive: true, force: true });
+  }
+});
