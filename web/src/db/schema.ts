@@ -195,6 +195,8 @@ export interface PhonemeResult {
   accuracy_score: number;
   offset_ms?: number;
   duration_ms?: number;
+  /** What the engine heard there, best first (may include `unit` itself). */
+  alternatives?: { unit: string; score: number }[];
 }
 
 export interface WordResult {

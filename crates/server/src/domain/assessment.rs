@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 /// Most words one assessment may carry.
 pub const MAX_WORDS: usize = 2_000;
 const MAX_UNITS_PER_WORD: usize = 64;
+/// Most alternatives listed for one phoneme.
+pub const MAX_ALTERNATIVES: usize = 8;
 
 /// A score 0..=100 (finite).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize, utoipa::ToSchema)]
@@ -63,6 +65,20 @@ pub struct UnitResult {
     /// Milliseconds from the start of the recording.
     pub offset_ms: Option<u32>,
     pub duration_ms: Option<u32>,
+    /// What the engine heard there, best first (may include `unit` itself):
+    /// "you said /h/ where /n/ belongs".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternatives: Option<Vec<UnitCandidate>>,
+}
+
+/// A phoneme the engine heard in place of the expected one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitCandidate {
+    #[schema(max_length = 32)]
+    pub unit: String,
+    /// How strongly it was heard, 0–100.
+    pub score: Score,
 }
 
 /// One reference word (or an inserted word).
@@ -105,11 +121,24 @@ impl WordResult {
             .iter()
             .filter(|phone| !phone.expected.trim().is_empty())
             .take(MAX_UNITS_PER_WORD)
-            .map(|phone| UnitResult {
-                unit: phone.expected.chars().take(32).collect(),
-                accuracy_score: Score::clamped(phone.accuracy),
-                offset_ms: millis(phone.offset_ms),
-                duration_ms: millis(phone.duration_ms),
+            .map(|phone| {
+                let alternatives: Vec<UnitCandidate> = phone
+                    .alternatives
+                    .iter()
+                    .filter(|heard| is_unit_name(&heard.phone))
+                    .take(MAX_ALTERNATIVES)
+                    .map(|heard| UnitCandidate {
+                        unit: heard.phone.clone(),
+                        score: Score::clamped(heard.score),
+                    })
+                    .collect();
+                UnitResult {
+                    unit: phone.expected.chars().take(32).collect(),
+                    accuracy_score: Score::clamped(phone.accuracy),
+                    offset_ms: millis(phone.offset_ms),
+                    duration_ms: millis(phone.duration_ms),
+                    alternatives: (!alternatives.is_empty()).then_some(alternatives),
+                }
             })
             .collect();
         WordResult {
@@ -127,6 +156,10 @@ impl WordResult {
             phonemes: (!phonemes.is_empty()).then_some(phonemes),
         }
     }
+}
+
+fn is_unit_name(unit: &str) -> bool {
+    !unit.trim().is_empty() && unit.chars().count() <= 32
 }
 
 /// Checks what serde's types cannot: sizes and per-word consistency.
@@ -160,9 +193,23 @@ pub fn check_words(words: &[WordResult]) -> Result<(), (String, String)> {
                 ));
             }
             for (unit_index, unit) in units.iter().enumerate() {
-                if unit.unit.trim().is_empty() || unit.unit.chars().count() > 32 {
+                let unit_path = format!("{path}.{name}[{unit_index}]");
+                if !is_unit_name(&unit.unit) {
                     return Err((
-                        format!("{path}.{name}[{unit_index}].unit"),
+                        format!("{unit_path}.unit"),
+                        "must be 1 to 32 characters".into(),
+                    ));
+                }
+                let alternatives = unit.alternatives.as_deref().unwrap_or_default();
+                if alternatives.len() > MAX_ALTERNATIVES {
+                    return Err((
+                        format!("{unit_path}.alternatives"),
+                        format!("must have at most {MAX_ALTERNATIVES} entries"),
+                    ));
+                }
+                if let Some(bad) = alternatives.iter().position(|a| !is_unit_name(&a.unit)) {
+                    return Err((
+                        format!("{unit_path}.alternatives[{bad}].unit"),
                         "must be 1 to 32 characters".into(),
                     ));
                 }
@@ -246,5 +293,64 @@ mod tests {
             check_words(&[parsed]).unwrap_err().0,
             "word_results[0].word"
         );
+    }
+    #[test]
+    fn a_phonemes_alternatives_are_checked() {
+        let with = |alternatives: serde_json::Value| {
+            word(json!({
+                "word": "night", "accuracy_score": 30, "error_type": "Mispronunciation",
+                "offset_ms": 0, "duration_ms": 300,
+                "phonemes": [{"unit": "n", "accuracy_score": 0, "alternatives": alternatives}]
+            }))
+        };
+        let heard = with(json!([{"unit": "h", "score": 97}, {"unit": "n", "score": 2}])).unwrap();
+        assert!(check_words(&[heard]).is_ok());
+        let blank = with(json!([{"unit": "", "score": 97}])).unwrap();
+        assert_eq!(
+            check_words(&[blank]).unwrap_err().0,
+            "word_results[0].phonemes[0].alternatives[0].unit"
+        );
+        let many: Vec<_> = (0..9).map(|_| json!({"unit": "h", "score": 1})).collect();
+        assert_eq!(
+            check_words(&[with(json!(many)).unwrap()]).unwrap_err().0,
+            "word_results[0].phonemes[0].alternatives"
+        );
+        assert!(with(json!([{"unit": "h", "score": 101}])).is_err());
+    }
+
+    #[test]
+    fn the_engines_phones_keep_what_was_heard_instead() {
+        use echoloop_core::assessment as engine;
+        let result = WordResult::from_engine(&engine::WordResult {
+            word: "night".into(),
+            accuracy: 31.0,
+            error: engine::ErrorType::Mispronunciation,
+            prosody_errors: vec![engine::ErrorType::Monotone],
+            offset_ms: Some(1200),
+            duration_ms: Some(350),
+            phones: vec![engine::PhoneResult {
+                expected: "n".into(),
+                accuracy: f32::NAN,
+                offset_ms: Some(1200),
+                duration_ms: Some(60),
+                alternatives: vec![
+                    engine::PhoneCandidate {
+                        phone: "h".into(),
+                        score: 120.0,
+                    },
+                    engine::PhoneCandidate {
+                        phone: "".into(),
+                        score: 1.0,
+                    },
+                ],
+            }],
+        });
+        assert_eq!(result.error_type, ErrorType::Mispronunciation);
+        let phone = &result.phonemes.as_ref().unwrap()[0];
+        assert_eq!(phone.accuracy_score, Score::clamped(0.0));
+        let heard = phone.alternatives.as_ref().unwrap();
+        assert_eq!(heard.len(), 1);
+        assert_eq!((heard[0].unit.as_str(), heard[0].score.get()), ("h", 100.0));
+        assert!(check_words(&[result]).is_ok());
     }
 }

@@ -166,7 +166,12 @@ async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
     );
     let first = &assessment["word_results"][0];
     assert!(first["offset_ms"].is_u64() && first["duration_ms"].as_u64().unwrap() > 0);
-    assert!(!first["phonemes"].as_array().unwrap().is_empty());
+    let phoneme = &first["phonemes"][0];
+    assert!(phoneme["unit"].is_string(), "{first}");
+    // What the engine heard there, best first, for "you said /x/" feedback.
+    let heard = phoneme["alternatives"].as_array().unwrap();
+    assert!(!heard.is_empty() && heard.len() <= 8, "{first}");
+    assert!(heard[0]["unit"].is_string() && heard[0]["score"].as_f64().unwrap() <= 100.0);
     // Counted against the day like a posted assessment; the job is gone.
     let entitlements: Value = app
         .authed(Method::GET, "/me/entitlements", &user.token)

@@ -160,6 +160,8 @@ const en = {
     sounds: 'Sounds of “{{word}}”',
     sound: '{{unit}} {{score}}',
     soundLabel: 'sound {{unit}}: {{score}} out of 100',
+    soundHeard: '{{unit}} {{score}} · heard {{heard}}',
+    soundHeardLabel: 'sound {{unit}}: {{score}} out of 100; it sounded like {{heard}}',
     engine: 'Scored by {{engine}}',
   },
   help: {

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ServerAssessment, WordErrorType, WordResult } from '../../../db';
+import { heardInstead, LOW_SOUND } from './scoreView';
 
 /** Each error type has a mark of its own, so the result never depends on colour alone. */
 const MARK: Record<WordErrorType, string> = { None: '✓', Mispronunciation: '✗', Omission: '–', Insertion: '+' };
@@ -94,12 +95,22 @@ export function AssessmentView({ assessment, onPlayWord }: Props) {
               )}
               {sounds.length > 0 && (
                 <ul className="phonemes" aria-label={t('scoring.sounds', { word: w.word })}>
-                  {sounds.map((p, j) => (
-                    <li key={j} data-testid="phoneme" data-score={round(p.accuracy_score)} className={p.accuracy_score < 60 ? 'low' : undefined}>
-                      <span className="sr-only">{t('scoring.soundLabel', { unit: p.unit, score: round(p.accuracy_score) })}</span>
-                      <span aria-hidden="true">{t('scoring.sound', { unit: p.unit, score: round(p.accuracy_score) })}</span>
-                    </li>
-                  ))}
+                  {sounds.map((p, j) => {
+                    const score = round(p.accuracy_score);
+                    const heard = heardInstead(p);
+                    return (
+                      <li key={j} data-testid="phoneme" data-score={score} data-heard={heard} className={p.accuracy_score < LOW_SOUND ? 'low' : undefined}>
+                        <span className="sr-only">
+                          {heard === undefined
+                            ? t('scoring.soundLabel', { unit: p.unit, score })
+                            : t('scoring.soundHeardLabel', { unit: p.unit, score, heard })}
+                        </span>
+                        <span aria-hidden="true">
+                          {heard === undefined ? t('scoring.sound', { unit: p.unit, score }) : t('scoring.soundHeard', { unit: p.unit, score, heard })}
+                        </span>
+                      </li>
+                    );
+                  })}
                 </ul>
               )}
             </li>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredAssessment } from '../../../db';
-import { scoreView } from './scoreView';
+import { heardInstead, scoreView } from './scoreView';
 
 const synced = { syncStatus: 'synced' as const };
 const pending = { syncStatus: 'pending' as const };
@@ -54,5 +54,23 @@ describe('a take’s score line', () => {
 
   it('says there is no score when the server never scored it', () => {
     expect(scoreView(synced, row({ scoring: { state: 'none' } }), true)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('heardInstead', () => {
+  const sound = (accuracy_score: number, alternatives?: { unit: string; score: number }[]) => ({ unit: 'n', accuracy_score, alternatives });
+
+  it('names the sound heard in place of a wrong one', () => {
+    expect(heardInstead(sound(0, [{ unit: 'h', score: 97 }, { unit: 'n', score: 2 }]))).toBe('h');
+  });
+
+  it('says nothing for a sound said well, or when the best guess is the sound itself', () => {
+    expect(heardInstead(sound(85, [{ unit: 'h', score: 60 }]))).toBeUndefined();
+    expect(heardInstead(sound(40, [{ unit: 'n', score: 50 }, { unit: 'h', score: 30 }]))).toBeUndefined();
+  });
+
+  it('says nothing when the server sent no alternatives (older results, other engines)', () => {
+    expect(heardInstead(sound(10))).toBeUndefined();
+    expect(heardInstead(sound(10, []))).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 /** What a take's score line says, from the take, its stored row and the session. */
-import type { StoredAssessment } from '../../../db';
+import type { PhonemeResult, StoredAssessment } from '../../../db';
 
 export type ScoreView =
   | { kind: 'scored'; overall: number }
@@ -26,6 +26,19 @@ export function scoreView(take: { syncStatus: 'pending' | 'synced' }, row: Store
   }
   if (scoring?.state === 'none' || scoring?.state === 'done') return { kind: 'none' };
   return { kind: 'scoring' };
+}
+
+/** Below this a sound counts as wrong (the server's Mispronunciation threshold for words). */
+export const LOW_SOUND = 60;
+
+/**
+ * The sound the engine heard instead of a wrong one: its best alternative
+ * when that is another sound heard at least as strongly as the expected one.
+ */
+export function heardInstead(sound: PhonemeResult): string | undefined {
+  if (sound.accuracy_score >= LOW_SOUND) return undefined;
+  const best = sound.alternatives?.[0];
+  return best && best.unit !== sound.unit ? best.unit : undefined;
 }
 
 /** The failure codes with their own wording (docs/api/content.md); others show the server's detail. */
