@@ -88,6 +88,7 @@ bench: deps web
 	bench/subtitles_vs_pysubs2.sh
 	cargo build --release -p echoloop-server --bin echoloop --example loadgen
 	scripts/bench-content.sh
+	scripts/bench-scoring.py
 	cd web && npm run bench
 
 # Speech quality and speed on speech synthesised at run time (results go to

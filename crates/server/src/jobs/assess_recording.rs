@@ -80,10 +80,17 @@ pub async fn run(
     let audio = tempfile::NamedTempFile::new().context("creating a file for the recording")?;
     fetch(context, &audio_key, audio.path()).await?;
     let language = language_of(target.language.as_deref());
+    let started = std::time::Instant::now();
     let result = scoring
         .assess(audio.path().to_owned(), target.text, language)
         .await
         .map_err(give_up_or_retry)?;
+    tracing::info!(
+        assess_ms = started.elapsed().as_millis() as u64,
+        overall = result.scores.overall,
+        engine = %result.engine,
+        "recording scored"
+    );
 
     let word_results: Vec<WordResult> = result.words.iter().map(WordResult::from_engine).collect();
     if let Err((field, reason)) = check_words(&word_results) {
