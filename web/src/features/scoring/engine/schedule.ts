@@ -7,8 +7,15 @@ import type { NextCheck, ScoringAnswer } from '../../../db/repositories/assessme
 import { backoffDelay, type BackoffPolicy } from '../../../lib/backoff';
 import type { RecordingAssessments } from '../api/assessments';
 
-/** Scoring takes seconds: ask after 2 s, 4 s, 8 s … then every 30 s. */
-export const SCORING_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 30 * 1000 };
+/**
+ * The server scores a short take in about 0.2 s once its upload is done
+ * (BENCHMARKS.md, "Server scoring"), longer when many wait: ask after
+ * 0.5 s, 1, 2, 4 … then every 30 s.
+ */
+export const SCORING_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 30 * 1000 };
+
+/** A server in trouble (5xx, 429, …) is given more room: 2 s, 4 s … 30 s. */
+export const PROBLEM_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 30 * 1000 };
 
 /** The answer as stored: the newest assessment and the scoring state (an old server without `scoring` is read from its items). */
 export function toAnswer(response: RecordingAssessments): ScoringAnswer {
@@ -34,8 +41,8 @@ export function nextCheck(answer: ScoringAnswer, attempts: number, now: number, 
   return { attempts: tries, nextCheckAt: now + backoffDelay(tries, SCORING_BACKOFF, random, floor) };
 }
 
-/** After a passing problem (5xx, 429, …): the same backoff, never sooner than the server's Retry-After. */
+/** After a passing problem (5xx, 429, …): back off, never sooner than the server's Retry-After. */
 export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<NextCheck> {
   const tries = attempts + 1;
-  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, SCORING_BACKOFF, random, retryAfterMs) };
+  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, PROBLEM_BACKOFF, random, retryAfterMs) };
 }
