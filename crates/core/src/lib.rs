@@ -3,7 +3,9 @@
 //! `wasm32-unknown-unknown` unchanged.
 
 pub mod assessment;
+pub mod audio;
 pub mod segment_id;
+pub mod shadowing;
 pub mod subtitles;
 pub mod text;
 pub mod time;

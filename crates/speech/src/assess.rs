@@ -23,10 +23,11 @@ pub use crate::fusion::MISPRONOUNCED_BELOW;
 use crate::fusion::{PRIOR_NATS, PhoneView, Transcribed, Verdict, spoken_word};
 use crate::gop::{Calibration, FLOOR_NATS, ScoredFrame, log_sum_exp, score_phone};
 use crate::phones::accepted_tokens;
+use crate::prosody;
 use crate::reference::{ReferenceWord, espeak_voice, reference_words};
-use crate::shadowing::{self, TakeWord};
 use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
-use crate::{pitch, prosody};
+use echoloop_core::audio::pitch;
+use echoloop_core::shadowing::{self, TakeWord};
 
 /// Garbage in a gap needs this many phones to count as an inserted word
 /// (one stray phone is a hesitation or a breath, not a word).

@@ -1,6 +1,6 @@
 //! Prosody: is the voice melodic or monotone, and are the breaks right.
 
-use crate::pitch;
+use echoloop_core::audio::pitch;
 
 /// Below this pitch spread (semitones, standard deviation over the take)
 /// speech sounds flat. Human read speech is typically 2–4 semitones;

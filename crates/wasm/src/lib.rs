@@ -132,3 +132,49 @@ mod subtitles {
         to_js(&tokens::tokenize(text, language.as_deref()))
     }
 }
+
+mod shadowing {
+    //! The shadowing comparison for the browser, which holds both the take
+    //! and the original media (the server usually has neither the media nor
+    //! the clip), the same computation the native assessor runs.
+
+    use echoloop_core::shadowing::{TakeWord, compare_clips};
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::prelude::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct WordSpan {
+        word: String,
+        start_ms: u64,
+        end_ms: u64,
+    }
+
+    /// Compares a take with the clip it shadows. Both are 16 kHz mono
+    /// samples, 0.1–30 s; `words`: `[{word, startMs, endMs}]`, the take's
+    /// spoken words (from its assessment). Returns `{lagMs, rhythm,
+    /// pitchCorrelation (null when either side has too little voice),
+    /// words: [{word, lagMs, durationRatio}]}`; a positive lag is late.
+    /// Throws an `Error` saying what is wrong with the input.
+    #[wasm_bindgen(js_name = compareShadowing)]
+    pub fn compare_shadowing(
+        take: &[f32],
+        original: &[f32],
+        words: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let spans: Vec<WordSpan> = serde_wasm_bindgen::from_value(words)
+            .map_err(|error| JsError::new(&format!("words: {error}")))?;
+        let words: Vec<TakeWord<'_>> = spans
+            .iter()
+            .map(|span| TakeWord {
+                word: &span.word,
+                start_ms: span.start_ms,
+                end_ms: span.end_ms,
+            })
+            .collect();
+        let result = compare_clips(take, original, &words)?;
+        result
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string()))
+    }
+}

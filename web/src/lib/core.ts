@@ -129,3 +129,29 @@ export function pairTranslations(original: CoreSegment[], translationBytes: Uint
   const json = call('pairTranslations', JSON.stringify(original), translationBytes, fileName) as string;
   return JSON.parse(json) as PairedSegment[];
 }
+
+/** A spoken word of a take, as its assessment placed it (ms from the take's start). */
+export interface ShadowingWordSpan {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** How a take follows the clip it shadows (the core's `ShadowingResult`). */
+export interface ShadowingResult {
+  /** Median over words of (start in the take − start in the original); positive = late. */
+  lagMs: number;
+  /** 0–100: how evenly the take keeps the original's rhythm. */
+  rhythm: number;
+  /** Correlation of the two pitch contours, −1…1; null with too little voice. */
+  pitchCorrelation: number | null;
+  words: { word: string; lagMs: number; durationRatio: number }[];
+}
+
+/**
+ * Compares a take with the original clip: both 16 kHz mono samples of
+ * 0.1–30 s. Throws `CoreInputError` saying what is wrong otherwise.
+ */
+export function compareShadowing(take: Float32Array, original: Float32Array, words: ShadowingWordSpan[]): ShadowingResult {
+  return call('compareShadowing', take, original, words) as ShadowingResult;
+}

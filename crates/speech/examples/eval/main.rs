@@ -18,8 +18,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use echoloop_core::assessment::{Assessment, ErrorType};
+use echoloop_core::audio::pitch;
 use echoloop_speech::transcript_check::TranscriptModels;
-use echoloop_speech::{Assessor, audio::decode_file, pitch};
+use echoloop_speech::{Assessor, audio::decode_file};
 
 mod prompts;
 mod recorded;

@@ -17,7 +17,7 @@ use crate::error::{Result, SpeechError};
 use resample::MonoResampler;
 
 /// The rate every engine here works at.
-pub const SAMPLE_RATE: u32 = 16_000;
+pub use echoloop_core::audio::SAMPLE_RATE;
 
 /// A decoder that yields mono blocks at its own sample rate.
 trait MonoSource {
