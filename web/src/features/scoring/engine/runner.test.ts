@@ -139,15 +139,17 @@ describe('scoring fetcher (against the real server)', () => {
     expect(askedAbout(take.id)).toBe(1);
   });
 
-  it('a take the server does not have (404) records nothing and is not asked about again by this runner', async () => {
+  it('a take the server does not have (404) is final: no score, never asked again', async () => {
     const take = await takeOf('hello there', TONE);
     await signIn();
     await db.recordings.update(take.id, { syncStatus: 'synced' }); // marked backed up, never uploaded
-    const skip = new Set<string>();
-    expect(await pass({ skip })).toEqual({ kind: 'idle' });
-    expect(await pass({ skip })).toEqual({ kind: 'idle' });
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(await pass()).toEqual({ kind: 'idle' });
     expect(askedAbout(take.id)).toBe(1);
-    expect(await db.assessments.count()).toBe(0);
+    const row = await assessments.getAssessment(db, take.id);
+    expect(row).toMatchObject({ scoring: { state: 'none' }, attempts: 0 });
+    expect(row?.assessment).toBeUndefined();
+    expect(row?.nextCheckAt).toBeUndefined();
   });
 
   it('server unreachable: the pass ends quietly and records nothing', async () => {

@@ -13,8 +13,8 @@ export interface ScoringPassOptions {
   db: EcholoopDb;
   signal: AbortSignal;
   /**
-   * Takes not to ask about again while this runner leads: the server does
-   * not have them (404) or refuses to say (another 4xx). Filled by the pass.
+   * Takes not to ask about again while this runner leads: the server
+   * refuses to say (a 4xx other than 404). Filled by the pass.
    */
   skip: Set<string>;
   now?: () => number;
@@ -56,8 +56,12 @@ export async function runScoringPass(options: ScoringPassOptions): Promise<Scori
         stop = { kind: 'signedOut' };
       } else if (e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status))) {
         await assessments.postpone(db, recordingId, retryCheck(attempts, now(), random(), (e.retryAfter ?? 0) * 1000));
+      } else if (e instanceof ApiError && e.status === 404) {
+        // The server does not have this backed-up take (deleted there, e.g. from another
+        // device): it will never be scored, which the take list says, instead of "Scoring…".
+        await assessments.saveAnswer(db, recordingId, { scoring: { state: 'none' } }, { attempts: 0 }, now());
       } else if (e instanceof ApiError) {
-        // 404: the server does not have this take (deleted there); other 4xx: it will not say. Nothing to store.
+        // Another 4xx: the server will not say. Nothing to store; not asked again while this runner leads.
         skip.add(recordingId);
       } else {
         throw e;
