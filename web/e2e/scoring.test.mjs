@@ -5,6 +5,10 @@
 // the learner to sign in. A server without speech models says why it did
 // not score.
 //
+// The selected take also shows how it shadows the original sentence (lag,
+// rhythm, intonation, each spoken word), computed in the browser from the
+// imported audio's segment and the take.
+//
 // The fake microphone plays espeak-ng saying the segment's sentence, so the
 // built-in engine (models from the repository's models/, found by the
 // server above web/) should hear it well.
@@ -144,6 +148,38 @@ test('a backed-up take of the sentence is scored by the server and shown with ev
   await page.keyboard.press('Enter'); // plays the word's part of the take
   await page.waitForTimeout(300);
   assert.equal(await page.locator('.notice-error').count(), 0, 'playing a word raised no error');
+
+  // How the take shadows the original: computed in the browser from the
+  // original media's segment, the take and the words the server placed in it.
+  const shadowing = page.getByTestId('shadowing');
+  await page.locator('[data-testid="shadowing"][data-state="ready"]').waitFor({ timeout: 30_000 });
+  const lag = shadowing.getByTestId('shadowing-lag');
+  const lagMs = Number(await lag.getAttribute('data-lag-ms'));
+  assert.ok(Number.isFinite(lagMs), `a lag in ms (got ${lagMs})`);
+  const timing = await lag.getAttribute('data-timing');
+  const lagText = await lag.textContent();
+  const expectedLag = { behind: `You were ${Math.abs(lagMs)} ms behind the original`, ahead: `You were ${Math.abs(lagMs)} ms ahead of the original`, inStep: 'You were in step with the original' }[timing];
+  assert.equal(lagText, expectedLag, `the lag is said in words (${timing})`);
+  // The microphone's sentence starts half a second in, the original's at once: the take is late.
+  assert.equal(timing, 'behind', `the take starts later than the original (lag ${lagMs} ms)`);
+  assert.ok(lagMs >= 100 && lagMs <= 1500, `about half a second behind (got ${lagMs} ms)`);
+  const rhythm = Number(await shadowing.getByTestId('shadowing-rhythm').getAttribute('data-score'));
+  assert.ok(rhythm >= 0 && rhythm <= 100, `a rhythm score 0–100 (got ${rhythm})`);
+  assert.match(await shadowing.getByTestId('shadowing-rhythm').textContent(), new RegExp(`Rhythm${rhythm} / 100`));
+  assert.match(await shadowing.getByTestId('shadowing-intonation').textContent(), /Intonation(close to|partly like|different from) the original \(\d+%\)|not enough voice to compare/);
+  const shadowWords = await shadowing.getByTestId('shadowing-word').evaluateAll((els) =>
+    els.map((e) => ({ word: e.getAttribute('data-word'), lagMs: Number(e.getAttribute('data-lag-ms')), ratio: Number(e.getAttribute('data-duration-ratio')), tempo: e.getAttribute('data-tempo'), text: e.textContent })),
+  );
+  console.log(`# shadowing: lag ${lagMs} ms (${timing}), rhythm ${rhythm}, words ${shadowWords.map((w) => `${w.word}:${w.lagMs}ms:×${w.ratio}:${w.tempo}`).join(' ')}`);
+  assert.deepEqual(
+    shadowWords.map((w) => w.word),
+    words.filter((w) => w.type !== 'Omission').map((w) => w.word),
+    'one entry per spoken word, in order',
+  );
+  for (const w of shadowWords) {
+    assert.ok(Number.isFinite(w.lagMs) && w.ratio > 0, `${w.word}: a lag and a duration ratio`);
+    assert.match(w.text, /\d+ ms (behind|ahead)|in step/, `${w.word}: its lag in words`);
+  }
   await screenshot(page, 'scoring');
 
   // Stored on the device as the server sent it.

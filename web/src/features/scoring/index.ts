@@ -1,3 +1,4 @@
 export { useScoringEngine, useTakeScores, useSignedIn } from './hooks/useScoring';
 export { TakeScore } from './components/TakeScore';
 export { AssessmentView } from './components/AssessmentView';
+export { ShadowingView } from './components/ShadowingView';

@@ -5,7 +5,7 @@ import type { LocalMaterial, LocalSegment, LearningProgress } from '../../../db'
 import { Notice, type NoticeMessage } from '../../../components/Notice';
 import { useBlobUrlBlob } from '../hooks/useMediaBlob';
 import { TakeList, playTake, playTakePart, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
-import { AssessmentView, useTakeScores } from '../../scoring';
+import { AssessmentView, ShadowingView, useTakeScores } from '../../scoring';
 import { saveProgress, useInitialProgress, useMaterial, useSegments } from '../hooks/usePracticeData';
 import { usePlayback } from '../hooks/usePlayback';
 import { useKeyboard } from '../hooks/useKeyboard';
@@ -282,6 +282,13 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
               <Waveform blob={selected?.blob} label={t('practice.waveTake')} color="#c2572b" emptyText={t('practice.waveNoTake')} testId="wave-take" />
             </div>
             {selected && selectedScore && <AssessmentView assessment={selectedScore} onPlayWord={playWord} />}
+            {selected && selectedScore && material.sourceType !== 'youtube' && material.mediaBlobKey && (
+              <ShadowingView
+                take={selected}
+                assessment={selectedScore}
+                original={{ blobKey: material.mediaBlobKey, blob: mediaBlob, fromMs: current.startTime, toMs: current.endTime }}
+              />
+            )}
             <TakeList takes={takes ?? []} selectedId={selected?.id} onSelect={setSelectedTake} />
           </section>
         )}
