@@ -229,6 +229,7 @@ test('a server without speech models: the take says scoring is unavailable', asy
     assert.equal(await score.getAttribute('data-code'), 'scoring_unavailable');
     assert.equal(await score.textContent(), 'Not scored: scoring is unavailable on this server');
     assert.equal(await page.getByTestId('assessment').count(), 0);
+    assert.equal(await page.getByTestId('shadowing').count(), 0, 'no shadowing panel without an assessment');
     const [row] = (await idbAll(page, 'assessments')).filter((r) => r.recordingId === id);
     assert.equal(row.scoring.state, 'failed');
     assert.equal(row.scoring.code, 'scoring_unavailable');
