@@ -166,7 +166,10 @@ test('a backed-up take of the sentence is scored by the server and shown with ev
   const rhythm = Number(await shadowing.getByTestId('shadowing-rhythm').getAttribute('data-score'));
   assert.ok(rhythm >= 0 && rhythm <= 100, `a rhythm score 0–100 (got ${rhythm})`);
   assert.match(await shadowing.getByTestId('shadowing-rhythm').textContent(), new RegExp(`Rhythm${rhythm} / 100`));
-  assert.match(await shadowing.getByTestId('shadowing-intonation').textContent(), /Intonation(close to|partly like|different from) the original \(\d+%\)|not enough voice to compare/);
+  // The take is the original's own voice saying the same sentence through the fake
+  // microphone: its tune must be found close to the original's (a pitch tracker error
+  // on the recorded take once made it "different", −0.34).
+  assert.match(await shadowing.getByTestId('shadowing-intonation').textContent(), /Intonationclose to the original \((7\d|8\d|9\d|100)%\)/);
   const shadowWords = await shadowing.getByTestId('shadowing-word').evaluateAll((els) =>
     els.map((e) => ({ word: e.getAttribute('data-word'), lagMs: Number(e.getAttribute('data-lag-ms')), ratio: Number(e.getAttribute('data-duration-ratio')), tempo: e.getAttribute('data-tempo'), text: e.textContent })),
   );

@@ -121,10 +121,12 @@ fn rhythm_score(words: &[ShadowingWord]) -> f32 {
 }
 
 /// Correlation of the two pitch contours (each relative to its speaker's
-/// mean, so a man can shadow a woman) at DTW-paired frames.
+/// mean, so a man can shadow a woman) at DTW-paired frames, without the
+/// frames the tracker got wrong (a click in a browser recording gave one
+/// frame at 495 Hz and turned two identical tunes' 1.00 into −0.34).
 fn pitch_correlation(take: &[f32], original: &[f32], path: &[(usize, usize)]) -> Option<f32> {
-    let a = pitch::contour(take, HOP);
-    let b = pitch::contour(original, HOP);
+    let a = pitch::without_jumps(&pitch::contour(take, HOP));
+    let b = pitch::without_jumps(&pitch::contour(original, HOP));
     let pairs: Vec<(f32, f32)> = path
         .iter()
         .filter_map(|&(i, j)| Some(((*a.get(i)?)?, (*b.get(j)?)?)))

@@ -31,6 +31,51 @@ pub fn contour(samples: &[f32], hop: usize) -> Vec<Option<f32>> {
         .collect()
 }
 
+/// Farthest a frame may sit from its neighbours' median, in semitones: half
+/// an octave. The tracker's typical error is an octave (or a spike at a
+/// click); real speech does not leap that far within 20 ms.
+const JUMP_SEMITONES: f32 = 6.0;
+/// Farthest a frame may sit from the median of the whole contour: one
+/// octave. A sentence's intonation stays well inside its speaker's octave.
+const RANGE_SEMITONES: f32 = 12.0;
+
+/// The contour without frames the tracker most likely got wrong: a voiced
+/// frame more than an octave from the contour's median, more than half an
+/// octave from the median of the voiced frames within two frames of it, or
+/// with fewer than two voiced neighbours there (a lone frame is a click,
+/// not a syllable). A few such frames are enough to turn the correlation
+/// of two identical tunes negative.
+pub fn without_jumps(contour: &[Option<f32>]) -> Vec<Option<f32>> {
+    let median_of = |values: &mut Vec<f32>| {
+        values.sort_by(f32::total_cmp);
+        values[values.len() / 2]
+    };
+    let mut voiced: Vec<f32> = contour.iter().flatten().copied().collect();
+    if voiced.is_empty() {
+        return contour.to_vec();
+    }
+    let overall = median_of(&mut voiced);
+    let in_range: Vec<Option<f32>> = contour
+        .iter()
+        .map(|value| value.filter(|v| (v - overall).abs() <= RANGE_SEMITONES))
+        .collect();
+    (0..in_range.len())
+        .map(|i| {
+            let value = in_range[i]?;
+            let mut near: Vec<f32> = in_range[i.saturating_sub(2)..(i + 3).min(in_range.len())]
+                .iter()
+                .flatten()
+                .copied()
+                .collect();
+            if near.len() < 3 {
+                return None;
+            }
+            let local = median_of(&mut near);
+            ((value - local).abs() <= JUMP_SEMITONES).then_some(value)
+        })
+        .collect()
+}
+
 /// Standard deviation of the voiced semitone values; `None` with fewer than
 /// 10 voiced frames.
 pub fn spread(contour: &[Option<f32>]) -> Option<f32> {
@@ -89,6 +134,29 @@ mod tests {
         // 150 Hz is 7.02 semitones above 100 Hz.
         let mid = flat[50].unwrap();
         assert!((mid - 7.02).abs() < 0.2, "{mid}");
+    }
+
+    #[test]
+    fn a_spike_and_a_lone_frame_are_dropped_but_a_glide_is_kept() {
+        let mut contour: Vec<Option<f32>> = (0..20).map(|i| Some(i as f32 * 0.3)).collect();
+        contour[10] = Some(27.7); // an octave-and-more error at a click
+        contour.extend([None, None, None, Some(4.0), None, None, None]);
+        let cleaned = without_jumps(&contour);
+        assert_eq!(cleaned[10], None);
+        assert_eq!(cleaned[23], None, "a lone voiced frame");
+        let kept = cleaned.iter().flatten().count();
+        assert_eq!(kept, 19, "{cleaned:?}");
+        assert_eq!(cleaned[9], Some(9.0 * 0.3));
+
+        // A run of frames locked on an artefact far above the voice.
+        let mut locked: Vec<Option<f32>> =
+            (0..30).map(|i| Some(2.0 + (i % 5) as f32 * 0.2)).collect();
+        locked[25..28].fill(Some(27.7));
+        let cleaned = without_jumps(&locked);
+        assert!(cleaned[25..28].iter().all(Option::is_none), "{cleaned:?}");
+        assert_eq!(cleaned[..25], locked[..25]);
+        // What is left after them is a 20 ms run: too short to trust.
+        assert_eq!(cleaned[28..], [None, None]);
     }
 
     #[test]
