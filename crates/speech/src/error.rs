@@ -18,8 +18,8 @@ pub enum SpeechError {
     /// The format was recognised but the data is damaged beyond use.
     #[error("{path}: corrupt audio ({detail})")]
     CorruptAudio { path: PathBuf, detail: String },
-    #[error("resampling failed: {0}")]
-    Resample(String),
+    #[error(transparent)]
+    Resample(#[from] echoloop_core::audio::resample::ResampleError),
     /// A helper program (espeak-ng, ffmpeg) is missing or failed.
     #[error("{program}: {detail}")]
     Tool {

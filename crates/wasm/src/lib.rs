@@ -138,9 +138,40 @@ mod shadowing {
     //! and the original media (the server usually has neither the media nor
     //! the clip), the same computation the native assessor runs.
 
-    use echoloop_core::shadowing::{TakeWord, compare_clips};
+    use echoloop_core::audio::{SAMPLE_RATE, resample};
+    use echoloop_core::shadowing::{MAX_CLIP_MS, MIN_CLIP_MS, TakeWord, compare_clips};
     use serde::{Deserialize, Serialize};
     use wasm_bindgen::prelude::*;
+
+    /// `samples` (mono, `sample_rate` Hz, 8–384 kHz) at the 16 kHz the
+    /// comparison works at, with rubato's resampler (the one the server's
+    /// decoder uses). Throws an `Error` for a rate outside that range.
+    #[wasm_bindgen(js_name = toSpeechRate)]
+    pub fn to_speech_rate(samples: &[f32], sample_rate: u32) -> Result<Vec<f32>, JsError> {
+        Ok(resample::resample(samples, sample_rate, SAMPLE_RATE)?)
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ClipLimits {
+        min_ms: u64,
+        max_ms: u64,
+        sample_rate: u32,
+    }
+
+    /// `{minMs, maxMs, sampleRate}`: the clips `compareShadowing` accepts,
+    /// so callers check before decoding minutes of a long segment.
+    #[wasm_bindgen(js_name = shadowingClipLimits)]
+    pub fn shadowing_clip_limits() -> Result<JsValue, JsError> {
+        let limits = ClipLimits {
+            min_ms: MIN_CLIP_MS,
+            max_ms: MAX_CLIP_MS,
+            sample_rate: SAMPLE_RATE,
+        };
+        limits
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string()))
+    }
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]

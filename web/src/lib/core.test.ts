@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareShadowing, CoreInputError, stableSegmentId } from './core';
+import { compareShadowing, CoreInputError, shadowingClipLimits, stableSegmentId, toSpeechRate } from './core';
 
 describe('stableSegmentId (through the wasm core)', () => {
   const material = '0193a1b2-c3d4-4e5f-8a6b-7c8d9e0f1a2b';
@@ -56,5 +56,50 @@ describe('compareShadowing (through the wasm core)', () => {
     expect(() => compareShadowing(new Float32Array(0), twoSeconds, [])).toThrow(/take: 0 ms of audio/);
     expect(() => compareShadowing(twoSeconds, twoSeconds, [{ word: 'late', startMs: 1500, endMs: 2500 }])).toThrow(/words\[0\]: the word ends after the take/);
     expect(() => compareShadowing(twoSeconds, twoSeconds, [{ word: 'w', startMs: 0 } as never])).toThrow(CoreInputError);
+  });
+});
+
+describe('toSpeechRate (the core\'s resampler through wasm)', () => {
+  const tone = (hz: number, rate: number, seconds: number, amplitude = 0.5) =>
+    Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / rate));
+  const rms = (x: Float32Array, from = 0, to = x.length) => {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += x[i]! * x[i]!;
+    return Math.sqrt(sum / (to - from));
+  };
+  /** Zero crossings per second, away from the edges: twice the frequency of a pure tone. */
+  const frequency = (x: Float32Array, rate: number) => {
+    const from = Math.floor(x.length / 4);
+    const to = Math.floor((3 * x.length) / 4);
+    let crossings = 0;
+    for (let i = from + 1; i < to; i++) if (x[i - 1]! < 0 !== x[i]! < 0) crossings++;
+    return crossings / 2 / ((to - from) / rate);
+  };
+
+  it('gives 16 kHz samples of the same duration', () => {
+    expect(toSpeechRate(new Float32Array(48000 * 3), 48000)).toHaveLength(16000 * 3);
+    expect(toSpeechRate(new Float32Array(44100 * 2), 44100)).toHaveLength(32000);
+    expect(toSpeechRate(new Float32Array(8000), 8000)).toHaveLength(16000);
+  });
+
+  it('keeps a tone in the speech band: same frequency, same loudness', () => {
+    for (const rate of [48000, 44100, 22050]) {
+      const out = toSpeechRate(tone(440, rate, 1), rate);
+      expect(frequency(out, 16000)).toBeCloseTo(440, -1);
+      expect(rms(out, 1600, 14400)).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    }
+  });
+
+  it('filters out what lies above the new Nyquist frequency instead of folding it into the speech band', () => {
+    const out = toSpeechRate(tone(12000, 48000, 1), 48000);
+    expect(rms(out, 1600, 14400)).toBeLessThan(0.01);
+  });
+
+  it('refuses a rate no browser decodes at', () => {
+    expect(() => toSpeechRate(new Float32Array(10), 0)).toThrow(/0 Hz is outside 8000 to 384000 Hz/);
+  });
+
+  it('says which clips the comparison takes', () => {
+    expect(shadowingClipLimits()).toEqual({ minMs: 100, maxMs: 30000, sampleRate: 16000 });
   });
 });

@@ -148,6 +148,25 @@ export interface ShadowingResult {
   words: { word: string; lagMs: number; durationRatio: number }[];
 }
 
+/** The clips `compareShadowing` accepts and the rate it works at. */
+export interface ShadowingClipLimits {
+  minMs: number;
+  maxMs: number;
+  sampleRate: number;
+}
+
+export function shadowingClipLimits(): ShadowingClipLimits {
+  return call('shadowingClipLimits') as ShadowingClipLimits;
+}
+
+/**
+ * Mono samples at `sampleRate` Hz (8–384 kHz) at the 16 kHz the speech
+ * features work at, with the resampler the server's decoder uses.
+ */
+export function toSpeechRate(samples: Float32Array, sampleRate: number): Float32Array {
+  return call('toSpeechRate', samples, sampleRate) as Float32Array;
+}
+
 /**
  * Compares a take with the original clip: both 16 kHz mono samples of
  * 0.1–30 s. Throws `CoreInputError` saying what is wrong otherwise.

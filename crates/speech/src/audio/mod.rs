@@ -8,13 +8,12 @@
 //! size however long the input is.
 
 mod ffmpeg_source;
-mod resample;
 mod symphonia_source;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SpeechError};
-use resample::MonoResampler;
+use echoloop_core::audio::resample::MonoResampler;
 
 /// The rate every engine here works at.
 pub use echoloop_core::audio::SAMPLE_RATE;

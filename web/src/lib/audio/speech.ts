@@ -2,8 +2,8 @@
  * Audio as the core's speech features expect it: 16 kHz mono Float32
  * samples, of a range of the original media or of a whole take.
  */
+import { toSpeechRate } from '../core';
 import { decodeMono, type MsRange } from './decode';
-import { resample, SPEECH_RATE } from './pcm';
 
 const cache = new WeakMap<Blob, Map<string, Promise<Float32Array>>>();
 
@@ -19,7 +19,7 @@ export function speechSamples(blob: Blob, range?: MsRange): Promise<Float32Array
   cache.set(blob, forBlob);
   let found = forBlob.get(key);
   if (!found) {
-    found = decodeMono(blob, range).then((pcm) => resample(pcm.samples, pcm.sampleRate, SPEECH_RATE));
+    found = decodeMono(blob, range).then((pcm) => toSpeechRate(pcm.samples, pcm.sampleRate));
     forBlob.set(key, found);
     // A failure is not kept: the next ask decodes again.
     found.catch(() => forBlob.delete(key));

@@ -57,16 +57,12 @@ describe('fitWordsToTake', () => {
   });
 });
 
-describe('clipLengthProblem', () => {
-  it('reads which clip is out of range, its length and the limits from the core’s message', () => {
-    expect(clipLengthProblem('original: 30001 ms of audio; the comparison needs 100 ms to 30000 ms')).toEqual({
-      kind: 'clipLength',
-      which: 'original',
-      ms: 30001,
-      minMs: 100,
-      maxMs: 30000,
-    });
-    expect(clipLengthProblem('words[0]: the word is empty')).toBeUndefined();
+describe('clipLengthProblem (the core\'s limits)', () => {
+  it('names the clip out of range, its length and the limits', () => {
+    const seconds = (s: number) => new Float32Array(16000 * s);
+    expect(clipLengthProblem(seconds(2), seconds(30.001))).toEqual({ kind: 'clipLength', which: 'original', ms: 30001, minMs: 100, maxMs: 30000 });
+    expect(clipLengthProblem(seconds(0.05), seconds(2))).toMatchObject({ which: 'take', ms: 50 });
+    expect(clipLengthProblem(seconds(2), seconds(30))).toBeUndefined();
   });
 });
 

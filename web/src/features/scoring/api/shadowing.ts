@@ -8,8 +8,7 @@
  */
 import type { ServerAssessment } from '../../../db';
 import { speechSamples } from '../../../lib/audio/speech';
-import { SPEECH_RATE } from '../../../lib/audio/pcm';
-import { compareShadowing, CoreInputError, type ShadowingResult, type ShadowingWordSpan } from '../../../lib/core';
+import { compareShadowing, CoreInputError, shadowingClipLimits, type ShadowingResult, type ShadowingWordSpan } from '../../../lib/core';
 
 export type ShadowingOutcome =
   | { kind: 'compared'; result: ShadowingResult }
@@ -17,7 +16,7 @@ export type ShadowingOutcome =
   | { kind: 'takeUnreadable' }
   /** The original media's segment could not be decoded. */
   | { kind: 'originalUnreadable' }
-  /** A clip is shorter or longer than the core compares (its message says how long, and the limits). */
+  /** A clip is shorter or longer than the core compares (`shadowingClipLimits`). */
   | { kind: 'clipLength'; which: 'take' | 'original'; ms: number; minMs: number; maxMs: number }
   /** Any other input the core refused, with its message. */
   | { kind: 'refused'; detail: string };
@@ -41,30 +40,35 @@ export function fitWordsToTake(words: ShadowingWordSpan[], takeMs: number): Shad
   return words.flatMap((w) => (w.startMs < takeMs ? [{ ...w, endMs: Math.min(w.endMs, takeMs) }] : []));
 }
 
-/** The core's clip length message ("take: 31000 ms of audio; the comparison needs 100 ms to 30000 ms"), read. */
-export function clipLengthProblem(message: string): Extract<ShadowingOutcome, { kind: 'clipLength' }> | undefined {
-  const m = /^(take|original): (\d+) ms of audio; the comparison needs (\d+) ms to (\d+) ms/.exec(message);
-  if (!m) return undefined;
-  return { kind: 'clipLength', which: m[1] as 'take' | 'original', ms: Number(m[2]), minMs: Number(m[3]), maxMs: Number(m[4]) };
+/** A clip the core would refuse for its length, checked against the core's own limits. */
+export function clipLengthProblem(take: Float32Array, original: Float32Array): Extract<ShadowingOutcome, { kind: 'clipLength' }> | undefined {
+  const { minMs, maxMs, sampleRate } = shadowingClipLimits();
+  for (const [which, samples] of [['take', take], ['original', original]] as const) {
+    const ms = Math.floor((samples.length * 1000) / sampleRate);
+    if (ms < minMs || ms > maxMs) return { kind: 'clipLength', which, ms, minMs, maxMs };
+  }
+  return undefined;
 }
 
 /** Compares 16 kHz mono samples of the take and of the original with the take's spoken words; refusals become outcomes. */
 export function compareSamples(take: Float32Array, original: Float32Array, words: ShadowingWordSpan[]): ShadowingOutcome {
-  const takeMs = Math.floor((take.length * 1000) / SPEECH_RATE);
+  const tooLongOrShort = clipLengthProblem(take, original);
+  if (tooLongOrShort) return tooLongOrShort;
+  const takeMs = Math.floor((take.length * 1000) / shadowingClipLimits().sampleRate);
   try {
     return { kind: 'compared', result: compareShadowing(take, original, fitWordsToTake(words, takeMs)) };
   } catch (e) {
     if (!(e instanceof CoreInputError)) throw e;
-    return clipLengthProblem(e.message) ?? { kind: 'refused', detail: e.message };
+    return { kind: 'refused', detail: e.message };
   }
 }
 
 /**
- * The longest part of a segment read from the media: a little more than
- * the core compares (30 s), so the core still says the sentence is too
- * long, without decoding minutes of a long segment first.
+ * The longest part of a segment read from the media: a second more than
+ * the core compares, so a longer sentence is still reported as too long,
+ * without decoding minutes of a long segment first.
  */
-const LONGEST_READ_MS = 31_000;
+const longestReadMs = () => shadowingClipLimits().maxMs + 1000;
 
 export interface ShadowingInput {
   take: { id: string; blob: Blob };
@@ -74,7 +78,7 @@ export interface ShadowingInput {
 }
 
 async function compute({ take, assessment, original }: ShadowingInput): Promise<ShadowingOutcome> {
-  const range = { fromMs: original.fromMs, toMs: Math.min(original.toMs, original.fromMs + LONGEST_READ_MS) };
+  const range = { fromMs: original.fromMs, toMs: Math.min(original.toMs, original.fromMs + longestReadMs()) };
   const [takeSamples, originalSamples] = await Promise.allSettled([speechSamples(take.blob), speechSamples(original.blob, range)]);
   if (takeSamples.status === 'rejected') return { kind: 'takeUnreadable' };
   if (originalSamples.status === 'rejected') return { kind: 'originalUnreadable' };
