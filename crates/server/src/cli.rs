@@ -139,6 +139,18 @@ pub struct ServeArgs {
     /// Directory of the speech models (`hama/`, `whisper-*/`). Unset: the nearest `models/`.
     #[arg(long, env = "ECHOLOOP_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
+
+    /// Languages whose takes are scored, comma-separated. The engine is calibrated on English
+    /// only; others run uncalibrated (docs/speech.md, "Limits").
+    #[arg(long, env = "ECHOLOOP_SCORING_LANGUAGES", value_delimiter = ',', default_value = "en",
+          value_parser = parse_scoring_language)]
+    pub scoring_languages: Vec<String>,
+}
+
+fn parse_scoring_language(input: &str) -> Result<String, String> {
+    crate::domain::LanguageTag::parse(input.trim())
+        .map(|tag| crate::scoring::language_of(Some(tag.as_ref())))
+        .map_err(|reason| format!("{input:?}: {reason}"))
 }
 
 /// Object storage for material media and recording audio.
@@ -331,6 +343,7 @@ impl ServeArgs {
             segment_cache_bytes: self.segment_cache_mb << 20,
             scoring: self.scoring,
             models_dir: self.models_dir.clone(),
+            scoring_languages: self.scoring_languages.clone(),
             ..HttpSettings::new(self.web_dir.clone(), self.max_body_bytes)
         })
     }

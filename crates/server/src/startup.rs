@@ -86,9 +86,9 @@ impl Application {
     pub fn new(listener: TcpListener, pool: PgPool, settings: HttpSettings) -> Self {
         let stripe = settings.stripe.clone().map(StripeClient::new);
         let segment_lists = ListCache::new(settings.segment_cache_bytes);
-        let scoring = settings
-            .scoring
-            .then(|| crate::scoring::Scoring::new(settings.models_dir.clone()));
+        let scoring = settings.scoring.then(|| {
+            crate::scoring::Scoring::new(settings.models_dir.clone(), &settings.scoring_languages)
+        });
         Application {
             listener,
             ctx: ApiContext {

@@ -77,7 +77,13 @@ pub struct ScoringStatus {
 }
 
 impl ScoringStatus {
-    fn from_job(job: Option<db::jobs::JobState>, stored: bool) -> Self {
+    /// `unscored_language`: why a recording with no job was not queued
+    /// (its language is not scored here), if that is why.
+    fn from_job(
+        job: Option<db::jobs::JobState>,
+        stored: bool,
+        unscored_language: Option<String>,
+    ) -> Self {
         let status =
             |state, code: Option<String>, detail: Option<String>, retry_at| ScoringStatus {
                 state,
@@ -106,7 +112,15 @@ impl ScoringStatus {
                 None => status(ScoringState::Pending, None, None, None),
             },
             None if stored => status(ScoringState::Done, None, None, None),
-            None => status(ScoringState::None, None, None, None),
+            None => match unscored_language {
+                Some(detail) => status(
+                    ScoringState::Failed,
+                    Some("language_unsupported".into()),
+                    Some(detail),
+                    None,
+                ),
+                None => status(ScoringState::None, None, None, None),
+            },
         }
     }
 }
@@ -204,9 +218,17 @@ pub async fn list_assessments(
     let job = db::jobs::recording_assessment(&ctx.db, user.user_id, recording_id).await?;
     let server_id = assess_recording::assessment_id(recording_id);
     let stored = items.iter().any(|item| item.id == server_id);
+    let mut unscored_language = None;
+    if let (None, false, Some(scoring)) = (&job, stored, &ctx.scoring) {
+        let target = db::assessments::scoring_target(&ctx.db, user.user_id, recording_id).await?;
+        let language = target.and_then(|target| target.language);
+        if !scoring.scores(language.as_deref()) {
+            unscored_language = Some(scoring.unsupported_language(language.as_deref()));
+        }
+    }
     Ok(axum::Json(AssessmentList {
         items,
-        scoring: ScoringStatus::from_job(job, stored),
+        scoring: ScoringStatus::from_job(job, stored, unscored_language),
     }))
 }
 

@@ -84,6 +84,8 @@ pub struct HttpSettings {
     /// Where its models are; `None`: `ECHOLOOP_MODELS_DIR`, else the
     /// nearest `models/`.
     pub models_dir: Option<PathBuf>,
+    /// Languages scored (primary subtags); takes in others are told why not.
+    pub scoring_languages: Vec<String>,
 }
 
 impl HttpSettings {
@@ -102,6 +104,10 @@ impl HttpSettings {
             segment_cache_bytes: list_cache::DEFAULT_SEGMENT_CACHE_MB << 20,
             scoring: true,
             models_dir: None,
+            scoring_languages: crate::scoring::DEFAULT_LANGUAGES
+                .iter()
+                .map(|l| (*l).to_owned())
+                .collect(),
         }
     }
 }

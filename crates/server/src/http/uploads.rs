@@ -566,8 +566,13 @@ async fn complete(
         };
         let stored = db::recordings::segment_is_mine(&mut *tx, user_id, new.segment_id).await?
             && db::recordings::insert(&mut *tx, user_id, &new).await?;
-        if stored && ctx.scoring.is_some() {
-            crate::jobs::assess_recording::schedule(&mut tx, user_id, new.id).await?;
+        if stored && let Some(scoring) = &ctx.scoring {
+            // Only languages the engine is calibrated for are queued; the
+            // others are told why when they ask (`GET …/assessments`).
+            let target = db::assessments::scoring_target(&mut *tx, user_id, new.id).await?;
+            if target.is_some_and(|target| scoring.scores(target.language.as_deref())) {
+                crate::jobs::assess_recording::schedule(&mut tx, user_id, new.id).await?;
+            }
         }
         stored
     };

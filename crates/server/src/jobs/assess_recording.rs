@@ -15,13 +15,10 @@ use crate::db::assessments::NewAssessment;
 use crate::domain::assessment::check_words;
 use crate::domain::{Score, WordResult};
 use crate::entitlements;
-use crate::scoring::ScoringError;
+use crate::scoring::{ScoringError, language_of};
 use echoloop_speech::SpeechError;
 
 pub const KIND: &str = "recording.assess";
-
-/// Language judged when neither the material nor the account names one.
-const DEFAULT_LANGUAGE: &str = "en";
 
 pub fn payload(user_id: Uuid, recording_id: Uuid) -> Value {
     json!({ "user_id": user_id, "recording_id": recording_id })
@@ -79,6 +76,12 @@ pub async fn run(
 
     let audio = tempfile::NamedTempFile::new().context("creating a file for the recording")?;
     fetch(context, &audio_key, audio.path()).await?;
+    if !scoring.scores(target.language.as_deref()) {
+        return Err(JobError::GiveUp {
+            code: "language_unsupported",
+            detail: scoring.unsupported_language(target.language.as_deref()),
+        });
+    }
     let language = language_of(target.language.as_deref());
     let started = std::time::Instant::now();
     let result = scoring
@@ -176,14 +179,6 @@ async fn fetch(context: &JobContext, key: &str, path: &std::path::Path) -> Resul
     Ok(())
 }
 
-/// The engine's primary language subtag ("en-GB" → "en").
-fn language_of(tag: Option<&str>) -> String {
-    tag.and_then(|tag| tag.split('-').next())
-        .filter(|primary| !primary.is_empty())
-        .unwrap_or(DEFAULT_LANGUAGE)
-        .to_ascii_lowercase()
-}
-
 /// What the learner is told when scoring cannot succeed by trying again;
 /// anything else (a helper program that failed, a panic) is retried.
 fn give_up_or_retry(error: ScoringError) -> JobError {
@@ -228,13 +223,6 @@ fn payload_id(payload: &Value, key: &str) -> Result<Uuid, JobError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_engine_judges_the_primary_language() {
-        assert_eq!(language_of(Some("en-GB")), "en");
-        assert_eq!(language_of(Some("FR")), "fr");
-        assert_eq!(language_of(None), "en");
-    }
 
     #[test]
     fn one_recording_has_one_server_assessment_id() {

@@ -313,3 +313,28 @@ async fn a_server_that_does_not_score_says_so() {
     assert_eq!(body, json!({ "items": [], "scoring": { "state": "none" } }));
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
+
+#[tokio::test]
+async fn a_language_the_engine_is_not_calibrated_for_is_not_scored_and_says_why() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material =
+        crate::content_fixtures::create_material_with(&app, &user, json!({ "language": "fr-FR" }))
+            .await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("french", None)).await;
+    let body = assessments(&app, &user, recording).await;
+    assert_eq!(
+        body,
+        json!({
+            "items": [],
+            "scoring": {
+                "state": "failed",
+                "code": "language_unsupported",
+                "detail": "pronunciation scores on this server are for en so far, not fr",
+            },
+        })
+    );
+    // Nothing was queued, so nothing runs and nothing is counted.
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
