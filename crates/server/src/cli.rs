@@ -150,7 +150,6 @@ pub struct ServeArgs {
 fn parse_scoring_language(input: &str) -> Result<String, String> {
     crate::domain::LanguageTag::parse(input.trim())
         .map(|tag| crate::scoring::language_of(Some(tag.as_ref())))
-        .map_err(|reason| format!("{input:?}: {reason}"))
 }
 
 /// Object storage for material media and recording audio.
