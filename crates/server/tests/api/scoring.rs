@@ -338,3 +338,37 @@ async fn a_language_the_engine_is_not_calibrated_for_is_not_scored_and_says_why(
     // Nothing was queued, so nothing runs and nothing is counted.
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_score_each_take_once() {
+    let (app, storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let store = storage.storage.clone();
+    let _second = app
+        .second_instance(move |settings| {
+            settings.scoring = true;
+            settings.storage = store;
+        })
+        .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let audio = take("shared", None);
+    let mut recordings = Vec::new();
+    for _ in 0..4 {
+        recordings.push(upload_take(&app, &user, segment, &audio).await);
+    }
+    for recording in &recordings {
+        let body = wait_for(&app, &user, *recording, |b| {
+            b["scoring"]["state"] != "pending"
+        })
+        .await;
+        assert_eq!(body["scoring"]["state"], "done", "{body}");
+        assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM pronunciation_assessments")
+            .await,
+        4
+    );
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
