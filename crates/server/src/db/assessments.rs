@@ -105,6 +105,8 @@ pub struct ScoringTarget {
     pub text: String,
     /// The material's language, else the account's learning language.
     pub language: Option<String>,
+    /// The take's length in ms, measured at upload.
+    pub duration: i64,
 }
 
 pub async fn scoring_target(
@@ -113,7 +115,8 @@ pub async fn scoring_target(
     recording_id: Uuid,
 ) -> Result<Option<ScoringTarget>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT r.cloud_url AS audio_key, s.text, coalesce(m.language, u.learning_language) AS language
+        "SELECT r.cloud_url AS audio_key, s.text, coalesce(m.language, u.learning_language) AS language,
+                r.duration
          FROM recordings r
          JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
          JOIN materials m ON m.user_id = s.user_id AND m.id = s.material_id

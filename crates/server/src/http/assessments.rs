@@ -66,7 +66,8 @@ pub enum ScoringState {
 pub struct ScoringStatus {
     pub state: ScoringState,
     /// `assessment_limit_reached` (pending); `scoring_unavailable`,
-    /// `unreadable_audio`, `no_text`, `language_unsupported`, `scoring_failed` (failed).
+    /// `unreadable_audio`, `no_text`, `language_unsupported`, `take_too_long`,
+    /// `scoring_failed` (failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

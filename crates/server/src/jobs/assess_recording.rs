@@ -20,6 +20,11 @@ use echoloop_speech::SpeechError;
 
 pub const KIND: &str = "recording.assess";
 
+/// Longest take scored: a shadowed sentence lasts seconds, and the engine's
+/// cost grows with the take (a 5-minute take is its tested limit), so a
+/// long file uploaded as a take does not tie up the worker.
+pub const MAX_TAKE_MS: i64 = 5 * 60 * 1000;
+
 pub fn payload(user_id: Uuid, recording_id: Uuid) -> Value {
     json!({ "user_id": user_id, "recording_id": recording_id })
 }
@@ -64,6 +69,16 @@ pub async fn run(
         .is_some()
     {
         return Ok(());
+    }
+    if target.duration > MAX_TAKE_MS {
+        return Err(JobError::GiveUp {
+            code: "take_too_long",
+            detail: format!(
+                "takes of up to {} minutes are scored; this one lasts {} s",
+                MAX_TAKE_MS / 60_000,
+                target.duration / 1000
+            ),
+        });
     }
     let Some(audio_key) = target.audio_key else {
         return Err(JobError::Retry(anyhow::anyhow!(

@@ -372,3 +372,23 @@ async fn two_instances_on_one_database_score_each_take_once() {
     );
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
+
+#[tokio::test]
+async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = sentence_segment(&app, &user, material).await;
+    let recording = upload_take(&app, &user, segment, &take("five-minutes", Some(301))).await;
+    let body = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending"
+    })
+    .await;
+    assert_eq!(body["scoring"]["state"], "failed", "{body}");
+    assert_eq!(body["scoring"]["code"], "take_too_long");
+    assert_eq!(
+        body["scoring"]["detail"],
+        "takes of up to 5 minutes are scored; this one lasts 301 s"
+    );
+    assert_eq!(body["items"], json!([]));
+}

@@ -146,6 +146,7 @@ const en = {
       unreadable_audio: 'Not scored: the server could not read this take’s audio',
       no_text: 'Not scored: this segment has no words to compare with',
       language_unsupported: 'Not scored: this language cannot be scored yet',
+      take_too_long: 'Not scored: takes of up to 5 minutes are scored',
       scoring_failed: 'Not scored: scoring failed on the server',
       other: 'Not scored: {{detail}}',
     },

@@ -42,4 +42,4 @@ export function heardInstead(sound: PhonemeResult): string | undefined {
 }
 
 /** The failure codes with their own wording (docs/api/content.md); others show the server's detail. */
-export const FAILURE_CODES = ['scoring_unavailable', 'unreadable_audio', 'no_text', 'language_unsupported', 'scoring_failed'] as const;
+export const FAILURE_CODES = ['scoring_unavailable', 'unreadable_audio', 'no_text', 'language_unsupported', 'take_too_long', 'scoring_failed'] as const;
