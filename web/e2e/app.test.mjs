@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { v5 as uuidv5 } from 'uuid';
-import { launchBrowser, makeFixtures, screenshot, startServer } from './harness.mjs';
+import { makeFixtures, openApp, screenshot } from './harness.mjs';
 import { idbAll, idbCount, idbSegments } from './idb.mjs';
 
 let server;
@@ -69,11 +69,7 @@ async function openMaterial(title) {
 
 before(async () => {
   fx = await makeFixtures();
-  server = await startServer();
-  browser = await launchBrowser({ fakeAudio: fx.mic });
-  page = await browser.context.newPage();
-  await page.goto(`${server.base}/`);
-  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+  ({ server, browser, page } = await openApp({ fakeAudio: fx.mic }));
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { launchBrowser, makeFixtures, screenshot, startServer } from './harness.mjs';
+import { makeFixtures, openApp, screenshot, startServer } from './harness.mjs';
 import { idbAll, idbCount, idbSegments } from './idb.mjs';
 
 let server;
@@ -94,11 +94,7 @@ async function importAudio(title, subtitles) {
 
 before(async () => {
   fx = await makeFixtures();
-  server = await startServer();
-  browser = await launchBrowser({ fakeAudio: fx.mic });
-  page = await browser.context.newPage();
-  await page.goto(`${server.base}/`);
-  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+  ({ server, browser, page } = await openApp({ fakeAudio: fx.mic }));
 });
 
 after(async () => {

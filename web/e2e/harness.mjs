@@ -82,6 +82,19 @@ export async function startServer({ port, dataDir, env } = {}) {
   };
 }
 
+/**
+ * A server and a browser (its fake microphone playing `fakeAudio`) with a
+ * page on the app's library, ready: what most browser tests start from.
+ */
+export async function openApp({ fakeAudio, env } = {}) {
+  const server = await startServer({ env });
+  const browser = await launchBrowser({ fakeAudio });
+  const page = await browser.context.newPage();
+  await page.goto(`${server.base}/`);
+  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+  return { server, browser, page };
+}
+
 /** A fresh headless chromium with a fake microphone fed from `fakeAudio`. */
 export async function launchBrowser({ fakeAudio } = {}) {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'echoloop-chromium-'));

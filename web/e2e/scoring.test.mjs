@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchBrowser, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, openApp, screenshot, startServer } from './harness.mjs';
 import { idbAll } from './idb.mjs';
 
 const SENTENCE = 'The weather is nice today.';
@@ -98,11 +98,7 @@ const takeScore = (id) => page.locator(`[data-testid="take"][data-take-id="${id}
 
 before(async () => {
   fx = await makeSpeech();
-  server = await startServer();
-  browser = await launchBrowser({ fakeAudio: fx.mic });
-  page = await browser.context.newPage();
-  await page.goto(`${server.base}/`);
-  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+  ({ server, browser, page } = await openApp({ fakeAudio: fx.mic }));
 });
 
 after(async () => {
