@@ -121,12 +121,41 @@ fn scoring_on(settings: &mut echoloop_server::http::HttpSettings) {
     settings.scoring = true;
 }
 
-async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
-    let (app, _storage) = spawn_media_app_with(backend, scoring_on).await;
+/// A server set up by `configure`, a learner, an English material whose one
+/// segment says `SENTENCE`, and `audio` uploaded as a take on it.
+struct UploadedTake {
+    app: TestApp,
+    user: TestUser,
+    recording: Uuid,
+    /// The object store, alive as long as this binding (bind it, not `..`).
+    _storage: crate::content_fixtures::TestStorage,
+}
+
+async fn uploaded_take(
+    backend: Backend,
+    configure: impl FnOnce(&mut echoloop_server::http::HttpSettings) + Send + 'static,
+    audio: &[u8],
+) -> UploadedTake {
+    let (app, storage) = spawn_media_app_with(backend, configure).await;
     let user = app.register_user().await;
     let material = create_material(&app, &user).await;
     let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("sentence", None)).await;
+    let recording = upload_take(&app, &user, segment, audio).await;
+    UploadedTake {
+        app,
+        user,
+        recording,
+        _storage: storage,
+    }
+}
+
+async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(backend, scoring_on, &take("sentence", None)).await;
 
     let body = wait_for(&app, &user, recording, |b| {
         b["scoring"]["state"] != "pending"
@@ -189,11 +218,12 @@ crate::for_each_backend!(a_recording_is_scored_against_its_sentence);
 
 #[tokio::test]
 async fn a_silent_take_gets_an_honest_low_score_with_every_word_omitted() {
-    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("silence", Some(2))).await;
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, scoring_on, &take("silence", Some(2))).await;
 
     let body = wait_for(&app, &user, recording, |b| {
         b["scoring"]["state"] != "pending"
@@ -212,15 +242,16 @@ async fn a_silent_take_gets_an_honest_low_score_with_every_word_omitted() {
 
 #[tokio::test]
 async fn a_used_up_day_defers_scoring_to_the_next_and_stores_nothing() {
-    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
+    let no_assessments_left = |settings: &mut echoloop_server::http::HttpSettings| {
         settings.scoring = true;
         settings.entitlements.free.assessments_per_day = 0;
-    })
-    .await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("limited", None)).await;
+    };
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, no_assessments_left, &take("limited", None)).await;
 
     let body = wait_for(&app, &user, recording, |b| {
         b["scoring"]["code"] == "assessment_limit_reached"
@@ -259,15 +290,16 @@ async fn a_used_up_day_defers_scoring_to_the_next_and_stores_nothing() {
 async fn without_speech_models_scoring_fails_with_the_reason_and_the_recording_stays() {
     let empty = tempfile::tempdir().unwrap();
     let models_dir = PathBuf::from(empty.path());
-    let (app, _storage) = spawn_media_app_with(Backend::Local, move |settings| {
+    let without_models = move |settings: &mut echoloop_server::http::HttpSettings| {
         settings.scoring = true;
         settings.models_dir = Some(models_dir);
-    })
-    .await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("unscored", None)).await;
+    };
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, without_models, &take("unscored", None)).await;
 
     let body = wait_for(&app, &user, recording, |b| {
         b["scoring"]["state"] != "pending"
@@ -304,11 +336,12 @@ async fn without_speech_models_scoring_fails_with_the_reason_and_the_recording_s
 
 #[tokio::test]
 async fn a_server_that_does_not_score_says_so() {
-    let (app, _storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("off", None)).await;
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, |_| {}, &take("off", None)).await;
     let body = assessments(&app, &user, recording).await;
     assert_eq!(body, json!({ "items": [], "scoring": { "state": "none" } }));
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
@@ -375,11 +408,12 @@ async fn two_instances_on_one_database_score_each_take_once() {
 
 #[tokio::test]
 async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
-    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    let segment = sentence_segment(&app, &user, material).await;
-    let recording = upload_take(&app, &user, segment, &take("five-minutes", Some(301))).await;
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, scoring_on, &take("five-minutes", Some(301))).await;
     let body = wait_for(&app, &user, recording, |b| {
         b["scoring"]["state"] != "pending"
     })
