@@ -117,6 +117,11 @@ async fn wait_for(
     }
 }
 
+/// The recording's assessments once its scoring is no longer pending.
+async fn settled(app: &TestApp, user: &TestUser, recording: Uuid) -> Value {
+    wait_for(app, user, recording, |b| b["scoring"]["state"] != "pending").await
+}
+
 fn scoring_on(settings: &mut echoloop_server::http::HttpSettings) {
     settings.scoring = true;
 }
@@ -157,10 +162,7 @@ async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
         _storage,
     } = uploaded_take(backend, scoring_on, &take("sentence", None)).await;
 
-    let body = wait_for(&app, &user, recording, |b| {
-        b["scoring"]["state"] != "pending"
-    })
-    .await;
+    let body = settled(&app, &user, recording).await;
     assert_eq!(body["scoring"], json!({ "state": "done" }), "{body}");
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{body}");
@@ -225,10 +227,7 @@ async fn a_silent_take_gets_an_honest_low_score_with_every_word_omitted() {
         _storage,
     } = uploaded_take(Backend::Local, scoring_on, &take("silence", Some(2))).await;
 
-    let body = wait_for(&app, &user, recording, |b| {
-        b["scoring"]["state"] != "pending"
-    })
-    .await;
+    let body = settled(&app, &user, recording).await;
     assert_eq!(body["scoring"]["state"], "done", "{body}");
     let assessment = &body["items"][0];
     assert!(
@@ -301,10 +300,7 @@ async fn without_speech_models_scoring_fails_with_the_reason_and_the_recording_s
         _storage,
     } = uploaded_take(Backend::Local, without_models, &take("unscored", None)).await;
 
-    let body = wait_for(&app, &user, recording, |b| {
-        b["scoring"]["state"] != "pending"
-    })
-    .await;
+    let body = settled(&app, &user, recording).await;
     assert_eq!(
         body,
         json!({
@@ -414,10 +410,7 @@ async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
         recording,
         _storage,
     } = uploaded_take(Backend::Local, scoring_on, &take("five-minutes", Some(301))).await;
-    let body = wait_for(&app, &user, recording, |b| {
-        b["scoring"]["state"] != "pending"
-    })
-    .await;
+    let body = settled(&app, &user, recording).await;
     assert_eq!(body["scoring"]["state"], "failed", "{body}");
     assert_eq!(body["scoring"]["code"], "take_too_long");
     assert_eq!(
