@@ -387,10 +387,7 @@ async fn two_instances_on_one_database_score_each_take_once() {
         recordings.push(upload_take(&app, &user, segment, &audio).await);
     }
     for recording in &recordings {
-        let body = wait_for(&app, &user, *recording, |b| {
-            b["scoring"]["state"] != "pending"
-        })
-        .await;
+        let body = settled(&app, &user, *recording).await;
         assert_eq!(body["scoring"]["state"], "done", "{body}");
         assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
     }
