@@ -5,12 +5,14 @@ import { useHealth } from '../hooks/useHealth';
 import { AccountControl } from '../features/account';
 import { BackupIndicator, useBackupEngine } from '../features/sync';
 import { useScoringEngine } from '../features/scoring';
+import { useTranscriptionEngine } from '../features/transcription';
 
 export function Layout() {
   const { t } = useTranslation();
   const health = useHealth();
   useBackupEngine();
   useScoringEngine();
+  useTranscriptionEngine();
   const { pathname } = useLocation();
   const first = useRef(true);
   // Move focus to the new page's content after a client-side navigation, as a page load would.

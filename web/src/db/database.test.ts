@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['assessments', 'auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['assessments', 'auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState', 'transcriptions']);
     db.close();
   });
 
@@ -214,12 +214,33 @@ describe('schema', () => {
 
     const db = new EcholoopDb(name);
     await db.open();
-    expect(db.verno).toBe(9);
+    expect(db.verno).toBe(LATEST_VERSION);
     expect(await db.assessments.count()).toBe(0);
     expect(await db.recordings.get('r1')).toMatchObject({ id: 'r1', syncStatus: 'synced', materialId: 'm1' });
     expect(await db.outbox.count()).toBe(1);
     await db.assessments.put({ recordingId: 'r1', attempts: 0, scoring: { state: 'pending' }, nextCheckAt: 5 });
     expect(await db.assessments.get('r1')).toMatchObject({ scoring: { state: 'pending' } });
+    db.close();
+  });
+
+  it('v9 → v10 adds the empty transcriptions table keyed by material, and keeps the library, its segments and scores', async () => {
+    const name = freshName();
+    const v9 = await openAt(name, 9);
+    await v9.table('materials').add({ id: 'm1', title: 'Talk', type: 'audio', syncStatus: 'synced', serverId: 'm1', createdAt: 1, updatedAt: 1, sourceType: 'local_upload', searchTitle: 'talk', segmentCount: 1, hasTranslations: false, mediaBackup: 'synced' });
+    const segment = { id: 's1', materialId: 'm1', index: 0, startTime: 0, endTime: 1000, text: 'Hello.' };
+    await v9.table('segmentLists').add({ materialId: 'm1', segments: [segment] });
+    await v9.table('assessments').add({ recordingId: 'r1', attempts: 0, scoring: { state: 'none' } });
+    v9.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(10);
+    expect(await db.transcriptions.count()).toBe(0);
+    expect(await db.materials.get('m1')).toMatchObject({ mediaBackup: 'synced', segmentCount: 1 });
+    expect((await db.segmentLists.get('m1'))?.segments).toEqual([segment]);
+    expect(await db.assessments.get('r1')).toMatchObject({ scoring: { state: 'none' } });
+    await db.transcriptions.put({ materialId: 'm1', userId: 'u', requestedAt: 5, accepted: false, attempts: 0, nextCheckAt: 5 });
+    expect(await db.transcriptions.get('m1')).toMatchObject({ accepted: false, nextCheckAt: 5 });
     db.close();
   });
 });

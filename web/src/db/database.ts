@@ -10,11 +10,12 @@ import type {
   StoredBlob,
   StoredSession,
   StoredAssessment,
+  StoredTranscription,
   SyncState,
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 9;
+export const LATEST_VERSION = 10;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -96,6 +97,14 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
   // failure reasons show offline.
   db.version(9).stores({
     assessments: 'recordingId',
+  });
+  if (upTo < 10) return;
+
+  // v10: each material's transcription by the server (one row per material:
+  // what was asked, the server's last status, when to ask again), kept so
+  // polling survives reloads and the state shows offline.
+  db.version(10).stores({
+    transcriptions: 'materialId',
   });
 }
 
@@ -212,6 +221,7 @@ export class EcholoopDb extends Dexie {
   auth!: Table<StoredSession, string>;
   syncState!: Table<SyncState, string>;
   assessments!: Table<StoredAssessment, string>;
+  transcriptions!: Table<StoredTranscription, string>;
 
   constructor(name: string = DB_NAME) {
     super(name);

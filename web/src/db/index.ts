@@ -10,3 +10,4 @@ export * as auth from './repositories/auth';
 export * as syncState from './repositories/syncState';
 export * as assessments from './repositories/assessments';
 export type { OutboxGroup, SyncEffect } from './repositories/outbox';
+export * as transcriptions from './repositories/transcriptions';

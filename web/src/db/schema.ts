@@ -48,7 +48,14 @@ export interface LocalSegment {
   endTime: number;
   text: string;
   translation?: string;
+  /**
+   * Where the sentence came from: absent or 'original' for imported
+   * subtitles, 'asr_cloud' for the server's transcription of the media.
+   */
+  origin?: SegmentOrigin;
 }
+
+export type SegmentOrigin = 'original' | 'asr_cloud';
 
 /**
  * A material's segments, stored as one row (schema v7): a list is imported,
@@ -254,4 +261,58 @@ export interface StoredAssessment {
   attempts: number;
   /** When to ask again (ms); absent once the answer is final. */
   nextCheckAt?: number;
+}
+
+export type TranscriptionState = 'none' | 'pending' | 'done' | 'failed';
+
+/**
+ * Where the server's transcription of a material stands, as the server
+ * sends it (`GET /materials/{id}/transcription`).
+ */
+export interface ServerTranscription {
+  state: TranscriptionState;
+  /**
+   * failed: transcription_unavailable / unreadable_audio / no_speech /
+   * media_not_stored / material_has_segments / transcription_failed;
+   * pending: asr_limit_reached while it waits for next month.
+   */
+  code?: string;
+  detail?: string;
+  /** RFC 3339: the server will not go on before then. */
+  retry_at?: string;
+  /** done: the language transcribed, the model, the media's length (ms), how many segments, when. */
+  language?: string;
+  model?: string;
+  media_ms?: number;
+  segments?: number;
+  finished_at?: string;
+}
+
+/**
+ * A material's transcription on this device (schema v10; key = the
+ * material's id): what the learner asked for, the server's last answer,
+ * and when to ask again. The transcription fetcher sends the request
+ * (`accepted` false) and then polls; a refusal is kept as a `failed`
+ * status with the problem's code and detail. Deleted with the material.
+ */
+export interface StoredTranscription {
+  materialId: string;
+  /** The account that asked: another account's row is neither asked about nor shown. */
+  userId: string;
+  /** The language asked for; absent: the server decides (the material's language, else detected). */
+  language?: string;
+  /** When the learner asked (ms); a new ask (any tab) wakes the fetcher. */
+  requestedAt: number;
+  /** The server took the request (202); until then the fetcher sends it. */
+  accepted: boolean;
+  /** The last status received (absent until the server first answered). */
+  status?: ServerTranscription;
+  /** When the server last answered (ms). */
+  checkedAt?: number;
+  /** Consecutive asks without a final answer (drives the backoff). */
+  attempts: number;
+  /** When to ask again (ms); absent once the answer is final. */
+  nextCheckAt?: number;
+  /** done: how many of the server's segments became the material's list here (0: none, e.g. the learner attached subtitles meanwhile). */
+  stored?: number;
 }

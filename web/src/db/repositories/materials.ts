@@ -174,9 +174,9 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
   });
 }
 
-/** Deletes a material with its segments, takes (and their scores), progress and blobs. */
+/** Deletes a material with its segments, takes (and their scores), progress, transcription state and blobs. */
 export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> {
-  await db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.assessments, db.blobs, db.progress, db.outbox], async () => {
+  await db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.assessments, db.blobs, db.progress, db.transcriptions, db.outbox], async () => {
     const material = await db.materials.get(id);
     if (!material) return;
     await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
@@ -190,6 +190,7 @@ export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> 
     await db.recordings.bulkDelete(takes);
     await db.assessments.bulkDelete(takes);
     await db.progress.delete(id);
+    await db.transcriptions.delete(id);
     await db.materials.delete(id);
     await enqueue(db, 'material', id, 'delete');
   });

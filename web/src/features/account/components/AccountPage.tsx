@@ -173,7 +173,7 @@ function PlanSection({ data }: { data: ReturnType<typeof useAccountData> }) {
           <dt>{t('account.plan.storage')}</dt>
           <dd data-testid="usage-storage">{t('account.plan.usedOf', { used: formatBytes(ent.usage.storage_bytes, 1000), limit: formatBytes(ent.limits.storage_bytes, 1000) })}</dd>
           <dt>{t('account.plan.asr')}</dt>
-          <dd>{t('account.plan.usedOf', { used: ent.usage.asr_minutes_this_month, limit: ent.limits.asr_minutes_per_month })}</dd>
+          <dd data-testid="usage-asr">{t('account.plan.minutesOf', { used: ent.usage.asr_minutes_this_month, limit: ent.limits.asr_minutes_per_month })}</dd>
           <dt>{t('account.plan.assessments')}</dt>
           <dd>{t('account.plan.usedOf', { used: ent.usage.assessments_today, limit: ent.limits.assessments_per_day })}</dd>
           <dt>{t('account.plan.largeMedia')}</dt>

@@ -4,6 +4,7 @@ import type { materials } from '../../../db';
 import { formatBytes } from '../../../lib/format';
 import { useInfiniteCount } from '../../../hooks/useInfiniteCount';
 import { useAllProgress, useMaterials, useStorageInfo } from '../hooks/useLibrary';
+import { useTranscriptionRows } from '../../transcription';
 import { ImportPanel } from './ImportPanel';
 import { MaterialCard } from './MaterialCard';
 import { YoutubeForm } from './YoutubeForm';
@@ -17,6 +18,7 @@ export function LibraryPage() {
   const [filter, setFilter] = useState<materials.MaterialFilter>('all');
   const list = useMaterials(query, filter);
   const progress = useAllProgress();
+  const transcriptions = useTranscriptionRows();
   const storage = useStorageInfo();
   const { visible, setSentinel, more, hasMore } = useInfiniteCount(list?.length ?? 0, 48, `${query}|${filter}`);
 
@@ -48,7 +50,7 @@ export function LibraryPage() {
         </div>
         {list && list.length === 0 && <p className="empty">{query || filter !== 'all' ? t('library.noMatch') : t('library.empty')}</p>}
         <ul className="cards" data-testid="library-list">
-          {list?.slice(0, visible).map((m) => <MaterialCard key={m.id} material={m} progress={progress.get(m.id)} />)}
+          {list?.slice(0, visible).map((m) => <MaterialCard key={m.id} material={m} progress={progress.get(m.id)} transcribing={transcriptions?.get(m.id)?.nextCheckAt !== undefined} />)}
           {hasMore && (
             <li ref={setSentinel} className="more">
               <button type="button" className="btn" onClick={more}>

@@ -9,9 +9,11 @@ import { deleteMaterial, renameMaterial } from '../api/importMaterial';
 interface Props {
   material: LocalMaterial;
   progress?: LearningProgress;
+  /** The server is transcribing its media (no subtitles yet). */
+  transcribing?: boolean;
 }
 
-export const MaterialCard = memo(function MaterialCard({ material, progress }: Props) {
+export const MaterialCard = memo(function MaterialCard({ material, progress, transcribing }: Props) {
   const { t } = useTranslation();
   const thumb = useBlobUrl(material.thumbnailBlobKey);
   const [editing, setEditing] = useState(false);
@@ -56,7 +58,9 @@ export const MaterialCard = memo(function MaterialCard({ material, progress }: P
         <p className="meta">
           <span className="badge">{material.sourceType === 'youtube' ? t('library.youtube') : t(`library.filters.${material.type}`)}</span>
           {material.durationMs !== undefined && <span>{formatDuration(material.durationMs)}</span>}
-          <span>{material.segmentCount ? t('library.segments', { count: material.segmentCount }) : t('library.noSubtitles')}</span>
+          <span data-testid="material-segments">
+            {material.segmentCount ? t('library.segments', { count: material.segmentCount }) : transcribing ? t('library.transcribing') : t('library.noSubtitles')}
+          </span>
         </p>
         {progress && (
           <p className="meta progress-line" data-testid="material-progress">

@@ -6,6 +6,7 @@ import { Notice, type NoticeMessage } from '../../../components/Notice';
 import { useBlobUrlBlob } from '../hooks/useMediaBlob';
 import { TakeList, playTake, playTakePart, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
 import { AssessmentView, ShadowingView, useTakeScores } from '../../scoring';
+import { TranscribedNote, TranscriptionPanel } from '../../transcription';
 import { saveProgress, useInitialProgress, useMaterial, useSegments } from '../hooks/usePracticeData';
 import { usePlayback } from '../hooks/usePlayback';
 import { useKeyboard } from '../hooks/useKeyboard';
@@ -235,7 +236,10 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
               </button>
             </section>
           ) : (
-            <p className="empty">{t('practice.noSegments')}</p>
+            <>
+              <p className="empty">{t('practice.noSegments')}</p>
+              <TranscriptionPanel material={material} />
+            </>
           )}
           {attachSubtitles && (
             <label className="field attach">
@@ -246,6 +250,7 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
         </div>
         <aside className="seg-pane">
           <h2 className="sr-only">{t('practice.segments')}</h2>
+          <TranscribedNote segments={segments} />
           {segments.length > 0 && (
             <SegmentList segments={segments} current={pb.index} showTranslation={showTranslation} takeCounts={takeCounts} onPlay={(i) => void pb.playSegment(i)} />
           )}

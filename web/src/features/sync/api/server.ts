@@ -32,6 +32,8 @@ export interface ServerSegment {
   end_time: number;
   text: string;
   translation?: string;
+  /** Absent: `original`. The server's transcription made `asr_cloud` ones; sending them back keeps that. */
+  origin?: 'original' | 'asr_cloud';
 }
 
 export interface ServerRecording {

@@ -385,4 +385,14 @@ describe('backup runner (against the real server)', () => {
     expect((await syncState.getSyncState(db)).userId).toBe(other.user.id);
     expect(await first.material(a.m.id)).not.toBeNull(); // the first account keeps its copy
   });
+
+  it('a list the server transcribed keeps its origin when it is sent again (e.g. to another account)', async () => {
+    const { m } = await lesson('Transcribed', { segments: 2 });
+    const list = (await db.segmentLists.get(m.id))!;
+    await db.segmentLists.put({ ...list, segments: list.segments.map((s, i) => (i === 0 ? { ...s, origin: 'asr_cloud' } : s)) });
+    await signIn();
+    expect(await run()).toEqual({ kind: 'idle' });
+    const onServer = (await server.segments(m.id)) as unknown as { id: string; origin: string }[];
+    expect(onServer.map((s) => [s.id, s.origin])).toEqual(list.segments.map((s, i) => [s.id, i === 0 ? 'asr_cloud' : 'original']));
+  });
 });

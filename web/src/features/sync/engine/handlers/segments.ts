@@ -2,7 +2,11 @@ import { materials } from '../../../../db';
 import { putSegments } from '../../api/server';
 import { blockedBy, done, type Handler } from './context';
 
-/** A material's whole segment list, replaced in one request with the client's segment ids. */
+/**
+ * A material's whole segment list, replaced in one request with the
+ * client's segment ids (and origins: a list the server transcribed stays
+ * `asr_cloud` when it is sent again, e.g. to another account).
+ */
 export const pushSegments: Handler = async (ctx, group) => {
   const materialId = group.entityId;
   if (!(await materials.getMaterial(ctx.db, materialId))) return done();
@@ -18,6 +22,7 @@ export const pushSegments: Handler = async (ctx, group) => {
       end_time: s.endTime,
       text: s.text,
       ...(s.translation ? { translation: s.translation } : {}),
+      ...(s.origin ? { origin: s.origin } : {}),
     })),
   );
   return done({ uploaded: true });

@@ -1,0 +1,135 @@
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EcholoopDb } from './database';
+import * as materials from './repositories/materials';
+import * as outbox from './repositories/outbox';
+import * as transcriptions from './repositories/transcriptions';
+import type { LocalMaterial } from './schema';
+
+let db: EcholoopDb;
+let n = 0;
+
+beforeEach(async () => {
+  db = new EcholoopDb(`transcriptions-test-${Date.now()}-${n++}`);
+  await db.open();
+});
+
+afterEach(async () => {
+  db.close();
+  await Dexie.delete(db.name);
+});
+
+/** A material without subtitles, backed up with its media (as the backup engine leaves it). */
+async function backedUpMaterial(): Promise<LocalMaterial> {
+  const m = await materials.createLocalMaterial(db, {
+    title: 'Talk',
+    type: 'audio',
+    media: new Blob([new Uint8Array(10)], { type: 'audio/wav' }),
+    fileName: 'talk.wav',
+    durationMs: 9000,
+    segments: [],
+  });
+  await db.outbox.clear();
+  await db.materials.update(m.id, { serverId: m.id, syncStatus: 'synced', mediaBackup: 'synced' });
+  return (await materials.getMaterial(db, m.id))!;
+}
+
+const ask = (materialId: string, now: number, userId = 'u1', language?: string) => transcriptions.requestTranscription(db, { materialId, userId, language, now });
+
+const listed = (materialId: string): transcriptions.ListedSegment[] => [
+  { id: `${materialId.slice(0, 8)}-0000-8000-8000-000000000002`, start_time: 3000, end_time: 5000, text: 'How are you?', translation: null, origin: 'asr_cloud' },
+  { id: `${materialId.slice(0, 8)}-0000-8000-8000-000000000001`, start_time: 200, end_time: 2500, text: 'Hello there.', translation: null, origin: 'asr_cloud' },
+];
+
+describe('transcriptions repository', () => {
+  it('a request is due at once, for its account only, and names the language asked for', async () => {
+    const m = await backedUpMaterial();
+    expect(await ask(m.id, 1000, 'u1', 'en')).toBe(true);
+    expect(await transcriptions.getTranscription(db, m.id)).toEqual({ materialId: m.id, userId: 'u1', language: 'en', requestedAt: 1000, accepted: false, attempts: 0, nextCheckAt: 1000 });
+    expect((await transcriptions.transcriptionWork(db, 1000, 'u1')).due.map((r) => r.materialId)).toEqual([m.id]);
+    expect(await transcriptions.transcriptionWork(db, 1000, 'u2')).toEqual({ due: [] });
+    expect(await transcriptions.transcriptionWork(db, 1000, 'u1', new Set([m.id]))).toEqual({ due: [] });
+    // Without a language the server decides; the field is left out.
+    await ask(m.id, 2000);
+    expect((await transcriptions.getTranscription(db, m.id))?.language).toBeUndefined();
+  });
+
+  it('no request for a material that is gone', async () => {
+    expect(await ask('missing', 1)).toBe(false);
+    expect(await db.transcriptions.count()).toBe(0);
+  });
+
+  it('a pending answer is asked about when due; a final one never again', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    expect(await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'pending' }, accepted: true }, { attempts: 1, nextCheckAt: 2000 }, 1001)).toBe(true);
+    expect(await transcriptions.transcriptionWork(db, 1500, 'u1')).toEqual({ due: [], nextAt: 2000 });
+    expect((await transcriptions.transcriptionWork(db, 2000, 'u1')).due).toHaveLength(1);
+    await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'failed', code: 'no_speech', detail: 'nothing heard' }, accepted: true }, { attempts: 0 }, 2001);
+    const row = await transcriptions.getTranscription(db, m.id);
+    expect(row).toMatchObject({ accepted: true, status: { state: 'failed', code: 'no_speech' }, checkedAt: 2001, attempts: 0 });
+    expect(row).not.toHaveProperty('nextCheckAt');
+    expect(await transcriptions.transcriptionWork(db, 99_999, 'u1')).toEqual({ due: [] });
+  });
+
+  it('an answer to an older request, or for a deleted material, is dropped', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    await ask(m.id, 1500); // asked again (another tab) while the first answer was on its way
+    expect(await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'failed', code: 'x' }, accepted: true }, { attempts: 0 }, 1600)).toBe(false);
+    expect(await transcriptions.postpone(db, m.id, 1000, { attempts: 1, nextCheckAt: 9000 })).toBe(false);
+    expect(await transcriptions.getTranscription(db, m.id)).toMatchObject({ requestedAt: 1500, accepted: false, nextCheckAt: 1500 });
+    await materials.deleteMaterial(db, m.id);
+    expect(await transcriptions.getTranscription(db, m.id)).toBeUndefined();
+    expect(await transcriptions.saveStatus(db, m.id, 1500, { status: { state: 'pending' }, accepted: true }, { attempts: 1, nextCheckAt: 1 }, 1)).toBe(false);
+    expect(await transcriptions.storeTranscribedSegments(db, m.id, 1500, { state: 'done' }, listed(m.id), 1)).toBeNull();
+    expect(await db.transcriptions.count()).toBe(0);
+  });
+
+  it('a passing problem postpones the ask and keeps what was received', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'pending' }, accepted: true }, { attempts: 1, nextCheckAt: 2000 }, 1001);
+    await transcriptions.postpone(db, m.id, 1000, { attempts: 2, nextCheckAt: 6000 });
+    expect(await transcriptions.getTranscription(db, m.id)).toMatchObject({ accepted: true, status: { state: 'pending' }, attempts: 2, nextCheckAt: 6000 });
+  });
+
+  it('done: the server’s segments become the material’s list, with its ids and origin, and nothing is queued for the backup', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    const signature = await transcriptions.requestSignature(db);
+    const status = { state: 'done' as const, language: 'en', model: 'whisper-tiny.en', media_ms: 9000, segments: 2, finished_at: '2026-03-01T10:00:00Z' };
+    expect(await transcriptions.storeTranscribedSegments(db, m.id, 1000, status, listed(m.id), 5000)).toBe(2);
+    const segments = await materials.listSegments(db, m.id);
+    expect(segments).toEqual([
+      { id: listed(m.id)[1]!.id, materialId: m.id, index: 0, startTime: 200, endTime: 2500, text: 'Hello there.', origin: 'asr_cloud' },
+      { id: listed(m.id)[0]!.id, materialId: m.id, index: 1, startTime: 3000, endTime: 5000, text: 'How are you?', origin: 'asr_cloud' },
+    ]);
+    expect(await materials.getMaterial(db, m.id)).toMatchObject({ segmentCount: 2, hasTranslations: false, syncStatus: 'synced', updatedAt: 5000 });
+    expect(await outbox.countPending(db)).toBe(0);
+    const row = await transcriptions.getTranscription(db, m.id);
+    expect(row).toMatchObject({ accepted: true, status, stored: 2, attempts: 0 });
+    expect(row).not.toHaveProperty('nextCheckAt');
+    // The fetcher's own writes do not look like a new request.
+    expect(await transcriptions.requestSignature(db)).toBe(signature);
+  });
+
+  it('done after the learner attached subtitles meanwhile: the subtitles stay', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    await materials.replaceSegments(db, m.id, [{ startTime: 0, endTime: 1000, text: 'Mine.' }]);
+    expect(await transcriptions.storeTranscribedSegments(db, m.id, 1000, { state: 'done', segments: 2 }, listed(m.id), 5000)).toBe(0);
+    expect((await materials.listSegments(db, m.id)).map((s) => s.text)).toEqual(['Mine.']);
+    expect(await transcriptions.getTranscription(db, m.id)).toMatchObject({ status: { state: 'done' }, stored: 0 });
+  });
+
+  it('lists every row by material', async () => {
+    const a = await backedUpMaterial();
+    const b = await backedUpMaterial();
+    await ask(a.id, 1);
+    await ask(b.id, 2, 'u2');
+    const all = await transcriptions.listTranscriptions(db);
+    expect([...all.keys()].sort()).toEqual([a.id, b.id].sort());
+    expect(all.get(b.id)?.userId).toBe('u2');
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * One pass of the transcription fetcher: as the signed-in account, send
+ * each material's requested transcription, ask about the ones the server
+ * is working on, and when one is done store its segments as the material's
+ * list. It writes only `transcriptions` and, once, the material's segment
+ * list; every request is idempotent (a repeated POST answers the pending
+ * transcription), so a pass stopped anywhere is simply run again.
+ */
+import { auth, transcriptions, type EcholoopDb, type ServerTranscription, type StoredTranscription } from '../../../db';
+import { ApiError, OfflineError } from '../../../lib/api';
+import { getSegments, getTranscription, startTranscription } from '../api/transcription';
+import { isPassingProblem, nextCheck, refusalStatus, retryCheck } from './schedule';
+
+export interface TranscriptionPassOptions {
+  db: EcholoopDb;
+  signal: AbortSignal;
+  /**
+   * Materials not to ask about again while this runner leads: the server
+   * refused to say, with a 4xx that is not one of the transcription's
+   * refusals. Filled by the pass.
+   */
+  skip: Set<string>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type TranscriptionPassResult =
+  | { kind: 'idle' }
+  | { kind: 'waiting'; until: number }
+  | { kind: 'offline' }
+  | { kind: 'signedOut' }
+  | { kind: 'stopped' };
+
+/** Materials asked about at once (rarely more than one is being transcribed). */
+const CONCURRENCY = 2;
+
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
+
+export async function runTranscriptionPass(options: TranscriptionPassOptions): Promise<TranscriptionPassResult> {
+  const { db, signal, skip } = options;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const session = await auth.getSession(db);
+  if (!session) return { kind: 'signedOut' };
+  const { due } = await transcriptions.transcriptionWork(db, now(), session.user.id, skip);
+  let stop: TranscriptionPassResult | null = null;
+
+  const ask = async (row: StoredTranscription) => {
+    const { materialId, requestedAt } = row;
+    try {
+      const status: ServerTranscription = row.accepted
+        ? await getTranscription(session.token, materialId, signal)
+        : await startTranscription(session.token, materialId, row.language, signal);
+      if (status.state === 'done') {
+        const listed = await getSegments(session.token, materialId, signal);
+        await transcriptions.storeTranscribedSegments(db, materialId, requestedAt, status, listed, now());
+      } else {
+        await transcriptions.saveStatus(db, materialId, requestedAt, { status, accepted: true }, nextCheck(status, row.attempts, now(), random()), now());
+      }
+    } catch (e) {
+      const refusal = refusalStatus(e);
+      if (isAbort(e)) stop = { kind: 'stopped' };
+      else if (e instanceof OfflineError) stop = { kind: 'offline' };
+      else if (e instanceof ApiError && e.status === 401) {
+        await auth.clearSession(db, session.token);
+        stop = { kind: 'signedOut' };
+      } else if (refusal) {
+        // Final: the learner reads why, and may ask again.
+        await transcriptions.saveStatus(db, materialId, requestedAt, { status: refusal, accepted: row.accepted }, { attempts: 0 }, now());
+      } else if (isPassingProblem(e)) {
+        await transcriptions.postpone(db, materialId, requestedAt, retryCheck(row.attempts, now(), random(), (e.retryAfter ?? 0) * 1000));
+      } else if (e instanceof ApiError) {
+        // Another 4xx: the server will not say. Nothing stored; not asked again while this runner leads.
+        skip.add(materialId);
+      } else {
+        throw e;
+      }
+    }
+  };
+
+  const worker = async () => {
+    for (let row = due.shift(); row !== undefined && !stop; row = due.shift()) {
+      if (signal.aborted) stop = { kind: 'stopped' };
+      else await ask(row);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (stop) return stop;
+
+  const after = await transcriptions.transcriptionWork(db, now(), session.user.id, skip);
+  if (after.due.length > 0) return { kind: 'waiting', until: now() };
+  return after.nextAt === undefined ? { kind: 'idle' } : { kind: 'waiting', until: after.nextAt };
+}

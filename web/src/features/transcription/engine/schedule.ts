@@ -1,0 +1,66 @@
+/**
+ * Pure rules of the transcription fetcher: what the server's answers mean
+ * for a material's row, and when to ask again.
+ */
+import type { ServerTranscription } from '../../../db';
+import type { NextCheck } from '../../../db/repositories/transcriptions';
+import { ApiError } from '../../../lib/api';
+import { backoffDelay, type BackoffPolicy } from '../../../lib/backoff';
+
+/**
+ * Whisper needs about a tenth of the media's length: a short clip is done
+ * in seconds, a film in minutes. Ask after 1 s, 2, 4 … then every 30 s
+ * (equal jitter), never before the server's `retry_at`.
+ */
+export const POLL_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 30 * 1000 };
+
+/** A server in trouble (5xx, 429, …) is given more room: 2 s, 4 s … 30 s. */
+export const PROBLEM_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 30 * 1000 };
+
+/**
+ * The server's refusals of a transcription (docs/api/content.md): kept as
+ * the material's final `failed` status with the problem's code and detail,
+ * so the learner reads why instead of waiting. 503 here is the server
+ * saying transcription is off, not a passing problem.
+ */
+const REFUSALS: Record<string, number> = {
+  not_found: 404,
+  media_not_stored: 409,
+  material_has_segments: 409,
+  asr_limit_reached: 403,
+  transcription_unavailable: 503,
+};
+
+/** A refusal as the status stored for the material, or null when the error is something else. */
+export function refusalStatus(e: unknown): ServerTranscription | null {
+  if (!(e instanceof ApiError)) return null;
+  if (REFUSALS[e.code] === e.status || e.status === 404) return { state: 'failed', code: e.code, ...(e.detail ? { detail: e.detail } : {}) };
+  return null;
+}
+
+/** 5xx and these are passing problems: asked again with backoff. */
+const RETRYABLE = new Set([408, 423, 425, 429]);
+
+export function isPassingProblem(e: unknown): e is ApiError {
+  return e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status));
+}
+
+/**
+ * Whether to ask again and when, after a status; `attempts` counts the
+ * asks so far without a final answer (this one not included). Only
+ * `pending` is asked again (`done`, `failed` and `none` are final), never
+ * before `retry_at` (a month whose minutes are used waits for the next).
+ */
+export function nextCheck(status: ServerTranscription, attempts: number, now: number, random: number): NextCheck {
+  if (status.state !== 'pending') return { attempts: 0 };
+  const tries = attempts + 1;
+  const notBefore = status.retry_at ? Date.parse(status.retry_at) : NaN;
+  const floor = Number.isFinite(notBefore) ? Math.max(0, notBefore - now) : 0;
+  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, POLL_BACKOFF, random, floor) };
+}
+
+/** After a passing problem (5xx, 429, …): back off, never sooner than the server's Retry-After. */
+export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<NextCheck> {
+  const tries = attempts + 1;
+  return { attempts: tries, nextCheckAt: now + backoffDelay(tries, PROBLEM_BACKOFF, random, retryAfterMs) };
+}

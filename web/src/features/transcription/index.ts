@@ -1,0 +1,2 @@
+export { useTranscriptionEngine, useTranscriptionRows } from './hooks/useTranscription';
+export { TranscriptionPanel, TranscribedNote } from './components/TranscriptionPanel';
