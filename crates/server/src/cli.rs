@@ -145,6 +145,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ECHOLOOP_SCORING_LANGUAGES", value_delimiter = ',', default_value = "en",
           value_parser = parse_scoring_language)]
     pub scoring_languages: Vec<String>,
+
+    /// Transcribe materials' stored media into sentences on request (Whisper tiny.en for
+    /// English, base for other languages; from the same models directory).
+    #[arg(long, env = "ECHOLOOP_TRANSCRIPTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub transcription: bool,
 }
 
 fn parse_scoring_language(input: &str) -> Result<String, String> {
@@ -343,6 +348,7 @@ impl ServeArgs {
             scoring: self.scoring,
             models_dir: self.models_dir.clone(),
             scoring_languages: self.scoring_languages.clone(),
+            transcription: self.transcription,
             ..HttpSettings::new(self.web_dir.clone(), self.max_body_bytes)
         })
     }

@@ -3,7 +3,7 @@
 //! nowhere else. The numbers come from configuration (`echoloop serve
 //! --help`, "Plan limits").
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
@@ -70,7 +70,7 @@ pub fn limits_for<'a>(
 pub struct Usage {
     /// Stored media and recordings plus the declared size of unfinished uploads.
     pub storage_bytes: u64,
-    /// Not counted yet: server-side ASR does not exist (0).
+    /// Minutes of media transcribed since the 1st (UTC), rounded up.
     pub asr_minutes_this_month: u32,
     /// Pronunciation assessments created since midnight UTC.
     pub assessments_today: u32,
@@ -87,9 +87,11 @@ pub struct Entitlements {
 pub async fn usage(pool: &PgPool, user_id: Uuid) -> Result<Usage, sqlx::Error> {
     let assessments_today = assessments_today(pool, user_id).await?;
     let storage_bytes = crate::db::uploads::storage_used(pool, user_id).await?;
+    let transcribed_ms = crate::db::transcriptions::media_ms_this_month(pool, user_id).await?;
     Ok(Usage {
         storage_bytes: u64::try_from(storage_bytes).unwrap_or_default(),
-        asr_minutes_this_month: 0,
+        asr_minutes_this_month: u32::try_from(minutes_rounded_up(transcribed_ms))
+            .unwrap_or(u32::MAX),
         assessments_today,
     })
 }
@@ -115,6 +117,68 @@ pub fn next_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map(|midnight| midnight.and_utc())
         .unwrap_or(now + Duration::days(1))
+}
+
+/// The 1st of the next month, midnight UTC, when the monthly counts start
+/// again.
+pub fn next_month_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let (year, month) = match now.month() {
+        12 => (now.year() + 1, 1),
+        month => (now.year(), month + 1),
+    };
+    chrono::NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .unwrap_or(now + Duration::days(31))
+}
+
+/// Whole minutes, a started one counting.
+fn minutes_rounded_up(ms: i64) -> i64 {
+    (ms.max(0) + 59_999) / 60_000
+}
+
+/// Why media cannot be transcribed now under a plan's monthly minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsrRefusal {
+    /// Longer than the plan's whole month: no wait helps.
+    NeverFits { detail: String },
+    /// Fits once the month's count starts again.
+    NotThisMonth { detail: String },
+}
+
+/// Whether `media_ms` more of transcription fits in the month, with
+/// `used_ms` already transcribed. `None` for `media_ms`: not known yet,
+/// only a used-up month refuses.
+pub fn check_asr_minutes(
+    limits: &PlanLimits,
+    plan: &str,
+    used_ms: i64,
+    media_ms: Option<i64>,
+) -> Result<(), AsrRefusal> {
+    let limit_ms = i64::from(limits.asr_minutes_per_month) * 60_000;
+    let minutes = minutes_rounded_up;
+    let left_ms = (limit_ms - used_ms).max(0);
+    let needed = media_ms.unwrap_or(1).max(1);
+    if needed > limit_ms {
+        return Err(AsrRefusal::NeverFits {
+            detail: format!(
+                "the media lasts {} min; the {plan} plan transcribes {} min a month",
+                minutes(needed),
+                limits.asr_minutes_per_month
+            ),
+        });
+    }
+    if needed > left_ms {
+        return Err(AsrRefusal::NotThisMonth {
+            detail: format!(
+                "{} of the {plan} plan's {} transcription minutes are left this month; this media needs {}",
+                left_ms / 60_000,
+                limits.asr_minutes_per_month,
+                minutes(needed)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Seconds from `now` to the next midnight UTC, when the daily counts start
@@ -145,6 +209,18 @@ pub async fn lock_limits(
     Ok((plan, limits))
 }
 
+/// The plan and limits of a user, without locking (a look before the work;
+/// [`lock_limits`] decides).
+pub async fn plan_limits(
+    conn: &mut PgConnection,
+    settings: &EntitlementSettings,
+    user_id: Uuid,
+) -> Result<(String, PlanLimits), sqlx::Error> {
+    let subscription = crate::db::subscriptions::for_user(&mut *conn, user_id).await?;
+    let limits = limits_for(settings, &subscription.plan, &subscription.status).clone();
+    Ok((subscription.plan, limits))
+}
+
 pub async fn for_user(
     pool: &PgPool,
     settings: &EntitlementSettings,
@@ -171,6 +247,47 @@ mod tests {
         assert_eq!(seconds_until_next_day(at("2026-11-25T23:59:30Z")), 30);
         assert_eq!(seconds_until_next_day(at("2026-11-25T00:00:00Z")), 86_400);
         assert_eq!(seconds_until_next_day(at("2026-12-31T12:00:00Z")), 43_200);
+    }
+
+    #[test]
+    fn monthly_limits_reset_on_the_first() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            next_month_start(at("2026-12-04T18:00:00Z")),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            next_month_start(at("2026-02-28T23:59:59Z")),
+            at("2026-03-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn transcription_minutes_are_checked_against_what_is_left() {
+        let limits = EntitlementSettings::default().free; // 30 minutes
+        let min = 60_000;
+        assert_eq!(
+            check_asr_minutes(&limits, "free", 0, Some(30 * min)),
+            Ok(())
+        );
+        assert_eq!(check_asr_minutes(&limits, "free", 10 * min, None), Ok(()));
+        assert!(matches!(
+            check_asr_minutes(&limits, "free", 0, Some(30 * min + 1)),
+            Err(AsrRefusal::NeverFits { .. })
+        ));
+        let Err(AsrRefusal::NotThisMonth { detail }) =
+            check_asr_minutes(&limits, "free", 25 * min, Some(6 * min))
+        else {
+            panic!("refused for this month");
+        };
+        assert_eq!(
+            detail,
+            "5 of the free plan's 30 transcription minutes are left this month; this media needs 6"
+        );
+        assert!(matches!(
+            check_asr_minutes(&limits, "free", 30 * min, None),
+            Err(AsrRefusal::NotThisMonth { .. })
+        ));
     }
 
     #[test]

@@ -17,4 +17,5 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod tools_command;
+pub mod transcription;
 pub mod user_command;

@@ -89,6 +89,9 @@ impl Application {
         let scoring = settings.scoring.then(|| {
             crate::scoring::Scoring::new(settings.models_dir.clone(), &settings.scoring_languages)
         });
+        let transcription = settings
+            .transcription
+            .then(|| crate::transcription::Transcription::new(settings.models_dir.clone()));
         Application {
             listener,
             ctx: ApiContext {
@@ -97,6 +100,7 @@ impl Application {
                 stripe,
                 segment_lists,
                 scoring,
+                transcription,
             },
         }
     }
@@ -113,18 +117,23 @@ impl Application {
         grace: Duration,
     ) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = watch::channel(false);
-        // The job worker runs as long as the server and stops with it.
-        let worker = tokio::spawn(jobs::run_worker(
-            self.ctx.db.clone(),
-            self.ctx.settings.jobs.clone(),
-            jobs::JobContext {
-                stripe: self.ctx.stripe.clone(),
-                storage: self.ctx.settings.storage.clone(),
-                scoring: self.ctx.scoring.clone(),
-                entitlements: self.ctx.settings.entitlements.clone(),
-            },
-            stopping_rx.clone(),
-        ));
+        // The job workers run as long as the server and stop with it.
+        let job_context = jobs::JobContext {
+            stripe: self.ctx.stripe.clone(),
+            storage: self.ctx.settings.storage.clone(),
+            scoring: self.ctx.scoring.clone(),
+            transcription: self.ctx.transcription.clone(),
+            entitlements: self.ctx.settings.entitlements.clone(),
+        };
+        let workers = [jobs::Lane::Quick, jobs::Lane::Long].map(|lane| {
+            tokio::spawn(jobs::run_worker(
+                self.ctx.db.clone(),
+                self.ctx.settings.jobs.clone(),
+                job_context.clone(),
+                lane,
+                stopping_rx.clone(),
+            ))
+        });
         let sweeper = tokio::spawn(crate::storage::sweeper::run(
             self.ctx.db.clone(),
             self.ctx.settings.storage.clone(),
@@ -158,8 +167,11 @@ impl Application {
             }
         };
         sweeper.abort();
-        if tokio::time::timeout(grace, worker).await.is_err() {
-            tracing::warn!("the job worker did not stop within the grace period");
+        if tokio::time::timeout(grace, futures::future::join_all(workers))
+            .await
+            .is_err()
+        {
+            tracing::warn!("a job worker did not stop within the grace period");
         }
         result
     }

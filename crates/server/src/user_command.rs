@@ -229,6 +229,7 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
                     stripe,
                     storage,
                     scoring: None,
+                    transcription: None,
                     entitlements: Default::default(),
                 },
             )

@@ -32,15 +32,22 @@ pub async fn enqueue(
 
 /// Claims the next due job for the caller's transaction: other workers skip
 /// the locked row, and if this worker dies the lock goes with its
-/// connection, so the job runs again.
-pub async fn claim(conn: &mut PgConnection) -> Result<Option<Job>, sqlx::Error> {
+/// connection, so the job runs again. `long`: a job of `long_kinds`, else
+/// any other.
+pub async fn claim(
+    conn: &mut PgConnection,
+    long_kinds: &[&str],
+    long: bool,
+) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, payload, attempts, max_attempts FROM jobs
-         WHERE failed_at IS NULL AND run_at <= now()
+         WHERE failed_at IS NULL AND run_at <= now() AND (kind = ANY($1)) = $2
          ORDER BY run_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED",
     )
+    .bind(long_kinds)
+    .bind(long)
     .fetch_optional(conn)
     .await
 }
@@ -128,6 +135,24 @@ pub struct JobState {
     pub last_error: Option<String>,
 }
 
+/// The transcription job of one material (`crate::jobs::transcribe_material`);
+/// the kind is written out so the planner can use
+/// `jobs_material_transcribe_once`.
+pub async fn material_transcription(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<Option<JobState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT run_at, failed_at, last_error_code, last_error FROM jobs
+         WHERE kind = 'material.transcribe' AND payload ->> 'user_id' = $1 AND payload ->> 'material_id' = $2",
+    )
+    .bind(user_id.to_string())
+    .bind(material_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
 /// The scoring job of one recording (`crate::jobs::assess_recording`); the
 /// kind is written out so the planner can use `jobs_recording_assess_once`.
 pub async fn recording_assessment(
@@ -157,6 +182,22 @@ pub async fn delete_others_of_user(
         .bind(keep_kind)
         .execute(conn)
         .await?;
+    Ok(done.rows_affected())
+}
+
+/// Drops the given-up job of `kind` whose payload contains `payload`, so
+/// the work can be queued again.
+pub async fn drop_failed(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: &Value,
+) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM jobs WHERE kind = $1 AND payload @> $2 AND failed_at IS NOT NULL")
+            .bind(kind)
+            .bind(payload)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected())
 }
 

@@ -11,5 +11,6 @@ pub mod recordings;
 pub mod segments;
 pub mod sessions;
 pub mod subscriptions;
+pub mod transcriptions;
 pub mod uploads;
 pub mod users;

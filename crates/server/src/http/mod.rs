@@ -18,6 +18,7 @@ mod recordings;
 mod segments;
 mod sessions;
 mod subtitle_import;
+mod transcriptions;
 mod uploads;
 mod web_app;
 
@@ -58,6 +59,9 @@ pub struct ApiContext {
     /// The built-in pronunciation engine; `None`: uploaded recordings are
     /// not scored by this server (`HttpSettings::scoring`).
     pub scoring: Option<crate::scoring::Scoring>,
+    /// Whisper for materials' media; `None`: this server does not
+    /// transcribe (`HttpSettings::transcription`).
+    pub transcription: Option<crate::transcription::Transcription>,
 }
 
 pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;
@@ -86,6 +90,9 @@ pub struct HttpSettings {
     pub models_dir: Option<PathBuf>,
     /// Languages scored (primary subtags); takes in others are told why not.
     pub scoring_languages: Vec<String>,
+    /// Transcribe materials' stored media on request (Whisper, same models
+    /// directory).
+    pub transcription: bool,
 }
 
 impl HttpSettings {
@@ -108,6 +115,7 @@ impl HttpSettings {
                 .iter()
                 .map(|l| (*l).to_owned())
                 .collect(),
+            transcription: true,
         }
     }
 }
@@ -125,6 +133,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(subtitle_import::router())
         .merge(progress::router())
         .merge(recordings::router())
+        .merge(transcriptions::router())
         .merge(assessments::router())
         .merge(uploads::router())
         .merge(media::router())

@@ -12,7 +12,7 @@ use utoipa_scalar::{Scalar, Servable};
 use super::ApiContext;
 use super::{
     accounts, assessments, billing, materials, me, media, progress, recordings, segments, sessions,
-    subtitle_import, uploads,
+    subtitle_import, transcriptions, uploads,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use super::{
         materials::delete_material, materials::list_materials,
         segments::replace_segments, segments::list_segments, segments::get_segment, segments::update_segment,
         subtitle_import::import_segments,
+        transcriptions::start_transcription, transcriptions::show_transcription,
         progress::get_progress, progress::put_progress,
         recordings::get_recording, recordings::list_recordings, recordings::delete_recording,
         assessments::create_assessment, assessments::list_assessments, assessments::get_assessment,

@@ -3,13 +3,11 @@
 //! Queued when the recording's audio upload completes.
 
 use anyhow::Context;
-use futures::TryStreamExt;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::{JobContext, JobError};
+use super::{JobContext, JobError, fetch_object, payload_id};
 use crate::db;
 use crate::db::assessments::NewAssessment;
 use crate::domain::assessment::check_words;
@@ -50,8 +48,12 @@ pub async fn run(
     payload: &Value,
     context: &JobContext,
 ) -> Result<(), JobError> {
-    let user_id = payload_id(payload, "user_id")?;
-    let recording_id = payload_id(payload, "recording_id")?;
+    let failed = |detail| JobError::GiveUp {
+        code: "scoring_failed",
+        detail,
+    };
+    let user_id = payload_id(payload, "user_id").map_err(failed)?;
+    let recording_id = payload_id(payload, "recording_id").map_err(failed)?;
     let Some(scoring) = &context.scoring else {
         return Err(JobError::GiveUp {
             code: "scoring_unavailable",
@@ -90,7 +92,7 @@ pub async fn run(
     day_allowance(conn, context, user_id, false).await?;
 
     let audio = tempfile::NamedTempFile::new().context("creating a file for the recording")?;
-    fetch(context, &audio_key, audio.path()).await?;
+    fetch_object(context, &audio_key, audio.path()).await?;
     if !scoring.scores(target.language.as_deref()) {
         return Err(JobError::GiveUp {
             code: "language_unsupported",
@@ -146,14 +148,7 @@ async fn day_allowance(
     let (plan, limits) = if lock {
         entitlements::lock_limits(&mut *conn, &context.entitlements, user_id).await?
     } else {
-        let subscription = db::subscriptions::for_user(&mut *conn, user_id).await?;
-        let limits = entitlements::limits_for(
-            &context.entitlements,
-            &subscription.plan,
-            &subscription.status,
-        )
-        .clone();
-        (subscription.plan, limits)
+        entitlements::plan_limits(&mut *conn, &context.entitlements, user_id).await?
     };
     let today = entitlements::assessments_today(&mut *conn, user_id).await?;
     if today < limits.assessments_per_day {
@@ -167,31 +162,6 @@ async fn day_allowance(
             limits.assessments_per_day
         ),
     })
-}
-
-/// Copies the stored audio into `path`.
-async fn fetch(context: &JobContext, key: &str, path: &std::path::Path) -> Result<(), JobError> {
-    let mut stream = context
-        .storage
-        .get_range(key, None)
-        .await
-        .with_context(|| format!("reading the recording's audio {key}"))?;
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .context("opening the recording's temporary file")?;
-    while let Some(chunk) = stream
-        .try_next()
-        .await
-        .with_context(|| format!("reading the recording's audio {key}"))?
-    {
-        file.write_all(&chunk)
-            .await
-            .context("writing the recording's temporary file")?;
-    }
-    file.flush()
-        .await
-        .context("writing the recording's temporary file")?;
-    Ok(())
 }
 
 /// What the learner is told when scoring cannot succeed by trying again;
@@ -222,17 +192,6 @@ fn give_up_or_retry(error: ScoringError) -> JobError {
         }
         other => JobError::Retry(anyhow::Error::new(other)),
     }
-}
-
-fn payload_id(payload: &Value, key: &str) -> Result<Uuid, JobError> {
-    let id = payload
-        .get(key)
-        .and_then(Value::as_str)
-        .and_then(|text| text.parse().ok());
-    id.ok_or_else(|| JobError::GiveUp {
-        code: "scoring_failed",
-        detail: format!("the job's payload has no valid {key}"),
-    })
 }
 
 #[cfg(test)]

@@ -6,18 +6,24 @@
 
 pub mod assess_recording;
 pub mod delete_account;
+pub mod transcribe_material;
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-
+use futures::TryStreamExt;
+use serde_json::Value;
 use sqlx::PgPool;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use crate::billing::StripeClient;
 use crate::db;
 use crate::entitlements::EntitlementSettings;
 use crate::scoring::Scoring;
+use crate::transcription::Transcription;
 
 /// How often housekeeping (expired sessions, stale rate-limit counters) runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
@@ -45,8 +51,33 @@ pub struct JobContext {
     pub storage: crate::storage::Storage,
     /// The built-in pronunciation engine; `None`: this server does not score.
     pub scoring: Option<Scoring>,
-    /// Plan limits: scoring counts against the day's assessments.
+    /// Whisper for materials' media; `None`: this server does not transcribe.
+    pub transcription: Option<Transcription>,
+    /// Plan limits: scoring counts against the day's assessments,
+    /// transcription against the month's minutes.
     pub entitlements: EntitlementSettings,
+}
+
+/// Which jobs a worker takes. Transcribing a film takes minutes; it has a
+/// worker of its own so a learner's take is never scored behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Everything but long work (scoring, account deletion).
+    Quick,
+    /// Media transcription.
+    Long,
+}
+
+impl Lane {
+    /// Job kinds of the long lane.
+    pub const LONG_KINDS: &'static [&'static str] = &[transcribe_material::KIND];
+
+    fn name(self) -> &'static str {
+        match self {
+            Lane::Quick => "quick",
+            Lane::Long => "long",
+        }
+    }
 }
 
 /// How a job can end other than by succeeding.
@@ -83,10 +114,12 @@ pub async fn run_worker(
     pool: PgPool,
     settings: JobSettings,
     context: JobContext,
+    lane: Lane,
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::info!(
         poll_ms = settings.poll_interval.as_millis() as u64,
+        lane = lane.name(),
         "job worker started"
     );
     let mut last_housekeeping: Option<Instant> = None;
@@ -94,11 +127,13 @@ pub async fn run_worker(
         if *stop.borrow() {
             break;
         }
-        if last_housekeeping.is_none_or(|at| at.elapsed() >= HOUSEKEEPING_EVERY) {
+        if lane == Lane::Quick
+            && last_housekeeping.is_none_or(|at| at.elapsed() >= HOUSEKEEPING_EVERY)
+        {
             housekeeping(&pool).await;
             last_housekeeping = Some(Instant::now());
         }
-        let ran = match run_next(&pool, &context).await {
+        let ran = match run_next_in(&pool, &context, lane).await {
             Ok(ran) => ran,
             Err(error) => {
                 tracing::warn!(%error, "job queue unavailable");
@@ -118,13 +153,24 @@ pub async fn run_worker(
             }
         }
     }
-    tracing::info!("job worker stopped");
+    tracing::info!(lane = lane.name(), "job worker stopped");
 }
 
-/// Runs one due job if there is one; `Ok(true)` when a job was taken.
+/// Runs one due job of any kind if there is one; `Ok(true)` when a job was
+/// taken.
 pub async fn run_next(pool: &PgPool, context: &JobContext) -> Result<bool, sqlx::Error> {
+    Ok(run_next_in(pool, context, Lane::Quick).await?
+        || run_next_in(pool, context, Lane::Long).await?)
+}
+
+/// Runs one due job of `lane` if there is one.
+pub async fn run_next_in(
+    pool: &PgPool,
+    context: &JobContext,
+    lane: Lane,
+) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(job) = db::jobs::claim(&mut tx).await? else {
+    let Some(job) = db::jobs::claim(&mut tx, Lane::LONG_KINDS, lane == Lane::Long).await? else {
         return Ok(false);
     };
     let span =
@@ -135,6 +181,7 @@ pub async fn run_next(pool: &PgPool, context: &JobContext) -> Result<bool, sqlx:
             .await
             .map_err(JobError::from),
         assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
+        transcribe_material::KIND => transcribe_material::run(&mut tx, &job.payload, context).await,
         other => Err(JobError::Retry(anyhow::anyhow!(
             "unknown job kind {other:?}"
         ))),
@@ -162,6 +209,42 @@ pub async fn run_next(pool: &PgPool, context: &JobContext) -> Result<bool, sqlx:
         }
     }
     Ok(true)
+}
+
+/// A uuid field of a job's payload.
+pub(crate) fn payload_id(payload: &Value, key: &str) -> Result<Uuid, String> {
+    payload
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| format!("the job's payload has no valid {key}"))
+}
+
+/// Copies a stored object into `path` (the speech tools read files).
+pub(crate) async fn fetch_object(
+    context: &JobContext,
+    key: &str,
+    path: &std::path::Path,
+) -> Result<(), JobError> {
+    let mut stream = context
+        .storage
+        .get_range(key, None)
+        .await
+        .with_context(|| format!("reading the stored object {key}"))?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .context("opening a temporary file")?;
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .with_context(|| format!("reading the stored object {key}"))?
+    {
+        file.write_all(&chunk)
+            .await
+            .context("writing a temporary file")?;
+    }
+    file.flush().await.context("writing a temporary file")?;
+    Ok(())
 }
 
 async fn housekeeping(pool: &PgPool) {

@@ -20,4 +20,5 @@ mod scoring;
 mod segments;
 mod sessions;
 mod subtitle_import;
+mod transcription;
 mod uploads;

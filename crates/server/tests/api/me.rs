@@ -409,6 +409,7 @@ fn no_outside_services() -> JobContext {
         stripe: None,
         storage: echoloop_server::storage::Storage::in_memory(),
         scoring: None,
+        transcription: None,
         entitlements: Default::default(),
     }
 }
@@ -431,10 +432,14 @@ async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
 
     // A worker claims the job and dies mid-way: its transaction never commits.
     let mut crashed = db.pool.begin().await.unwrap();
-    let claimed = echoloop_server::db::jobs::claim(&mut crashed)
-        .await
-        .unwrap()
-        .unwrap();
+    let claimed = echoloop_server::db::jobs::claim(
+        &mut crashed,
+        echoloop_server::jobs::Lane::LONG_KINDS,
+        false,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     echoloop_server::jobs::delete_account::run(
         &mut crashed,
         &claimed.payload,

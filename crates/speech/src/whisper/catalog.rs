@@ -89,18 +89,96 @@ pub fn resolve(name: &str) -> Result<PathBuf> {
     })
 }
 
-/// The model to use when none is named: tiny.en for English (small and
-/// fast), else base, which is multilingual and detects the language. For
-/// English or an unknown language, whichever is installed will do.
-pub fn default_for(language: Option<&str>) -> &'static str {
-    let preferred: &[&'static str] = match language {
+/// Models in order of preference for a language: tiny.en for English
+/// (small and fast), else base, which is multilingual and detects the
+/// language. For English or an unknown language, either will do.
+fn preferred_for(language: Option<&str>) -> &'static [&'static str] {
+    match language {
         Some("en") => &["tiny.en", "base"],
         Some(_) => &["base"],
         None => &["base", "tiny.en"],
-    };
+    }
+}
+
+/// The model to use when none is named (see [`preferred_for`]): the first
+/// installed, else the first preferred (whose loading then says how to
+/// install it).
+pub fn default_for(language: Option<&str>) -> &'static str {
+    let preferred = preferred_for(language);
     preferred
         .iter()
         .copied()
         .find(|name| installed_dir(name).is_some())
         .unwrap_or(preferred[0])
+}
+
+/// The installed model for `language` (an ISO 639-1 code, `None`: to be
+/// detected) and its directory, under `root` or, with `None`, where
+/// [`installed_dir`] looks. Missing: the error names what to install.
+pub fn installed_for(
+    root: Option<&Path>,
+    language: Option<&str>,
+) -> Result<(&'static str, PathBuf)> {
+    let preferred = preferred_for(language);
+    let find = |name: &str| match root {
+        Some(root) => installed_in(root, name),
+        None => installed_dir(name),
+    };
+    if let Some((name, dir)) = preferred
+        .iter()
+        .find_map(|name| find(name).map(|dir| (*name, dir)))
+    {
+        return Ok((name, dir));
+    }
+    match root {
+        Some(root) => Err(SpeechError::WhisperModelMissing {
+            name: preferred[0].to_owned(),
+            looked_for: root
+                .join(dir_name(preferred[0]))
+                .join(MARKER)
+                .display()
+                .to_string(),
+        }),
+        None => resolve(preferred[0]).map(|dir| (preferred[0], dir)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn install(root: &Path, name: &str) {
+        let dir = root.join(dir_name(name));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(MARKER), b"").unwrap();
+    }
+
+    #[test]
+    fn english_prefers_the_english_model_and_falls_back_to_base() {
+        let root = tempfile::tempdir().unwrap();
+        install(root.path(), "base");
+        assert_eq!(
+            installed_for(Some(root.path()), Some("en")).unwrap().0,
+            "base"
+        );
+        install(root.path(), "tiny.en");
+        assert_eq!(
+            installed_for(Some(root.path()), Some("en")).unwrap().0,
+            "tiny.en"
+        );
+        assert_eq!(installed_for(Some(root.path()), None).unwrap().0, "base");
+    }
+
+    #[test]
+    fn other_languages_need_the_multilingual_model() {
+        let root = tempfile::tempdir().unwrap();
+        install(root.path(), "tiny.en");
+        let error = installed_for(Some(root.path()), Some("fr")).unwrap_err();
+        assert!(
+            matches!(&error, SpeechError::WhisperModelMissing { name, looked_for }
+                if name == "base" && looked_for.contains("whisper-base")),
+            "{error}"
+        );
+    }
 }

@@ -1,0 +1,118 @@
+//! Finished transcriptions of materials (migration 0010): what a material's
+//! transcription produced, and the month's transcription minutes.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Transcription {
+    pub language: Option<String>,
+    pub model: String,
+    pub media_ms: i64,
+    pub segments: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewTranscription<'a> {
+    pub material_id: Uuid,
+    pub language: Option<&'a str>,
+    pub model: &'a str,
+    pub media_ms: i64,
+    pub segments: i32,
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    new: NewTranscription<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO transcriptions (user_id, id, material_id, language, model, media_ms, segments)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user_id)
+    .bind(Uuid::new_v4())
+    .bind(new.material_id)
+    .bind(new.language)
+    .bind(new.model)
+    .bind(new.media_ms)
+    .bind(new.segments)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The material's latest finished transcription.
+pub async fn latest(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<Option<Transcription>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT language, model, media_ms, segments, created_at FROM transcriptions
+         WHERE user_id = $1 AND material_id = $2 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Milliseconds of media transcribed since the start of the month (UTC).
+pub async fn media_ms_this_month(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(media_ms), 0)::bigint FROM transcriptions
+         WHERE user_id = $1
+           AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
+/// What the server needs to transcribe a live material.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TranscriptionTarget {
+    /// The media object's key; `None`: the media is not on the server.
+    pub media_key: Option<String>,
+    pub language: Option<String>,
+    /// Milliseconds, as ffprobe measured the media (or the client said).
+    pub duration: Option<i64>,
+}
+
+pub async fn target(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<Option<TranscriptionTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT media_url AS media_key, language, duration FROM materials
+         WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Gives a material without a language the one its speech was heard in.
+pub async fn set_language_if_unknown(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+    language: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE materials SET language = $3 WHERE user_id = $1 AND id = $2 AND language IS NULL",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .bind(language)
+    .execute(db)
+    .await?;
+    Ok(())
+}

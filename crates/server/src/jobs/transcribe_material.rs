@@ -1,0 +1,310 @@
+//! `material.transcribe`: the server transcribes a material's stored media
+//! with Whisper and stores the sentences as its segments (origin
+//! `asr_cloud`), counting the media's minutes against the month. Queued by
+//! `POST /materials/{id}/transcription`.
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{JobContext, JobError, fetch_object, payload_id};
+use crate::db;
+use crate::db::transcriptions::NewTranscription;
+use crate::domain::SegmentInput;
+use crate::domain::segment::{SegmentOrigin, parse_list};
+use crate::entitlements::{self, AsrRefusal};
+use crate::transcription::{Transcribed, TranscriptionError};
+use echoloop_speech::SpeechError;
+
+pub const KIND: &str = "material.transcribe";
+
+/// `language`: the primary subtag to transcribe in; `None`: the
+/// material's, else detected.
+pub fn payload(user_id: Uuid, material_id: Uuid, language: Option<&str>) -> Value {
+    json!({ "user_id": user_id, "material_id": material_id, "language": language })
+}
+
+/// Queues the transcription of a material in the caller's transaction. A
+/// job that gave up before is replaced (the learner asked again); a
+/// pending one is kept. Returns whether a job was queued.
+pub async fn schedule(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    material_id: Uuid,
+    language: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let key = json!({ "user_id": user_id, "material_id": material_id });
+    db::jobs::drop_failed(&mut *conn, KIND, &key).await?;
+    db::jobs::enqueue(conn, KIND, &payload(user_id, material_id, language)).await
+}
+
+pub async fn run(
+    conn: &mut PgConnection,
+    payload: &Value,
+    context: &JobContext,
+) -> Result<(), JobError> {
+    let failed = |detail: String| JobError::GiveUp {
+        code: "transcription_failed",
+        detail,
+    };
+    let user_id = payload_id(payload, "user_id").map_err(failed)?;
+    let material_id = payload_id(payload, "material_id").map_err(failed)?;
+    let requested = payload.get("language").and_then(Value::as_str);
+    let Some(transcription) = &context.transcription else {
+        return Err(JobError::GiveUp {
+            code: "transcription_unavailable",
+            detail: "this server does not transcribe media".into(),
+        });
+    };
+    let Some(target) = db::transcriptions::target(&mut *conn, user_id, material_id).await? else {
+        // Deleted meanwhile: nothing left to transcribe.
+        return Ok(());
+    };
+    let Some(media_key) = target.media_key else {
+        return Err(JobError::GiveUp {
+            code: "media_not_stored",
+            detail: "the material's media is no longer on the server".into(),
+        });
+    };
+    has_no_segments(&mut *conn, user_id, material_id).await?;
+    // A cheap look first, so a used-up month costs no transcription; the
+    // minutes are checked again under the plan lock before storing.
+    month_allowance(conn, context, user_id, target.duration, false).await?;
+
+    let media = tempfile::NamedTempFile::new().context("creating a file for the media")?;
+    fetch_object(context, &media_key, media.path()).await?;
+    let language = requested
+        .map(str::to_owned)
+        .or_else(|| target.language.as_deref().map(primary_subtag));
+    let started = std::time::Instant::now();
+    let transcribed = transcription
+        .transcribe(media.path().to_owned(), language)
+        .await
+        .map_err(give_up_or_retry)?;
+    tracing::info!(
+        transcribe_ms = started.elapsed().as_millis() as u64,
+        media_ms = transcribed.media_ms,
+        model = transcribed.model,
+        segments = transcribed.segments.len(),
+        "material transcribed"
+    );
+    if transcribed.segments.is_empty() {
+        return Err(JobError::GiveUp {
+            code: "no_speech",
+            detail: "no speech was heard in the media".into(),
+        });
+    }
+    store(conn, context, user_id, material_id, &transcribed).await
+}
+
+/// Writes the segments, the usage row and a heard language, under the
+/// material's and the plan's locks.
+async fn store(
+    conn: &mut PgConnection,
+    context: &JobContext,
+    user_id: Uuid,
+    material_id: Uuid,
+    transcribed: &Transcribed,
+) -> Result<(), JobError> {
+    let media_ms = i64::try_from(transcribed.media_ms).unwrap_or(i64::MAX);
+    month_allowance(conn, context, user_id, Some(media_ms), true).await?;
+    let Some(duration) = db::materials::lock(&mut *conn, user_id, material_id).await? else {
+        return Ok(());
+    };
+    // Learners may have added segments while the media was transcribed:
+    // theirs win.
+    has_no_segments(&mut *conn, user_id, material_id).await?;
+    let inputs = segment_inputs(&transcribed.segments, duration);
+    let parsed = parse_list(&inputs, duration).map_err(|error| JobError::GiveUp {
+        code: "transcription_failed",
+        detail: format!(
+            "the transcript is not a valid segment list ({}: {})",
+            error.field, error.reason
+        ),
+    })?;
+    let mut tx = sqlx::Connection::begin(&mut *conn)
+        .await
+        .context("starting the segment write")?;
+    db::segments::replace(&mut tx, user_id, material_id, &parsed)
+        .await
+        .map_err(|error| JobError::Retry(anyhow::anyhow!("storing the segments: {error:?}")))?;
+    if let Some(language) = &transcribed.language {
+        db::transcriptions::set_language_if_unknown(&mut *tx, user_id, material_id, language)
+            .await?;
+    }
+    db::transcriptions::insert(
+        &mut *tx,
+        user_id,
+        NewTranscription {
+            material_id,
+            language: transcribed.language.as_deref(),
+            model: transcribed.model,
+            media_ms,
+            segments: i32::try_from(parsed.len()).unwrap_or(i32::MAX),
+        },
+    )
+    .await?;
+    tx.commit().await.context("committing the segment write")?;
+    Ok(())
+}
+
+/// Whisper's sentences as a segment list: times clamped to the media's
+/// length (a last word may run a few ms past it) and empty spans dropped.
+fn segment_inputs(
+    segments: &[echoloop_core::subtitles::Segment],
+    duration: Option<i64>,
+) -> Vec<SegmentInput> {
+    let end_limit = duration.unwrap_or(i64::MAX);
+    segments
+        .iter()
+        .filter_map(|segment| {
+            let start = i64::try_from(segment.start_time.get()).ok()?;
+            let end = i64::try_from(segment.end_time.get()).ok()?.min(end_limit);
+            (start < end).then(|| SegmentInput {
+                id: None,
+                start_time: start,
+                end_time: end,
+                text: segment.text.clone(),
+                translation: None,
+                origin: SegmentOrigin::AsrCloud,
+            })
+        })
+        .collect()
+}
+
+async fn has_no_segments(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<(), JobError> {
+    if db::segments::count(&mut *conn, user_id, material_id).await? > 0 {
+        return Err(JobError::GiveUp {
+            code: "material_has_segments",
+            detail: "the material has sentences already; transcription only fills an empty one"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Gives up when the media can never fit the plan's month; defers to the
+/// next month when this one's minutes are used. With `lock`, holds the
+/// plan lock until the job's transaction ends.
+async fn month_allowance(
+    conn: &mut PgConnection,
+    context: &JobContext,
+    user_id: Uuid,
+    media_ms: Option<i64>,
+    lock: bool,
+) -> Result<(), JobError> {
+    let (plan, limits) = if lock {
+        entitlements::lock_limits(&mut *conn, &context.entitlements, user_id).await?
+    } else {
+        entitlements::plan_limits(&mut *conn, &context.entitlements, user_id).await?
+    };
+    let used = db::transcriptions::media_ms_this_month(&mut *conn, user_id).await?;
+    match entitlements::check_asr_minutes(&limits, &plan, used, media_ms) {
+        Ok(()) => Ok(()),
+        Err(AsrRefusal::NeverFits { detail }) => Err(JobError::GiveUp {
+            code: "asr_limit_reached",
+            detail,
+        }),
+        Err(AsrRefusal::NotThisMonth { detail }) => Err(JobError::Defer {
+            at: entitlements::next_month_start(chrono::Utc::now()),
+            code: "asr_limit_reached",
+            detail,
+        }),
+    }
+}
+
+/// `en-GB` → `en`: Whisper knows languages, not regions.
+fn primary_subtag(tag: &str) -> String {
+    tag.split('-').next().unwrap_or(tag).to_ascii_lowercase()
+}
+
+fn give_up_or_retry(error: TranscriptionError) -> JobError {
+    let give_up = |code, detail: String| JobError::GiveUp { code, detail };
+    match error {
+        TranscriptionError::Speech(
+            SpeechError::Model(_) | SpeechError::WhisperModelMissing { .. },
+        ) => give_up(
+            "transcription_unavailable",
+            "this server has no transcription model for this language installed".into(),
+        ),
+        TranscriptionError::Speech(
+            SpeechError::EmptyAudio(_)
+            | SpeechError::UnsupportedFormat { .. }
+            | SpeechError::CorruptAudio { .. },
+        ) => give_up(
+            "unreadable_audio",
+            "the material's media has no audio that can be decoded".into(),
+        ),
+        other => JobError::Retry(anyhow::Error::new(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echoloop_core::subtitles::Segment;
+    use echoloop_core::time::Millis;
+
+    fn sentence(start: u64, end: u64, text: &str) -> Segment {
+        Segment {
+            start_time: Millis::new(start),
+            end_time: Millis::new(end),
+            text: text.into(),
+            words: None,
+            translation: None,
+        }
+    }
+
+    #[test]
+    fn sentences_are_kept_within_the_media() {
+        let inputs = segment_inputs(
+            &[
+                sentence(0, 900, "One."),
+                sentence(1000, 2050, "Two."),
+                sentence(2000, 2100, "Past the end."),
+            ],
+            Some(2000),
+        );
+        let spans: Vec<(i64, i64, &str)> = inputs
+            .iter()
+            .map(|i| (i.start_time, i.end_time, i.text.as_str()))
+            .collect();
+        assert_eq!(spans, [(0, 900, "One."), (1000, 2000, "Two.")]);
+        assert!(inputs.iter().all(|i| i.origin == SegmentOrigin::AsrCloud));
+    }
+
+    #[test]
+    fn a_missing_model_or_unreadable_media_is_final_but_a_failing_tool_is_retried() {
+        let code = |error: SpeechError| match give_up_or_retry(error.into()) {
+            JobError::GiveUp { code, .. } => code,
+            JobError::Retry(_) => "retry",
+            JobError::Defer { code, .. } => code,
+        };
+        assert_eq!(
+            code(SpeechError::Model("gone".into())),
+            "transcription_unavailable"
+        );
+        assert_eq!(
+            code(SpeechError::EmptyAudio("x".into())),
+            "unreadable_audio"
+        );
+        assert_eq!(
+            code(SpeechError::Tool {
+                program: "ffmpeg",
+                detail: "killed".into()
+            }),
+            "retry"
+        );
+    }
+
+    #[test]
+    fn whisper_is_asked_for_the_language_not_the_region() {
+        assert_eq!(primary_subtag("en-GB"), "en");
+        assert_eq!(primary_subtag("FR"), "fr");
+    }
+}

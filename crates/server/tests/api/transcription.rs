@@ -1,0 +1,510 @@
+//! The server transcribes a material's stored media into its segments (job
+//! `material.transcribe`) with Whisper and the models of this checkout
+//! (`scripts/fetch-models.sh`): real espeak-ng speech, real ffmpeg, real
+//! models, the real object stores.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::content_fixtures::{
+    Backend, create_material, create_material_with, put_segments, spawn_media_app_with,
+    upload_material_media,
+};
+use crate::helpers::{TestApp, TestUser, assert_problem};
+
+const SENTENCES: [&str; 3] = [
+    "The weather is lovely today.",
+    "My brother lives in a small town.",
+    "Please close the door behind you.",
+];
+
+fn media_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("echoloop-transcription-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn ffmpeg(args: &[&str], out: &PathBuf) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg {}", out.display());
+}
+
+/// `SENTENCES` said by espeak-ng with 1.5 s between them.
+fn speech_wav() -> PathBuf {
+    let wav = media_dir().join("sentences.wav");
+    if !wav.exists() {
+        let ssml = format!(
+            "<speak>{}</speak>",
+            SENTENCES.join(" <break time=\"1500ms\"/> ")
+        );
+        let status = Command::new("espeak-ng")
+            .args(["-m", "-v", "en-us", "-w"])
+            .arg(&wav)
+            .arg(ssml)
+            .status()
+            .expect("run espeak-ng");
+        assert!(status.success());
+    }
+    wav
+}
+
+/// The sentences as an imported audio file (AAC in MP4).
+fn speech_m4a() -> Vec<u8> {
+    let out = media_dir().join("sentences.m4a");
+    let wav = speech_wav();
+    ffmpeg(&["-i", wav.to_str().unwrap(), "-c:a", "aac"], &out);
+    std::fs::read(out).unwrap()
+}
+
+/// The sentences as the sound track of a small video (H.264 + AAC).
+fn speech_video() -> Vec<u8> {
+    let out = media_dir().join("sentences.mp4");
+    let wav = speech_wav();
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=navy:s=160x90:r=10",
+            "-i",
+            wav.to_str().unwrap(),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        &out,
+    );
+    std::fs::read(out).unwrap()
+}
+
+fn silence_m4a(seconds: u32) -> Vec<u8> {
+    let out = media_dir().join(format!("silence-{seconds}.m4a"));
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("anullsrc=r=16000:cl=mono:d={seconds}"),
+            "-c:a",
+            "aac",
+        ],
+        &out,
+    );
+    std::fs::read(out).unwrap()
+}
+
+async fn start(app: &TestApp, user: &TestUser, material: Uuid) -> reqwest::Response {
+    app.authed(
+        Method::POST,
+        &format!("/materials/{material}/transcription"),
+        &user.token,
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn status(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/materials/{material}/transcription"),
+            &user.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The transcription status once it is no longer pending.
+async fn settled(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
+    let started = Instant::now();
+    loop {
+        let body = status(app, user, material).await;
+        if body["state"] != "pending" {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "still waiting: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn segments(app: &TestApp, user: &TestUser, material: Uuid) -> Vec<Value> {
+    let body: Value = app
+        .authed(
+            Method::GET,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["segments"].as_array().unwrap().clone()
+}
+
+async fn asr_minutes_used(app: &TestApp, user: &TestUser) -> u64 {
+    let body: Value = app
+        .authed(Method::GET, "/me/entitlements", &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["usage"]["asr_minutes_this_month"].as_u64().unwrap()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|word| {
+            word.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+/// Share of `expected`'s words found in `heard`.
+fn overlap(expected: &str, heard: &str) -> f64 {
+    let heard = words(heard);
+    let expected = words(expected);
+    let found = expected.iter().filter(|word| heard.contains(word)).count();
+    found as f64 / expected.len() as f64
+}
+
+/// A server with media backup on the free plan, and a learner with a
+/// material whose stored media is `media`.
+async fn material_with_media(
+    backend: Backend,
+    media: &[u8],
+) -> (
+    TestApp,
+    crate::content_fixtures::TestStorage,
+    TestUser,
+    Uuid,
+) {
+    let (app, storage) = spawn_media_app_with(backend, |_| {}).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, media).await;
+    (app, storage, user, material)
+}
+
+async fn a_material_without_subtitles_is_transcribed_into_sentences(backend: Backend) {
+    let (app, _storage, user, material) = material_with_media(backend, &speech_m4a()).await;
+
+    let response = start(&app, &user, material).await;
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    assert!(
+        ["pending", "done"].contains(&accepted["state"].as_str().unwrap()),
+        "{accepted}"
+    );
+
+    let done = settled(&app, &user, material).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["model"], "tiny.en", "{done}");
+    assert_eq!(done["language"], "en", "{done}");
+    assert_eq!(done["segments"], 3, "{done}");
+    let media_ms = done["media_ms"].as_i64().unwrap();
+    assert!((5_000..20_000).contains(&media_ms), "{done}");
+
+    let stored = segments(&app, &user, material).await;
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    let mut previous_end = 0;
+    for (segment, expected) in stored.iter().zip(SENTENCES) {
+        assert_eq!(segment["origin"], "asr_cloud", "{segment}");
+        let text = segment["text"].as_str().unwrap();
+        assert!(
+            overlap(expected, text) >= 0.8,
+            "{expected:?} heard as {text:?}"
+        );
+        let (start, end) = (
+            segment["start_time"].as_i64().unwrap(),
+            segment["end_time"].as_i64().unwrap(),
+        );
+        assert!(
+            previous_end <= start && start < end && end <= media_ms,
+            "{stored:?}"
+        );
+        previous_end = end;
+    }
+    // Under a minute of media costs one minute; the job is gone.
+    assert_eq!(asr_minutes_used(&app, &user).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
+
+crate::for_each_backend!(a_material_without_subtitles_is_transcribed_into_sentences);
+
+#[tokio::test]
+async fn a_video_is_transcribed_from_its_sound_track_and_gets_the_heard_language() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
+    let user = app.register_user().await;
+    let material =
+        create_material_with(&app, &user, json!({ "type": "video", "language": null })).await;
+    upload_material_media(&app, &user, material, &speech_video()).await;
+
+    // No language anywhere: the multilingual model hears which.
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    let done = settled(&app, &user, material).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["model"], "base", "{done}");
+    assert_eq!(done["language"], "en", "{done}");
+    let stored = segments(&app, &user, material).await;
+    assert!(stored.len() >= 2, "{stored:?}");
+    let heard: Vec<&str> = stored.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert!(
+        overlap(&SENTENCES.join(" "), &heard.join(" ")) >= 0.8,
+        "{heard:?}"
+    );
+    let material: Value = app
+        .authed(Method::GET, &format!("/materials/{material}"), &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(material["language"], "en");
+}
+
+#[tokio::test]
+async fn silent_media_fails_with_a_reason_costs_nothing_and_can_be_asked_again() {
+    let (app, _storage, user, material) =
+        material_with_media(Backend::Local, &silence_m4a(4)).await;
+
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    let failed = settled(&app, &user, material).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert_eq!(failed["code"], "no_speech", "{failed}");
+    assert!(failed["detail"].as_str().unwrap().contains("no speech"));
+    assert!(segments(&app, &user, material).await.is_empty());
+    assert_eq!(asr_minutes_used(&app, &user).await, 0);
+
+    // Asking again replaces the given-up job.
+    let again = start(&app, &user, material).await;
+    assert_eq!(again.status(), 202);
+    let body: Value = again.json().await.unwrap();
+    assert_ne!(body["state"], "failed", "{body}");
+    assert_eq!(settled(&app, &user, material).await["code"], "no_speech");
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 1);
+}
+
+#[tokio::test]
+async fn asking_twice_queues_one_transcription() {
+    // A worker that looks for jobs once at start and then not for an hour.
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.jobs.poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, &silence_m4a(2)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for _ in 0..2 {
+        let response = start(&app, &user, material).await;
+        assert_eq!(response.status(), 202);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({ "state": "pending" }));
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'material.transcribe'")
+            .await,
+        1
+    );
+    assert_eq!(status(&app, &user, material).await["state"], "pending");
+}
+
+#[tokio::test]
+async fn what_cannot_be_transcribed_is_refused_and_nothing_is_queued() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
+    let user = app.register_user().await;
+
+    // Media kept on the device.
+    let no_media = create_material(&app, &user).await;
+    let body = assert_problem(start(&app, &user, no_media).await, 409, "media_not_stored").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not on the server")
+    );
+
+    // Sentences already there.
+    let with_segments = create_material(&app, &user).await;
+    upload_material_media(&app, &user, with_segments, &silence_m4a(2)).await;
+    put_segments(&app, &user, with_segments, 1).await;
+    assert_problem(
+        start(&app, &user, with_segments).await,
+        409,
+        "material_has_segments",
+    )
+    .await;
+
+    // Unknown, and another learner's.
+    assert_problem(start(&app, &user, Uuid::new_v4()).await, 404, "not_found").await;
+    let other = app.register_user().await;
+    assert_problem(start(&app, &other, with_segments).await, 404, "not_found").await;
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/materials/{with_segments}/transcription"),
+            &other.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // A language that is not a tag, and a body that is not JSON.
+    let bad_language = app
+        .authed(
+            Method::POST,
+            &format!("/materials/{no_media}/transcription"),
+            &user.token,
+        )
+        .json(&json!({ "language": "english!" }))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(bad_language, 422, "validation_failed").await;
+    assert_eq!(body["field"], "language");
+    let not_json = app
+        .authed(
+            Method::POST,
+            &format!("/materials/{no_media}/transcription"),
+            &user.token,
+        )
+        .body("language=en")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(not_json, 415, "unsupported_media_type").await;
+
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    assert_eq!(
+        status(&app, &user, no_media).await,
+        json!({ "state": "none" })
+    );
+}
+
+#[tokio::test]
+async fn a_month_without_minutes_left_is_refused() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.entitlements.free.asr_minutes_per_month = 0;
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, &speech_m4a()).await;
+
+    let body = assert_problem(start(&app, &user, material).await, 403, "asr_limit_reached").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("0 min a month"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
+
+#[tokio::test]
+async fn a_server_without_transcription_or_models_says_so() {
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.transcription = false;
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, &silence_m4a(2)).await;
+    assert_problem(
+        start(&app, &user, material).await,
+        503,
+        "transcription_unavailable",
+    )
+    .await;
+
+    let empty_models = tempfile::tempdir().unwrap();
+    let models_dir = empty_models.path().to_owned();
+    let (app, _storage) = spawn_media_app_with(Backend::Local, move |settings| {
+        settings.models_dir = Some(models_dir);
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, &silence_m4a(2)).await;
+    let body = assert_problem(
+        start(&app, &user, material).await,
+        503,
+        "transcription_unavailable",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("whisper-tiny.en"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
+
+#[tokio::test]
+async fn sentences_the_learner_adds_while_waiting_win_over_the_transcript() {
+    // The app's worker looks once at start; the job is run below by hand.
+    let (app, storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.jobs.poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, &speech_m4a()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    let mine = put_segments(&app, &user, material, 1).await;
+
+    let context = echoloop_server::jobs::JobContext {
+        stripe: None,
+        storage: storage.storage.clone(),
+        scoring: None,
+        transcription: Some(echoloop_server::transcription::Transcription::new(None)),
+        entitlements: Default::default(),
+    };
+    assert!(
+        echoloop_server::jobs::run_next_in(
+            &app.db.pool,
+            &context,
+            echoloop_server::jobs::Lane::Long
+        )
+        .await
+        .unwrap()
+    );
+    let failed = status(&app, &user, material).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert_eq!(failed["code"], "material_has_segments", "{failed}");
+    let stored = segments(&app, &user, material).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["id"], mine[0].to_string());
+    assert_eq!(stored[0]["origin"], "original");
+    assert_eq!(asr_minutes_used(&app, &user).await, 0);
+}
