@@ -48,7 +48,6 @@ describe('transcriptions repository', () => {
     expect(await transcriptions.getTranscription(db, m.id)).toEqual({ materialId: m.id, userId: 'u1', language: 'en', requestedAt: 1000, accepted: false, attempts: 0, nextCheckAt: 1000 });
     expect((await transcriptions.transcriptionWork(db, 1000, 'u1')).due.map((r) => r.materialId)).toEqual([m.id]);
     expect(await transcriptions.transcriptionWork(db, 1000, 'u2')).toEqual({ due: [] });
-    expect(await transcriptions.transcriptionWork(db, 1000, 'u1', new Set([m.id]))).toEqual({ due: [] });
     // Without a language the server decides; the field is left out.
     await ask(m.id, 2000);
     expect((await transcriptions.getTranscription(db, m.id))?.language).toBeUndefined();

@@ -3,8 +3,9 @@
  * Web Lock and the holder leads until it closes, then the next tab in line
  * takes over. The leader runs a pass at once, again when kicked (a change
  * it watches, the network coming back) and when the time the last pass
- * named comes. The backup (features/sync) and the scoring fetcher
- * (features/scoring) are such loops, each with its own lock.
+ * named comes. The backup (features/sync), the scoring fetcher
+ * (features/scoring) and the transcription fetcher
+ * (features/transcription) are such loops, each with its own lock.
  */
 import { backoffDelay, type BackoffPolicy } from './backoff';
 

@@ -1,15 +1,17 @@
 /**
- * Vitest global setup: the backup engine's and the scoring fetcher's tests
- * run against the real server. Starts `$ECHOLOOP_BIN serve` three times on
- * free ports with fresh data dirs (embedded PostgreSQL): `server` with the
- * default plans (the free plan keeps media on the device) and
- * `mediaServer` whose free plan backs up media, both without pronunciation
- * scoring (`ECHOLOOP_SCORING=false`: a take's scoring state is `none`, and
- * the backup tests' many takes cost no scoring work), and `scoringServer`,
- * which scores every take with the built-in engine (models from the
- * repository's `models/`, the nearest one above `web/`). Also makes small
- * real media files (the server checks uploads with ffprobe). Everything is
- * stopped and removed at the end.
+ * Vitest global setup: the backup engine's, the scoring fetcher's and the
+ * transcription fetcher's tests run against the real server. Starts
+ * `$ECHOLOOP_BIN serve` three times on free ports with fresh data dirs
+ * (embedded PostgreSQL): `server` with the default plans (the free plan
+ * keeps media on the device) and `mediaServer` whose free plan backs up
+ * media, both without pronunciation scoring (`ECHOLOOP_SCORING=false`: a
+ * take's scoring state is `none`, and the backup tests' many takes cost no
+ * scoring work), and `scoringServer`, which scores every take with the
+ * built-in engine. All three transcribe stored media on request (Whisper;
+ * models from the repository's `models/`, the nearest one above `web/`).
+ * Also makes small real media files (the server checks uploads with
+ * ffprobe), spoken ones with espeak-ng. Everything is stopped and removed
+ * at the end.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -27,13 +29,19 @@ declare module 'vitest' {
     mediaServer: string;
     /** Base URL of the server that scores takes. */
     scoringServer: string;
-    /** Paths of real media files: a short take (a tone), a material's audio, and a spoken take of `SPOKEN_TEXT`. */
-    media: { take: string; lesson: string; spokenTake: string };
+    /**
+     * Paths of real media files: a short take (a tone), a material's audio, a spoken take of
+     * `SPOKEN_TEXT`, and a spoken material of `SPOKEN_SENTENCES` with silences between them (wav).
+     */
+    media: { take: string; lesson: string; spokenTake: string; spokenLesson: string };
   }
 }
 
 /** What the spoken take says (espeak-ng), for the scoring tests. */
 export const SPOKEN_TEXT = 'The weather is nice today.';
+
+/** What the spoken material says (espeak-ng, a second of silence between sentences), for the transcription tests. */
+export const SPOKEN_SENTENCES = ['Good morning.', 'Where is the train station?', 'Thank you very much.'];
 
 const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -112,6 +120,15 @@ export default async function setup(project: TestProject) {
   const spokenTake = path.join(mediaDir, 'spoken.ogg');
   execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', spokenWav, SPOKEN_TEXT], { stdio: 'pipe' });
   execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', spokenWav, '-ar', '48000', '-ac', '1', '-c:a', 'libopus', spokenTake], { stdio: 'pipe' });
+  const spokenLesson = path.join(mediaDir, 'sentences.wav');
+  const parts = SPOKEN_SENTENCES.map((sentence, i) => {
+    const part = path.join(mediaDir, `sentence-${i}.wav`);
+    execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', part, sentence], { stdio: 'pipe' });
+    return part;
+  });
+  const pads = parts.map((_, i) => `[${i}]apad=pad_dur=1[p${i}]`).join(';');
+  const joined = `${pads};${parts.map((_, i) => `[p${i}]`).join('')}concat=n=${parts.length}:v=0:a=1`;
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', joined, spokenLesson], { stdio: 'pipe' });
   const noScoring = { ECHOLOOP_SCORING: 'false' };
   const [server, mediaServer, scoringServer] = await Promise.all([
     startServer(bin, noScoring),
@@ -121,7 +138,7 @@ export default async function setup(project: TestProject) {
   project.provide('server', server.base);
   project.provide('mediaServer', mediaServer.base);
   project.provide('scoringServer', scoringServer.base);
-  project.provide('media', { take, lesson, spokenTake });
+  project.provide('media', { take, lesson, spokenTake, spokenLesson });
   return async () => {
     await Promise.all([server.stop(), mediaServer.stop(), scoringServer.stop()]);
     await rm(mediaDir, { recursive: true, force: true });

@@ -57,9 +57,9 @@ export interface TranscriptionWork {
   nextAt?: number;
 }
 
-/** The account's unfinished rows: due now, or the earliest later. `skip`: materials the caller gave up on for now. */
-export async function transcriptionWork(db: EcholoopDb, now: number, userId: string, skip: ReadonlySet<string> = new Set()): Promise<TranscriptionWork> {
-  const rows = await db.transcriptions.filter((row) => row.userId === userId && row.nextCheckAt !== undefined && !skip.has(row.materialId)).toArray();
+/** The account's unfinished rows: due now, or the earliest later. */
+export async function transcriptionWork(db: EcholoopDb, now: number, userId: string): Promise<TranscriptionWork> {
+  const rows = await db.transcriptions.filter((row) => row.userId === userId && row.nextCheckAt !== undefined).toArray();
   const due: StoredTranscription[] = [];
   let nextAt: number | undefined;
   for (const row of rows) {

@@ -204,7 +204,7 @@ const en = {
     start: 'Transcribe',
     startIn: 'Transcribe ({{language}})',
     again: 'Try again',
-    requested: 'Asking the server to transcribe… (sent as soon as the server can be reached)',
+    requested: 'Asking the server to transcribe…',
     transcribing: 'Transcribing… (this takes about a tenth of the media’s length)',
     limit: 'This month’s transcription minutes are used up; transcribed after {{time}}',
     limitSoon: 'This month’s transcription minutes are used up; transcribed next month',

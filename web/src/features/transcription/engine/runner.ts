@@ -14,12 +14,6 @@ import { isPassingProblem, nextCheck, refusalStatus, retryCheck } from './schedu
 export interface TranscriptionPassOptions {
   db: EcholoopDb;
   signal: AbortSignal;
-  /**
-   * Materials not to ask about again while this runner leads: the server
-   * refused to say, with a 4xx that is not one of the transcription's
-   * refusals. Filled by the pass.
-   */
-  skip: Set<string>;
   now?: () => number;
   random?: () => number;
 }
@@ -37,12 +31,12 @@ const CONCURRENCY = 2;
 const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
 
 export async function runTranscriptionPass(options: TranscriptionPassOptions): Promise<TranscriptionPassResult> {
-  const { db, signal, skip } = options;
+  const { db, signal } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const session = await auth.getSession(db);
   if (!session) return { kind: 'signedOut' };
-  const { due } = await transcriptions.transcriptionWork(db, now(), session.user.id, skip);
+  const { due } = await transcriptions.transcriptionWork(db, now(), session.user.id);
   let stop: TranscriptionPassResult | null = null;
 
   const ask = async (row: StoredTranscription) => {
@@ -69,9 +63,6 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
         await transcriptions.saveStatus(db, materialId, requestedAt, { status: refusal, accepted: row.accepted }, { attempts: 0 }, now());
       } else if (isPassingProblem(e)) {
         await transcriptions.postpone(db, materialId, requestedAt, retryCheck(row.attempts, now(), random(), (e.retryAfter ?? 0) * 1000));
-      } else if (e instanceof ApiError) {
-        // Another 4xx: the server will not say. Nothing stored; not asked again while this runner leads.
-        skip.add(materialId);
       } else {
         throw e;
       }
@@ -87,7 +78,7 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   if (stop) return stop;
 
-  const after = await transcriptions.transcriptionWork(db, now(), session.user.id, skip);
+  const after = await transcriptions.transcriptionWork(db, now(), session.user.id);
   if (after.due.length > 0) return { kind: 'waiting', until: now() };
   return after.nextAt === undefined ? { kind: 'idle' } : { kind: 'waiting', until: after.nextAt };
 }

@@ -47,15 +47,21 @@ describe('what the server’s refusals mean', () => {
     expect(isPassingProblem(problem(503, 'not_ready'))).toBe(true);
   });
 
-  it('does not take a code for a refusal under another status', () => {
-    expect(refusalStatus(problem(500, 'media_not_stored'))).toBeNull();
-    expect(refusalStatus(problem(422, 'validation_failed'))).toBeNull();
+  it('any other refusal (4xx) is kept too, so no request fails silently', () => {
+    expect(refusalStatus(problem(422, 'validation_failed', 'language: not a language tag'))).toEqual({ state: 'failed', code: 'validation_failed', detail: 'language: not a language tag' });
+    expect(refusalStatus(problem(400, 'bad_request'))).toEqual({ state: 'failed', code: 'bad_request' });
   });
 
-  it('retries 5xx, 408, 423, 425, 429; not other 4xx, and not an unreachable server', () => {
-    for (const status of [500, 502, 408, 423, 425, 429]) expect(isPassingProblem(problem(status, 'x'))).toBe(true);
-    for (const status of [400, 403, 409, 422]) expect(isPassingProblem(problem(status, 'x'))).toBe(false);
-    expect(isPassingProblem(new OfflineError())).toBe(false);
+  it('a lost session, passing problems and an unreachable server are not refusals', () => {
+    for (const status of [401, 408, 423, 425, 429, 500, 502]) expect(refusalStatus(problem(status, 'x'))).toBeNull();
     expect(refusalStatus(new OfflineError())).toBeNull();
+    expect(refusalStatus(new Error('IndexedDB failed'))).toBeNull();
+  });
+
+  it('retries 5xx, 408, 423, 425, 429; not refusals, and not an unreachable server', () => {
+    for (const status of [500, 502, 408, 423, 425, 429]) expect(isPassingProblem(problem(status, 'x'))).toBe(true);
+    for (const status of [400, 401, 403, 409, 422]) expect(isPassingProblem(problem(status, 'x'))).toBe(false);
+    expect(isPassingProblem(problem(503, 'transcription_unavailable'))).toBe(false);
+    expect(isPassingProblem(new OfflineError())).toBe(false);
   });
 });

@@ -17,32 +17,33 @@ export const POLL_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 30 * 1000 };
 /** A server in trouble (5xx, 429, …) is given more room: 2 s, 4 s … 30 s. */
 export const PROBLEM_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 30 * 1000 };
 
-/**
- * The server's refusals of a transcription (docs/api/content.md): kept as
- * the material's final `failed` status with the problem's code and detail,
- * so the learner reads why instead of waiting. 503 here is the server
- * saying transcription is off, not a passing problem.
- */
-const REFUSALS: Record<string, number> = {
-  not_found: 404,
-  media_not_stored: 409,
-  material_has_segments: 409,
-  asr_limit_reached: 403,
-  transcription_unavailable: 503,
-};
-
-/** A refusal as the status stored for the material, or null when the error is something else. */
-export function refusalStatus(e: unknown): ServerTranscription | null {
-  if (!(e instanceof ApiError)) return null;
-  if (REFUSALS[e.code] === e.status || e.status === 404) return { state: 'failed', code: e.code, ...(e.detail ? { detail: e.detail } : {}) };
-  return null;
-}
-
 /** 5xx and these are passing problems: asked again with backoff. */
 const RETRYABLE = new Set([408, 423, 425, 429]);
 
+/**
+ * The server's refusals (docs/api/content.md): `404 not_found`, `409
+ * media_not_stored` / `material_has_segments`, `403 asr_limit_reached`,
+ * `422` (a language it does not take), and `503 transcription_unavailable`
+ * — a 503 that is the server's answer, not a passing problem. Every 4xx but
+ * 401 and the passing ones counts, so no refusal leaves the learner waiting.
+ */
+function isRefusal(e: ApiError): boolean {
+  if (e.status === 503) return e.code === 'transcription_unavailable';
+  return e.status >= 400 && e.status < 500 && e.status !== 401 && !RETRYABLE.has(e.status);
+}
+
+/**
+ * A refusal as the material's final status (`failed` with the problem's
+ * code and detail), so the learner reads why instead of waiting; null when
+ * the error is something else.
+ */
+export function refusalStatus(e: unknown): ServerTranscription | null {
+  if (!(e instanceof ApiError) || !isRefusal(e)) return null;
+  return { state: 'failed', code: e.code, ...(e.detail ? { detail: e.detail } : {}) };
+}
+
 export function isPassingProblem(e: unknown): e is ApiError {
-  return e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status));
+  return e instanceof ApiError && !isRefusal(e) && (e.status >= 500 || RETRYABLE.has(e.status));
 }
 
 /**

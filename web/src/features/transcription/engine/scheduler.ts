@@ -29,20 +29,15 @@ async function readTrigger(db: EcholoopDb): Promise<{ token: string; requests: s
 }
 
 export class TranscriptionScheduler extends LeaderLoop {
-  /** Materials the server had nothing to say about; forgotten with the session. */
-  private readonly skip = new Set<string>();
-
   constructor(private readonly options: TranscriptionSchedulerOptions) {
     super({ lockName: TRANSCRIPTION_LOCK, label: 'transcription fetcher', offlineBackoff: OFFLINE_BACKOFF }, options);
   }
 
   protected async beginLeading(): Promise<() => void> {
     const { db } = this.options;
-    this.skip.clear();
     let last = await readTrigger(db);
     const subscription = liveQuery(() => readTrigger(db)).subscribe({
       next: (t) => {
-        if (t.token !== last.token) this.skip.clear();
         if (t.token !== last.token || t.requests !== last.requests) this.kickAfresh();
         last = t;
       },
@@ -52,7 +47,7 @@ export class TranscriptionScheduler extends LeaderLoop {
 
   /** One pass; then the earliest due ask, an offline backoff, or only when something changes. */
   protected async runPass(signal: AbortSignal): Promise<number | null> {
-    const result = await runTranscriptionPass({ db: this.options.db, signal, skip: this.skip, now: this.now, random: this.options.random });
+    const result = await runTranscriptionPass({ db: this.options.db, signal, now: this.now, random: this.options.random });
     this.options.onPass?.(result);
     return this.nextAfter(result.kind === 'offline', result.kind === 'waiting' ? result.until : null);
   }
