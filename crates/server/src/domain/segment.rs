@@ -140,6 +140,41 @@ pub struct ListError {
     pub reason: String,
 }
 
+/// Segments cut by the core (imported subtitles, a transcript) as a list
+/// that can be stored: ends clamped to `duration` when known, and a segment
+/// that starts inside the previous one starts where it ends. Returns the
+/// list and the indexes of the segments left with no time (dropped).
+pub fn without_overlaps(
+    segments: &[echoloop_core::subtitles::Segment],
+    origin: SegmentOrigin,
+    duration: Option<i64>,
+) -> (Vec<SegmentInput>, Vec<usize>) {
+    let mut inputs: Vec<SegmentInput> = Vec::with_capacity(segments.len());
+    let mut dropped = Vec::new();
+    for (index, segment) in segments.iter().enumerate() {
+        let end = i64::try_from(segment.end_time.get())
+            .unwrap_or(i64::MAX)
+            .min(duration.unwrap_or(i64::MAX));
+        let mut start = i64::try_from(segment.start_time.get()).unwrap_or(i64::MAX);
+        if let Some(previous) = inputs.last() {
+            start = start.max(previous.end_time);
+        }
+        if start >= end {
+            dropped.push(index);
+            continue;
+        }
+        inputs.push(SegmentInput {
+            id: None,
+            start_time: start,
+            end_time: end,
+            text: segment.text.clone(),
+            translation: segment.translation.clone(),
+            origin,
+        });
+    }
+    (inputs, dropped)
+}
+
 /// Parses a whole list: every segment valid, in time order (the input may be
 /// unordered; it is sorted by start), no two overlapping, no id twice.
 /// Field names refer to the index in the request.

@@ -18,7 +18,9 @@ use super::error::{Error, Result};
 use super::extract::{PathId, Query};
 use crate::db;
 use crate::db::segments::{ReplaceError, Segment};
-use crate::domain::segment::{MAX_SEGMENTS, SegmentInput, SegmentOrigin, parse_list};
+use crate::domain::segment::{
+    MAX_SEGMENTS, SegmentInput, SegmentOrigin, parse_list, without_overlaps,
+};
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(
@@ -90,7 +92,7 @@ pub async fn import_segments(
     };
     let imported =
         subtitles::import(&bytes, query.file_name.as_deref(), &options).map_err(unreadable)?;
-    let (inputs, mut skipped) = without_overlaps(&imported.segments);
+    let (inputs, mut skipped) = storable(&imported.segments);
     skipped.extend(imported.skipped);
     if inputs.len() > MAX_SEGMENTS {
         return Err(Error::refused(
@@ -137,40 +139,23 @@ fn unreadable(error: SubtitleError) -> Error {
     }
 }
 
-/// Segments must not overlap in storage; a segment that starts inside the
-/// previous one starts where it ends, and one left with no time is reported
-/// as skipped rather than failing the whole file.
-fn without_overlaps(
-    segments: &[subtitles::segment::Segment],
-) -> (Vec<SegmentInput>, Vec<SkippedCue>) {
-    let mut inputs: Vec<SegmentInput> = Vec::with_capacity(segments.len());
-    let mut skipped = Vec::new();
-    for (index, segment) in segments.iter().enumerate() {
-        let end = i64::try_from(segment.end_time.get()).unwrap_or(i64::MAX);
-        let mut start = i64::try_from(segment.start_time.get()).unwrap_or(i64::MAX);
-        if let Some(previous) = inputs.last() {
-            start = start.max(previous.end_time);
-        }
-        if start >= end {
-            skipped.push(SkippedCue::new(
+/// Segments must not overlap in storage (`without_overlaps`); one left
+/// with no time is reported as skipped rather than failing the whole file.
+fn storable(segments: &[subtitles::segment::Segment]) -> (Vec<SegmentInput>, Vec<SkippedCue>) {
+    let (inputs, dropped) = without_overlaps(segments, SegmentOrigin::Original, None);
+    let skipped = dropped
+        .into_iter()
+        .map(|index| {
+            SkippedCue::new(
                 0,
                 None,
                 format!(
                     "segment {} ({:?}) lies inside the previous one",
                     index + 1,
-                    segment.text
+                    segments[index].text
                 ),
-            ));
-            continue;
-        }
-        inputs.push(SegmentInput {
-            id: None,
-            start_time: start,
-            end_time: end,
-            text: segment.text.clone(),
-            translation: segment.translation.clone(),
-            origin: SegmentOrigin::Original,
-        });
-    }
+            )
+        })
+        .collect();
     (inputs, skipped)
 }

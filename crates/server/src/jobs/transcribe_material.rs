@@ -11,8 +11,7 @@ use uuid::Uuid;
 use super::{JobContext, JobError, fetch_object, payload_id};
 use crate::db;
 use crate::db::transcriptions::NewTranscription;
-use crate::domain::SegmentInput;
-use crate::domain::segment::{SegmentOrigin, parse_list};
+use crate::domain::segment::{SegmentOrigin, parse_list, without_overlaps};
 use crate::entitlements::{self, AsrRefusal};
 use crate::transcription::{Transcribed, TranscriptionError};
 use echoloop_speech::SpeechError;
@@ -115,7 +114,9 @@ async fn store(
     // Learners may have added segments while the media was transcribed:
     // theirs win.
     has_no_segments(&mut *conn, user_id, material_id).await?;
-    let inputs = segment_inputs(&transcribed.segments, duration);
+    // Whisper may time a window's first word before the previous window's
+    // last one ends, and a last word a few ms past the media.
+    let (inputs, _) = without_overlaps(&transcribed.segments, SegmentOrigin::AsrCloud, duration);
     let parsed = parse_list(&inputs, duration).map_err(|error| JobError::GiveUp {
         code: "transcription_failed",
         detail: format!(
@@ -147,30 +148,6 @@ async fn store(
     .await?;
     tx.commit().await.context("committing the segment write")?;
     Ok(())
-}
-
-/// Whisper's sentences as a segment list: times clamped to the media's
-/// length (a last word may run a few ms past it) and empty spans dropped.
-fn segment_inputs(
-    segments: &[echoloop_core::subtitles::Segment],
-    duration: Option<i64>,
-) -> Vec<SegmentInput> {
-    let end_limit = duration.unwrap_or(i64::MAX);
-    segments
-        .iter()
-        .filter_map(|segment| {
-            let start = i64::try_from(segment.start_time.get()).ok()?;
-            let end = i64::try_from(segment.end_time.get()).ok()?.min(end_limit);
-            (start < end).then(|| SegmentInput {
-                id: None,
-                start_time: start,
-                end_time: end,
-                text: segment.text.clone(),
-                translation: None,
-                origin: SegmentOrigin::AsrCloud,
-            })
-        })
-        .collect()
 }
 
 async fn has_no_segments(
@@ -261,21 +238,32 @@ mod tests {
     }
 
     #[test]
-    fn sentences_are_kept_within_the_media() {
-        let inputs = segment_inputs(
+    fn sentences_are_kept_within_the_media_and_apart() {
+        let (inputs, dropped) = without_overlaps(
             &[
                 sentence(0, 900, "One."),
-                sentence(1000, 2050, "Two."),
-                sentence(2000, 2100, "Past the end."),
+                sentence(850, 1500, "Two, timed into one."),
+                sentence(1000, 1400, "Inside two."),
+                sentence(1600, 2050, "Past the end."),
             ],
+            SegmentOrigin::AsrCloud,
             Some(2000),
         );
         let spans: Vec<(i64, i64, &str)> = inputs
             .iter()
             .map(|i| (i.start_time, i.end_time, i.text.as_str()))
             .collect();
-        assert_eq!(spans, [(0, 900, "One."), (1000, 2000, "Two.")]);
+        assert_eq!(
+            spans,
+            [
+                (0, 900, "One."),
+                (900, 1500, "Two, timed into one."),
+                (1600, 2000, "Past the end.")
+            ]
+        );
+        assert_eq!(dropped, [2]);
         assert!(inputs.iter().all(|i| i.origin == SegmentOrigin::AsrCloud));
+        assert!(parse_list(&inputs, Some(2000)).is_ok());
     }
 
     #[test]

@@ -66,6 +66,35 @@ fn speech_m4a() -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+const LONG_TALK: [&str; 5] = [
+    "We took the early train to the city.",
+    "Nobody knew where the old map had come from.",
+    "The children played in the garden until dark.",
+    "She wrote a long letter to her grandmother.",
+    "The market opens at seven on Saturdays.",
+];
+
+/// `LONG_TALK` said four times with pauses: over a minute, so Whisper
+/// decodes it in several 30-second windows.
+fn long_talk_m4a() -> Vec<u8> {
+    let dir = media_dir();
+    let (wav, out) = (dir.join("long.wav"), dir.join("long.m4a"));
+    let round = LONG_TALK.join(" <break time=\"1200ms\"/> ");
+    let ssml = format!(
+        "<speak>{}</speak>",
+        vec![round; 4].join(" <break time=\"1200ms\"/> ")
+    );
+    let status = Command::new("espeak-ng")
+        .args(["-m", "-v", "en-us", "-w"])
+        .arg(&wav)
+        .arg(ssml)
+        .status()
+        .expect("run espeak-ng");
+    assert!(status.success());
+    ffmpeg(&["-i", wav.to_str().unwrap(), "-c:a", "aac"], &out);
+    std::fs::read(out).unwrap()
+}
+
 /// The sentences as the sound track of a small video (H.264 + AAC).
 fn speech_video() -> Vec<u8> {
     let out = media_dir().join("sentences.mp4");
@@ -259,6 +288,36 @@ async fn a_material_without_subtitles_is_transcribed_into_sentences(backend: Bac
 }
 
 crate::for_each_backend!(a_material_without_subtitles_is_transcribed_into_sentences);
+
+#[tokio::test]
+async fn speech_longer_than_a_window_becomes_sentences_that_do_not_overlap() {
+    let (app, _storage, user, material) =
+        material_with_media(Backend::Local, &long_talk_m4a()).await;
+
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    let done = settled(&app, &user, material).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let media_ms = done["media_ms"].as_i64().unwrap();
+    assert!(media_ms > 60_000, "{done}");
+
+    let stored = segments(&app, &user, material).await;
+    assert!((16..=24).contains(&stored.len()), "{stored:?}");
+    let mut previous_end = 0;
+    for segment in &stored {
+        let (start, end) = (
+            segment["start_time"].as_i64().unwrap(),
+            segment["end_time"].as_i64().unwrap(),
+        );
+        assert!(previous_end <= start && start < end && end <= media_ms, "{stored:?}");
+        previous_end = end;
+    }
+    let heard: Vec<&str> = stored.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    for sentence in LONG_TALK {
+        let found = heard.iter().filter(|text| overlap(sentence, text) >= 0.8).count();
+        assert!(found >= 3, "{sentence:?} found {found} times in {heard:?}");
+    }
+    assert_eq!(asr_minutes_used(&app, &user).await, 2);
+}
 
 #[tokio::test]
 async fn a_video_is_transcribed_from_its_sound_track_and_gets_the_heard_language() {
