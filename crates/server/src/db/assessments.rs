@@ -17,13 +17,16 @@ pub struct Assessment {
     #[schema(value_type = Vec<crate::domain::WordResult>)]
     pub word_results: serde_json::Value,
     pub engine: String,
+    /// The sentence the server's engine judged the take against; `None`
+    /// for posted assessments (and those from before migration 0011).
+    pub reference_text: Option<String>,
     pub created_at: DateTime<Utc>,
     pub change_seq: i64,
 }
 
 const COLUMNS: &str =
     "id, recording_id, overall_score, accuracy_score, fluency_score, completeness_score,
-    prosody_score, word_results, engine, created_at, change_seq";
+    prosody_score, word_results, engine, reference_text, created_at, change_seq";
 
 pub struct NewAssessment<'a> {
     pub id: Uuid,
@@ -35,6 +38,7 @@ pub struct NewAssessment<'a> {
     pub prosody: Option<f32>,
     pub word_results: serde_json::Value,
     pub engine: &'a str,
+    pub reference_text: Option<&'a str>,
 }
 
 /// Inserts; `None` when the id exists already (then the caller reads it back).
@@ -45,8 +49,8 @@ pub async fn insert(
 ) -> Result<Option<Assessment>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO pronunciation_assessments (user_id, id, recording_id, overall_score, accuracy_score,
-            fluency_score, completeness_score, prosody_score, word_results, engine)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            fluency_score, completeness_score, prosody_score, word_results, engine, reference_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (user_id, id) DO NOTHING
          RETURNING {COLUMNS}"
     );
@@ -61,8 +65,61 @@ pub async fn insert(
         .bind(new.prosody)
         .bind(new.word_results)
         .bind(new.engine)
+        .bind(new.reference_text)
         .fetch_optional(db)
         .await
+}
+
+/// Replaces the scores of a live assessment in place (the server scoring a
+/// take again against a corrected sentence). `created_at` stays: a
+/// re-score is not a new assessment of the day.
+pub async fn rescore(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    new: NewAssessment<'_>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE pronunciation_assessments SET overall_score = $3, accuracy_score = $4,
+            fluency_score = $5, completeness_score = $6, prosody_score = $7, word_results = $8,
+            engine = $9, reference_text = $10, updated_at = now()
+         WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(new.id)
+    .bind(new.overall)
+    .bind(new.accuracy)
+    .bind(new.fluency)
+    .bind(new.completeness)
+    .bind(new.prosody)
+    .bind(new.word_results)
+    .bind(new.engine)
+    .bind(new.reference_text)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Live recordings of these segments whose audio is stored, with their
+/// material's language: the takes to score again when a sentence's text
+/// changes.
+pub async fn stored_takes_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    segment_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.id, coalesce(m.language, u.learning_language)
+         FROM recordings r
+         JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
+         JOIN materials m ON m.user_id = s.user_id AND m.id = s.material_id
+         JOIN users u ON u.id = r.user_id
+         WHERE r.user_id = $1 AND r.segment_id = ANY($2) AND r.deleted_at IS NULL
+           AND r.cloud_url IS NOT NULL",
+    )
+    .bind(user_id)
+    .bind(segment_ids)
+    .fetch_all(db)
+    .await
 }
 
 pub async fn get(

@@ -80,6 +80,9 @@ impl From<sqlx::Error> for ReplaceError {
 pub struct Replaced {
     pub segments: Vec<Segment>,
     pub version: i64,
+    /// Live segments kept under their id whose text changed (their takes
+    /// are judged against a sentence that is no longer there).
+    pub retexted: Vec<Uuid>,
 }
 
 /// A row of the material as stored, tombstones included.
@@ -205,6 +208,7 @@ pub async fn replace(
         return Ok(Replaced {
             segments,
             version: last_stored,
+            retexted: Vec::new(),
         });
     }
 
@@ -235,10 +239,14 @@ pub async fn replace(
     let mut inserts = Rows::default();
     let mut updates = Rows::default();
     let mut answer = Vec::with_capacity(segments.len());
+    let mut retexted = Vec::new();
     for (segment, id) in segments.iter().zip(&ids) {
         match by_id.get(id) {
             Some(row) if row.same_content(segment) => answer.push(row.to_segment(material_id)),
             found => {
+                if found.is_some_and(|row| !row.deleted && row.text != segment.text.as_str()) {
+                    retexted.push(*id);
+                }
                 let change_seq = take_number();
                 let rows = if found.is_some() {
                     &mut updates
@@ -305,6 +313,7 @@ pub async fn replace(
     Ok(Replaced {
         segments: answer,
         version: next.max(last_stored),
+        retexted,
     })
 }
 

@@ -165,6 +165,7 @@ pub async fn create_assessment(
         prosody: body.prosody_score.map(Score::get),
         word_results,
         engine,
+        reference_text: None,
     };
     // The day's allowance is checked under the plan lock, in the
     // transaction that stores the assessment; a retried id that is already

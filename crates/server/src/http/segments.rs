@@ -21,6 +21,7 @@ use crate::db;
 use crate::db::segments::{ReplaceError, Segment, SegmentChanges};
 use crate::domain::segment::{MAX_SEGMENTS, parse_list, parse_translation};
 use crate::domain::{SegmentInput, SegmentSpan, SegmentText};
+use crate::jobs::assess_recording;
 
 /// Largest body of a segment-list PUT (20,000 long segments fit).
 pub const MAX_LIST_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -96,6 +97,7 @@ pub async fn replace_segments(
         }
         Err(ReplaceError::Database(error)) => return Err(error.into()),
     };
+    rescore_takes(&ctx, &mut tx, user.user_id, &replaced.retexted).await?;
     tx.commit().await?;
     if prefers_minimal_return(&headers) {
         // The client holds the list it sent; the next read still finds it
@@ -345,8 +347,25 @@ pub async fn update_segment(
     let segment = db::segments::update(&mut *tx, user.user_id, id, &changes)
         .await?
         .ok_or(Error::NotFound)?;
+    if segment.text != current.text {
+        rescore_takes(&ctx, &mut tx, user.user_id, &[id]).await?;
+    }
     tx.commit().await?;
     Ok(axum::Json(segment))
+}
+
+/// Takes of sentences whose text changed are scored again, in the
+/// transaction that changed it.
+async fn rescore_takes(
+    ctx: &ApiContext,
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    segment_ids: &[Uuid],
+) -> Result<()> {
+    if let Some(scoring) = &ctx.scoring {
+        assess_recording::rescore_segments(tx, scoring, user_id, segment_ids).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -33,14 +33,41 @@ pub fn assessment_id(recording_id: Uuid) -> Uuid {
     Uuid::new_v5(&recording_id, b"echoloop:builtin-assessment")
 }
 
-/// Queues the scoring of a recording in the caller's transaction (once per
-/// recording, `jobs_recording_assess_once`).
+/// Queues the scoring of a recording in the caller's transaction (one job
+/// per recording at a time, `jobs_recording_assess_once`).
 pub async fn schedule(
     conn: &mut PgConnection,
     user_id: Uuid,
     recording_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
     db::jobs::enqueue(conn, KIND, &payload(user_id, recording_id)).await
+}
+
+/// Queues the scoring again of every stored take of these segments, whose
+/// text just changed in the caller's transaction (in a language `scoring`
+/// scores). A job that gave up (say, on a blank sentence) is replaced; a
+/// pending one reads the new text when it runs. Returns how many takes.
+pub async fn rescore_segments(
+    conn: &mut PgConnection,
+    scoring: &crate::scoring::Scoring,
+    user_id: Uuid,
+    segment_ids: &[Uuid],
+) -> Result<usize, sqlx::Error> {
+    if segment_ids.is_empty() {
+        return Ok(0);
+    }
+    let takes = db::assessments::stored_takes_of(&mut *conn, user_id, segment_ids).await?;
+    let mut queued = 0;
+    for (recording_id, language) in takes {
+        if !scoring.scores(language.as_deref()) {
+            continue;
+        }
+        let payload = payload(user_id, recording_id);
+        db::jobs::drop_failed(&mut *conn, KIND, &payload).await?;
+        db::jobs::enqueue(&mut *conn, KIND, &payload).await?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 pub async fn run(
@@ -66,12 +93,15 @@ pub async fn run(
         return Ok(());
     };
     let id = assessment_id(recording_id);
-    if db::assessments::get(&mut *conn, user_id, id)
-        .await?
-        .is_some()
+    let stored = db::assessments::get(&mut *conn, user_id, id).await?;
+    if stored
+        .as_ref()
+        .is_some_and(|stored| stored.reference_text.as_deref() == Some(target.text.as_str()))
     {
         return Ok(());
     }
+    // Scored before against another text: the sentence was corrected.
+    let rescoring = stored.is_some();
     if target.duration > MAX_TAKE_MS {
         return Err(JobError::GiveUp {
             code: "take_too_long",
@@ -89,7 +119,10 @@ pub async fn run(
     };
     // A cheap look first, so a used-up day does not cost an assessment's
     // CPU; the count is checked again under the plan lock before storing.
-    day_allowance(conn, context, user_id, false).await?;
+    // A re-score is not a new assessment of the day.
+    if !rescoring {
+        day_allowance(conn, context, user_id, false).await?;
+    }
 
     let audio = tempfile::NamedTempFile::new().context("creating a file for the recording")?;
     fetch_object(context, &audio_key, audio.path()).await?;
@@ -102,7 +135,7 @@ pub async fn run(
     let language = language_of(target.language.as_deref());
     let started = std::time::Instant::now();
     let result = scoring
-        .assess(audio.path().to_owned(), target.text, language)
+        .assess(audio.path().to_owned(), target.text.clone(), language)
         .await
         .map_err(give_up_or_retry)?;
     tracing::info!(
@@ -130,7 +163,12 @@ pub async fn run(
         prosody: scores.prosody.map(|p| Score::clamped(p).get()),
         word_results: serde_json::to_value(&word_results).context("encoding word results")?,
         engine: &result.engine,
+        reference_text: Some(&target.text),
     };
+    if rescoring {
+        db::assessments::rescore(&mut *conn, user_id, new).await?;
+        return Ok(());
+    }
     day_allowance(conn, context, user_id, true).await?;
     db::assessments::insert(&mut *conn, user_id, new).await?;
     Ok(())

@@ -55,13 +55,26 @@ fn take(name: &str, silence: Option<u32>) -> Vec<u8> {
 }
 
 async fn sentence_segment(app: &TestApp, user: &TestUser, material: Uuid) -> Uuid {
+    segment_saying(app, user, material, None, SENTENCE).await
+}
+
+/// Puts the material's one segment (with `id`, else a new one) saying `text`.
+async fn segment_saying(
+    app: &TestApp,
+    user: &TestUser,
+    material: Uuid,
+    id: Option<Uuid>,
+    text: &str,
+) -> Uuid {
     let response = app
         .authed(
             Method::PUT,
             &format!("/materials/{material}/segments"),
             &user.token,
         )
-        .json(&json!({ "segments": [{ "start_time": 0, "end_time": 3000, "text": SENTENCE }] }))
+        .json(
+            &json!({ "segments": [{ "id": id, "start_time": 0, "end_time": 3000, "text": text }] }),
+        )
         .send()
         .await
         .unwrap();
@@ -415,4 +428,106 @@ async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
         "takes of up to 5 minutes are scored; this one lasts 301 s"
     );
     assert_eq!(body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn a_corrected_sentence_scores_its_takes_again_without_counting_the_day() {
+    // The take says SENTENCE; the sentence was first written wrong.
+    const WRONG: &str = "She keeps the window closed in winter.";
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = segment_saying(&app, &user, material, None, WRONG).await;
+    let recording = upload_take(&app, &user, segment, &take("corrected", None)).await;
+    let first = settled(&app, &user, recording).await;
+    assert_eq!(first["scoring"]["state"], "done", "{first}");
+    let judged = &first["items"][0];
+    assert_eq!(judged["reference_text"], WRONG);
+    let errors = |assessment: &Value| -> Vec<(String, String)> {
+        assessment["word_results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["error_type"] != "None")
+            .map(|w| {
+                (
+                    w["word"].as_str().unwrap().to_owned(),
+                    w["error_type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert!(!errors(judged).is_empty(), "{judged}");
+
+    // The learner corrects the text: the take is judged again.
+    let response = app
+        .authed(Method::PATCH, &format!("/segments/{segment}"), &user.token)
+        .json(&json!({ "text": SENTENCE }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let again = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending" && b["items"][0]["reference_text"] == SENTENCE
+    })
+    .await;
+    assert_eq!(again["scoring"]["state"], "done", "{again}");
+    let items = again["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{again}");
+    let rescored = &items[0];
+    assert_eq!(
+        rescored["id"], judged["id"],
+        "the same assessment, replaced"
+    );
+    assert_eq!(errors(rescored), vec![], "{rescored}");
+    assert!(rescored["change_seq"].as_i64() > judged["change_seq"].as_i64());
+    let entitlements: Value = app
+        .authed(Method::GET, "/me/entitlements", &user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entitlements["usage"]["assessments_today"], 1);
+
+    // The same list again changes nothing and queues nothing.
+    segment_saying(&app, &user, material, Some(segment), SENTENCE).await;
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+
+    // A list that keeps the id and changes the text re-scores too.
+    assert_eq!(
+        segment_saying(&app, &user, material, Some(segment), WRONG).await,
+        segment
+    );
+    let back = wait_for(&app, &user, recording, |b| {
+        b["scoring"]["state"] != "pending" && b["items"][0]["reference_text"] == WRONG
+    })
+    .await;
+    assert_eq!(back["scoring"]["state"], "done", "{back}");
+    assert!(!errors(&back["items"][0]).is_empty(), "{back}");
+}
+
+#[tokio::test]
+async fn a_take_that_failed_on_a_blank_reading_is_scored_once_the_sentence_has_words() {
+    // Punctuation only: nothing to judge against.
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = segment_saying(&app, &user, material, None, "…").await;
+    let recording = upload_take(&app, &user, segment, &take("blank", None)).await;
+    let failed = settled(&app, &user, recording).await;
+    assert_eq!(failed["scoring"]["state"], "failed", "{failed}");
+    assert_eq!(failed["scoring"]["code"], "no_text", "{failed}");
+
+    let response = app
+        .authed(Method::PATCH, &format!("/segments/{segment}"), &user.token)
+        .json(&json!({ "text": SENTENCE }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let scored = settled(&app, &user, recording).await;
+    assert_eq!(scored["scoring"]["state"], "done", "{scored}");
+    assert_eq!(scored["items"][0]["reference_text"], SENTENCE);
 }

@@ -308,12 +308,24 @@ async fn speech_longer_than_a_window_becomes_sentences_that_do_not_overlap() {
             segment["start_time"].as_i64().unwrap(),
             segment["end_time"].as_i64().unwrap(),
         );
-        assert!(previous_end <= start && start < end && end <= media_ms, "{stored:?}");
+        assert!(
+            previous_end <= start && start < end && end <= media_ms,
+            "{stored:?}"
+        );
         previous_end = end;
     }
+    // Every round of every sentence is there, in whole (what tiny.en makes
+    // of espeak-ng's words varies from run to run: "the early train" is
+    // sometimes "nearly 10").
     let heard: Vec<&str> = stored.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    let talk = vec![LONG_TALK.join(" "); 4].join(" ");
+    let wer = echoloop_speech::wer::word_error_rate(&talk, &heard.join(" "));
+    assert!(wer <= 0.15, "WER {wer:.2}: {heard:?}");
     for sentence in LONG_TALK {
-        let found = heard.iter().filter(|text| overlap(sentence, text) >= 0.8).count();
+        let found = heard
+            .iter()
+            .filter(|text| overlap(sentence, text) >= 0.6)
+            .count();
         assert!(found >= 3, "{sentence:?} found {found} times in {heard:?}");
     }
     assert_eq!(asr_minutes_used(&app, &user).await, 2);
