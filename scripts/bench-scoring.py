@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Server scoring benchmark, run by `make bench`: how long a learner waits
-from the end of a take's upload to its score, and how many takes one
-instance scores a minute.
+"""Server speech benchmark, run by `make bench`: how long a learner waits
+from the end of a take's upload to its score, how many takes one instance
+scores a minute, and how long a material's transcription takes on the
+server against the engine alone (and whether takes wait behind it).
 
 Starts the release server (embedded PostgreSQL, local storage, models from
 ./models), uploads espeak-ng takes of three sentences (WebM/Opus, as a
@@ -33,6 +34,16 @@ SENTENCES = [
 ]
 ONE_BY_ONE = 12
 BURST = 12
+# Spoken material for the transcription run: the sentences, with pauses,
+# until it lasts about this long.
+MATERIAL_SECONDS = 300
+MATERIAL_SENTENCES = [
+    "The weather is lovely today.",
+    "My brother lives in a small town near the coast.",
+    "Please close the door behind you when you leave.",
+    "We took the early train to the city and walked to the museum.",
+    "Nobody knew where the old map had come from.",
+]
 
 
 def request(method, path, token=None, body=None, headers=None):
@@ -66,6 +77,60 @@ def upload(token, segment, audio):
     request("PATCH", headers["Location"].removeprefix(BASE), token, audio, {
         "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
     return recording
+
+
+def material_media(work):
+    """An m4a of the sentences with 1.2 s pauses, about MATERIAL_SECONDS long."""
+    wav, m4a = f"{work}/material.wav", f"{work}/material.m4a"
+    one_round = " <break time=\"1200ms\"/> ".join(MATERIAL_SENTENCES)
+    rounds = max(1, MATERIAL_SECONDS // 18)
+    ssml = "<speak>" + " <break time=\"1200ms\"/> ".join([one_round] * rounds) + "</speak>"
+    subprocess.run(["espeak-ng", "-m", "-v", "en-us", "-w", wav, ssml], check=True)
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", wav, "-c:a", "aac", m4a], check=True)
+    seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", m4a],
+                                   check=True, capture_output=True, text=True).stdout)
+    return m4a, seconds
+
+
+def upload_material_media(token, material, data):
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                    [("target", "material"), ("material_id", material)])
+    _, headers, _ = request("POST", "/api/v1/uploads", token, b"", {
+        "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": meta})
+    request("PATCH", headers["Location"].removeprefix(BASE), token, data, {
+        "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+
+
+def transcription(token, work, segment, take_audio):
+    """Server transcription of a material against `echoloop transcribe` on
+    the same file, and a take's scoring wait while it runs."""
+    path, seconds = material_media(work)
+    material = str(uuid.uuid4())
+    request("POST", "/api/v1/materials", token, {
+        "id": material, "type": "audio", "source_type": "local_upload", "title": "spoken", "language": "en"})
+    upload_material_media(token, material, open(path, "rb").read())
+    start = time.monotonic()
+    request("POST", f"/api/v1/materials/{material}/transcription", token)
+    time.sleep(1.0)
+    # A take uploaded while the material is transcribed.
+    during = wait(token, [upload(token, segment, take_audio)])[0]
+    while True:
+        _, _, status = request("GET", f"/api/v1/materials/{material}/transcription", token)
+        if status["state"] != "pending":
+            break
+        time.sleep(0.1)
+    server_s = time.monotonic() - start
+    if status["state"] != "done":
+        sys.exit(f"transcription ended {status}")
+    started = time.monotonic()
+    subprocess.run([BIN, "transcribe", path, "--model", "tiny.en", "--format", "json"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cli_s = time.monotonic() - started
+    print(f"transcription of {seconds:.0f} s of speech (tiny.en, {status['segments']} segments): "
+          f"server {server_s:.1f} s (RTF {server_s / seconds:.3f}, from the request to the segments stored); "
+          f"`echoloop transcribe` on the same file {cli_s:.1f} s (RTF {cli_s / seconds:.3f}, model load included); "
+          f"ratio {server_s / cli_s:.2f}")
+    print(f"a take uploaded meanwhile was scored {during * 1000:.0f} ms after its upload")
 
 
 def state(token, recording):
@@ -102,7 +167,8 @@ def main():
     log = open(f"{work}/server.log", "w")
     env = dict(os.environ, ECHOLOOP_DATA=f"{work}/data", ECHOLOOP_WEB_DIR=f"{work}/web",
                ECHOLOOP_LOG="info", ECHOLOOP_LOG_FORMAT="json", ECHOLOOP_JOB_POLL_MS="50",
-               ECHOLOOP_FREE_ASSESSMENTS_PER_DAY="1000", ECHOLOOP_REGISTER_LIMIT_PER_IP="0")
+               ECHOLOOP_FREE_ASSESSMENTS_PER_DAY="1000", ECHOLOOP_REGISTER_LIMIT_PER_IP="0",
+               ECHOLOOP_FREE_LARGE_MEDIA_BACKUP="true", ECHOLOOP_FREE_ASR_MINUTES="600")
     server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{PORT}"], env=env, stdout=log, stderr=log)
     try:
         for _ in range(240):
@@ -152,6 +218,9 @@ def main():
               f"upload began = {BURST / total * 60:.0f} takes/min on one instance")
         rss = next(int(l.split()[1]) for l in open(f"/proc/{server.pid}/status") if l.startswith("VmHWM"))
         print(f"server peak RSS with the models loaded: {rss // 1024} MiB")
+        transcription(token, work, segments[0], audio[0])
+        rss = next(int(l.split()[1]) for l in open(f"/proc/{server.pid}/status") if l.startswith("VmHWM"))
+        print(f"server peak RSS after the transcription: {rss // 1024} MiB")
     finally:
         server.terminate()
         server.wait()
