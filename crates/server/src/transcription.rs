@@ -65,15 +65,17 @@ impl Transcription {
     }
 
     /// Transcribes the media in `path` (any format the speech crate reads,
-    /// video containers through ffmpeg) in constant memory.
+    /// video containers through ffmpeg) in constant memory. `heard` gets
+    /// the end (ms) of each stretch of speech as it is decoded.
     pub async fn transcribe(
         &self,
         path: PathBuf,
         language: Option<String>,
+        heard: tokio::sync::watch::Sender<u64>,
     ) -> Result<Transcribed, TranscriptionError> {
         let (name, dir) = catalog::installed_for(self.models_dir.as_deref(), language.as_deref())?;
         let model = self.model(name, dir).await?;
-        tokio::task::spawn_blocking(move || transcribe_file(&model, &path, language))
+        tokio::task::spawn_blocking(move || transcribe_file(&model, &path, language, &heard))
             .await
             .map_err(|error| TranscriptionError::Panicked(error.to_string()))?
     }
@@ -104,6 +106,7 @@ fn transcribe_file(
     model: &WhisperModel,
     path: &Path,
     language: Option<String>,
+    heard: &tokio::sync::watch::Sender<u64>,
 ) -> Result<Transcribed, TranscriptionError> {
     let options = DecodeOptions {
         language,
@@ -111,6 +114,7 @@ fn transcribe_file(
     };
     let mut cues = Vec::new();
     let info = model.transcribe_stream(AudioStream::open(path)?, &options, &mut |segment| {
+        heard.send_replace(segment.end_ms);
         if let Some(cue) = cue_of(segment) {
             cues.push(cue);
         }

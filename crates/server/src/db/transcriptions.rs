@@ -116,3 +116,58 @@ pub async fn set_language_if_unknown(
     .await?;
     Ok(())
 }
+
+/// How far a running transcription has got (migration 0012).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Progress {
+    pub done_ms: i64,
+    pub total_ms: Option<i64>,
+}
+
+pub async fn set_progress(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+    progress: Progress,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO transcription_progress AS p (user_id, material_id, done_ms, total_ms)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, material_id) DO UPDATE SET
+             done_ms = EXCLUDED.done_ms, total_ms = EXCLUDED.total_ms, updated_at = now()",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .bind(progress.done_ms)
+    .bind(progress.total_ms)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn progress(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<Option<Progress>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT done_ms, total_ms FROM transcription_progress WHERE user_id = $1 AND material_id = $2",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn clear_progress(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM transcription_progress WHERE user_id = $1 AND material_id = $2")
+        .bind(user_id)
+        .bind(material_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

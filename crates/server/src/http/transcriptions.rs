@@ -72,6 +72,18 @@ pub struct TranscriptionStatus {
     pub segments: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
+    /// Pending, while running: how far it has got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<TranscriptionProgress>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct TranscriptionProgress {
+    /// Milliseconds of the media transcribed so far.
+    pub done_ms: i64,
+    /// The media's length, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<i64>,
 }
 
 impl TranscriptionStatus {
@@ -86,6 +98,7 @@ impl TranscriptionStatus {
             media_ms: None,
             segments: None,
             finished_at: None,
+            progress: None,
         }
     }
 
@@ -236,9 +249,21 @@ pub async fn show_transcription(
         .await?
         .ok_or(Error::NotFound)?;
     let job = db::jobs::material_transcription(&ctx.db, user.user_id, material_id).await?;
-    let finished = match job {
-        Some(_) => None,
-        None => db::transcriptions::latest(&ctx.db, user.user_id, material_id).await?,
+    let (finished, progress) = match &job {
+        Some(job) if job.failed_at.is_none() => (
+            None,
+            db::transcriptions::progress(&ctx.db, user.user_id, material_id).await?,
+        ),
+        Some(_) => (None, None),
+        None => (
+            db::transcriptions::latest(&ctx.db, user.user_id, material_id).await?,
+            None,
+        ),
     };
-    Ok(axum::Json(TranscriptionStatus::from_job(job, finished)))
+    let mut status = TranscriptionStatus::from_job(job, finished);
+    status.progress = progress.map(|progress| TranscriptionProgress {
+        done_ms: progress.done_ms,
+        total_ms: progress.total_ms,
+    });
+    Ok(axum::Json(status))
 }

@@ -181,7 +181,9 @@ pub async fn run_next_in(
             .await
             .map_err(JobError::from),
         assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
-        transcribe_material::KIND => transcribe_material::run(&mut tx, &job.payload, context).await,
+        transcribe_material::KIND => {
+            transcribe_material::run(&mut tx, pool, &job.payload, context).await
+        }
         other => Err(JobError::Retry(anyhow::anyhow!(
             "unknown job kind {other:?}"
         ))),

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{JobContext, JobError, fetch_object, payload_id};
@@ -38,8 +38,13 @@ pub async fn schedule(
     db::jobs::enqueue(conn, KIND, &payload(user_id, material_id, language)).await
 }
 
+/// How often a running transcription says how far it has got.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `pool`: for the progress, written outside the job's transaction.
 pub async fn run(
     conn: &mut PgConnection,
+    pool: &PgPool,
     payload: &Value,
     context: &JobContext,
 ) -> Result<(), JobError> {
@@ -77,10 +82,25 @@ pub async fn run(
         .map(str::to_owned)
         .or_else(|| target.language.as_deref().map(primary_subtag));
     let started = std::time::Instant::now();
+    let (heard, progress) = tokio::sync::watch::channel(0);
+    let reporter = tokio::spawn(report_progress(
+        pool.clone(),
+        user_id,
+        material_id,
+        target.duration,
+        progress,
+    ));
     let transcribed = transcription
-        .transcribe(media.path().to_owned(), language)
-        .await
-        .map_err(give_up_or_retry)?;
+        .transcribe(media.path().to_owned(), language, heard)
+        .await;
+    // The sender is gone with the transcription: the reporter ends.
+    if let Err(error) = reporter.await {
+        tracing::warn!(%error, "the progress reporter stopped");
+    }
+    if let Err(error) = db::transcriptions::clear_progress(pool, user_id, material_id).await {
+        tracing::warn!(%error, "clearing the transcription's progress failed");
+    }
+    let transcribed = transcribed.map_err(give_up_or_retry)?;
     tracing::info!(
         transcribe_ms = started.elapsed().as_millis() as u64,
         media_ms = transcribed.media_ms,
@@ -95,6 +115,38 @@ pub async fn run(
         });
     }
     store(conn, context, user_id, material_id, &transcribed).await
+}
+
+/// Keeps `transcription_progress` up to date (every `PROGRESS_EVERY` at
+/// most) until the transcription drops its end of `heard`. A failed write
+/// only costs the learner a stale percentage.
+async fn report_progress(
+    pool: PgPool,
+    user_id: Uuid,
+    material_id: Uuid,
+    total_ms: Option<i64>,
+    mut heard: tokio::sync::watch::Receiver<u64>,
+) {
+    let write = |done_ms: u64| {
+        let pool = pool.clone();
+        let progress = db::transcriptions::Progress {
+            done_ms: i64::try_from(done_ms).unwrap_or(i64::MAX),
+            total_ms,
+        };
+        async move {
+            if let Err(error) =
+                db::transcriptions::set_progress(&pool, user_id, material_id, progress).await
+            {
+                tracing::warn!(%error, "recording the transcription's progress failed");
+            }
+        }
+    };
+    write(0).await;
+    while heard.changed().await.is_ok() {
+        let done_ms = *heard.borrow_and_update();
+        write(done_ms).await;
+        tokio::time::sleep(PROGRESS_EVERY).await;
+    }
 }
 
 /// Writes the segments, the usage row and a heard language, under the

@@ -295,10 +295,43 @@ async fn speech_longer_than_a_window_becomes_sentences_that_do_not_overlap() {
         material_with_media(Backend::Local, &long_talk_m4a()).await;
 
     assert_eq!(start(&app, &user, material).await.status(), 202);
-    let done = settled(&app, &user, material).await;
+    // While it runs, the status says how far it has got.
+    let started = Instant::now();
+    let mut progress = Vec::new();
+    let done = loop {
+        let body = status(&app, &user, material).await;
+        if body["state"] != "pending" {
+            break body;
+        }
+        if let Some(seen) = body.get("progress") {
+            progress.push((seen["done_ms"].as_i64().unwrap(), seen["total_ms"].as_i64()));
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(done["state"], "done", "{done}");
+    assert!(done.get("progress").is_none(), "{done}");
     let media_ms = done["media_ms"].as_i64().unwrap();
     assert!(media_ms > 60_000, "{done}");
+    assert!(!progress.is_empty(), "no progress seen");
+    assert!(
+        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "{progress:?}"
+    );
+    for (done_ms, total_ms) in &progress {
+        let total_ms = total_ms.expect("the media's length is known");
+        assert!((total_ms - media_ms).abs() < 500, "{progress:?}");
+        assert!(*done_ms <= total_ms, "{progress:?}");
+    }
+    assert!(
+        progress.iter().any(|(done_ms, _)| *done_ms > 0),
+        "{progress:?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM transcription_progress")
+            .await,
+        0
+    );
 
     let stored = segments(&app, &user, material).await;
     assert!((16..=24).contains(&stored.len()), "{stored:?}");
