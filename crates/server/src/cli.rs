@@ -146,6 +146,11 @@ pub struct ServeArgs {
           value_parser = parse_scoring_language)]
     pub scoring_languages: Vec<String>,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics (a separate listener, e.g. 127.0.0.1:9090;
+    /// unset: no metrics).
+    #[arg(long, env = "ECHOLOOP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Transcribe materials' stored media into sentences on request (Whisper tiny.en for
     /// English, base for other languages; from the same models directory).
     #[arg(long, env = "ECHOLOOP_TRANSCRIPTION", default_value_t = true, action = clap::ArgAction::Set)]

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod entitlements;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod rate_limit;
 pub mod scoring;
 pub mod startup;

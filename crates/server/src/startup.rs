@@ -73,6 +73,8 @@ impl Database {
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// Where `GET /metrics` is served, when the operator asked for it.
+    metrics: Option<TcpListener>,
     ctx: ApiContext,
 }
 
@@ -92,8 +94,10 @@ impl Application {
         let transcription = settings
             .transcription
             .then(|| crate::transcription::Transcription::new(settings.models_dir.clone()));
+        crate::metrics::install();
         Application {
             listener,
+            metrics: None,
             ctx: ApiContext {
                 db: pool,
                 settings: Arc::new(settings),
@@ -107,6 +111,16 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Serves Prometheus metrics on `listener` too (never on the public one).
+    pub fn with_metrics(mut self, listener: TcpListener) -> Self {
+        self.metrics = Some(listener);
+        self
+    }
+
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics.as_ref().map(TcpListener::local_addr)
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for
@@ -132,6 +146,16 @@ impl Application {
                 job_context.clone(),
                 lane,
                 stopping_rx.clone(),
+            ))
+        });
+        let metrics = self.metrics.map(|listener| {
+            let mut stopping = stopping_rx.clone();
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                self.ctx.db.clone(),
+                async move {
+                    let _ = stopping.wait_for(|stopping| *stopping).await;
+                },
             ))
         });
         let sweeper = tokio::spawn(crate::storage::sweeper::run(
@@ -167,6 +191,9 @@ impl Application {
             }
         };
         sweeper.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if tokio::time::timeout(grace, futures::future::join_all(workers))
             .await
             .is_err()
@@ -191,7 +218,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !args.web_dir.join("index.html").is_file() {
         tracing::warn!(web_dir = %args.web_dir.display(), "no built web client found (run `make web`); serving the API only");
     }
-    let app = Application::new(listener, database.pool.clone(), args.http_settings()?);
+    let mut app = Application::new(listener, database.pool.clone(), args.http_settings()?);
+    if let Some(metrics_addr) = args.metrics_listen {
+        app = app.with_metrics(crate::metrics::bind(metrics_addr).await?);
+        tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
+    }
     let addr = app.local_addr()?;
     tracing::info!(%addr, embedded_database = database.embedded.is_some(), "echoloop listening on http://{addr}");
 

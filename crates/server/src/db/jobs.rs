@@ -215,3 +215,33 @@ pub async fn cancel(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Jobs by kind and state (`due`, `waiting`, `failed`), for metrics. Every
+/// state of a kind that has jobs is listed, zeros included, so a gauge
+/// drops to 0 when its jobs are gone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueCount {
+    pub kind: String,
+    pub state: String,
+    pub count: i64,
+}
+
+pub async fn queue(
+    db: impl PgExecutor<'_>,
+    known_kinds: &[&str],
+) -> Result<Vec<QueueCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.kind, s.state, count(j.id) AS count
+         FROM (SELECT DISTINCT kind FROM jobs UNION SELECT unnest($1::text[])) k
+         CROSS JOIN unnest(ARRAY['due', 'waiting', 'failed']) AS s(state)
+         LEFT JOIN jobs j ON j.kind = k.kind AND s.state = CASE
+             WHEN j.failed_at IS NOT NULL THEN 'failed'
+             WHEN j.run_at <= now() THEN 'due'
+             ELSE 'waiting' END
+         GROUP BY k.kind, s.state
+         ORDER BY k.kind, s.state",
+    )
+    .bind(known_kinds)
+    .fetch_all(db)
+    .await
+}

@@ -147,6 +147,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .merge(web_app::router(&settings.web_dir))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

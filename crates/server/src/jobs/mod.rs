@@ -58,6 +58,13 @@ pub struct JobContext {
     pub entitlements: EntitlementSettings,
 }
 
+/// Every kind of job there is.
+pub const KINDS: &[&str] = &[
+    delete_account::KIND,
+    assess_recording::KIND,
+    transcribe_material::KIND,
+];
+
 /// Which jobs a worker takes. Transcribing a film takes minutes; it has a
 /// worker of its own so a learner's take is never scored behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +183,7 @@ pub async fn run_next_in(
     let span =
         tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts + 1);
     let _entered = span.enter();
+    let started = Instant::now();
     let result = match job.kind.as_str() {
         delete_account::KIND => delete_account::run(&mut tx, &job.payload, context)
             .await
@@ -192,6 +200,7 @@ pub async fn run_next_in(
         db::jobs::complete(&mut tx, job.id).await?;
         tx.commit().await?;
         tracing::info!("job done");
+        crate::metrics::job_finished(&job.kind, "done", started.elapsed());
         return Ok(true);
     };
     // Undo the job's partial work, then record what happened.
@@ -200,14 +209,17 @@ pub async fn run_next_in(
         JobError::Retry(error) => {
             tracing::error!(error = %format!("{error:#}"), "job failed");
             db::jobs::fail(pool, job.id, &format!("{error:#}")).await?;
+            crate::metrics::job_finished(&job.kind, "retry", started.elapsed());
         }
         JobError::GiveUp { code, detail } => {
             tracing::warn!(code, detail, "job given up");
             db::jobs::give_up(pool, job.id, code, &detail).await?;
+            crate::metrics::job_finished(&job.kind, "gave_up", started.elapsed());
         }
         JobError::Defer { at, code, detail } => {
             tracing::info!(code, %at, "job deferred");
             db::jobs::defer(pool, job.id, at, code, &detail).await?;
+            crate::metrics::job_finished(&job.kind, "deferred", started.elapsed());
         }
     }
     Ok(true)

@@ -101,6 +101,7 @@ pub async fn run(
         tracing::warn!(%error, "clearing the transcription's progress failed");
     }
     let transcribed = transcribed.map_err(give_up_or_retry)?;
+    crate::metrics::media_transcribed(transcribed.media_ms);
     tracing::info!(
         transcribe_ms = started.elapsed().as_millis() as u64,
         media_ms = transcribed.media_ms,

@@ -165,6 +165,8 @@ async fn ensure_template(cluster: &EmbeddedPostgres) -> String {
 /// A running server on a random port with a fresh database.
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the metrics listener, when the test asked for one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: TestDb,
     /// Kept alive for the server's lifetime: the built web client stand-in.
@@ -179,6 +181,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestApp {
+    spawn(configure, false).await
+}
+
+/// An app that also serves Prometheus metrics on a port of its own.
+pub async fn spawn_app_with_metrics() -> TestApp {
+    spawn(|_| {}, true).await
+}
+
+async fn spawn(configure: impl FnOnce(&mut HttpSettings), metrics: bool) -> TestApp {
     let db = TestDb::new().await;
     let web_dir = tempfile::tempdir().expect("create web dir");
     std::fs::write(web_dir.path().join("index.html"), TEST_INDEX_HTML).expect("write index.html");
@@ -196,8 +207,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestAp
     let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
         .await
         .expect("bind");
-    let app = Application::new(listener, db.pool.clone(), settings);
+    let mut app = Application::new(listener, db.pool.clone(), settings);
+    if metrics {
+        let listener = Application::bind("127.0.0.1:0".parse().expect("address"))
+            .await
+            .expect("bind metrics");
+        app = app.with_metrics(listener);
+    }
     let address = format!("http://{}", app.local_addr().expect("local address"));
+    let metrics_address = app
+        .metrics_addr()
+        .map(|addr| format!("http://{}", addr.expect("metrics address")));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(
         async move {
@@ -207,6 +227,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HttpSettings)) -> TestAp
     ));
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         db,
         _web_dir: web_dir,

@@ -12,6 +12,7 @@ mod helpers;
 mod materials;
 mod me;
 mod media;
+mod metrics;
 mod openapi;
 mod progress;
 mod recordings;
