@@ -53,6 +53,12 @@ export interface LocalSegment {
    * subtitles, 'asr_cloud' for the server's transcription of the media.
    */
   origin?: SegmentOrigin;
+  /**
+   * When the learner last corrected the text on this device (ms); absent for
+   * text as imported or transcribed. The origin stays: a transcribed
+   * sentence the learner corrected is still `asr_cloud`.
+   */
+  editedAt?: number;
 }
 
 export type SegmentOrigin = 'original' | 'asr_cloud';
@@ -228,6 +234,12 @@ export interface ServerAssessment {
   prosody_score: number | null;
   word_results: WordResult[];
   engine: string;
+  /**
+   * The sentence the server's engine judged the take against; null for
+   * assessments a client posted and ones stored before the server said
+   * (absent from servers older than that: read as null).
+   */
+  reference_text?: string | null;
   created_at: string;
   change_seq: number;
 }
@@ -255,6 +267,20 @@ export interface StoredAssessment {
   assessment?: ServerAssessment;
   /** Absent until the server first answered. */
   scoring?: ServerScoring;
+  /**
+   * The text `assessment` was judged against as this device knows it, when
+   * the server did not say (`reference_text` null: an assessment from
+   * before the server named it): the sentence as it was before the learner
+   * corrected it. Kept while the server sends the same assessment (same id
+   * and `change_seq`), dropped with another.
+   */
+  judgedText?: string;
+  /**
+   * The learner corrected the take's sentence: the server is asked again
+   * once this material's segment list is backed up (the server scores the
+   * take again then), not before. Cleared by the next answer after that.
+   */
+  afterBackupOf?: string;
   /** When the server last answered (ms). */
   checkedAt?: number;
   /** Consecutive asks without a final answer (drives the backoff). */

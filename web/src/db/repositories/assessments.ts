@@ -26,19 +26,38 @@ export interface ScoringWork {
 
 /**
  * Backed-up takes whose score is not final: never asked (no row), or asked
- * and due again. `skip`: takes the caller has given up on for now.
+ * and due again. A take whose sentence the learner corrected waits until
+ * the corrected list is backed up: until then the server can only answer
+ * for the old text. `skip`: takes the caller has given up on for now.
  */
 export async function scoringWork(db: EcholoopDb, now: number, skip: ReadonlySet<string> = new Set()): Promise<ScoringWork> {
   const synced = (await db.recordings.where('syncStatus').equals('synced').primaryKeys()).filter((id) => !skip.has(id));
   const rows = await db.assessments.bulkGet(synced);
+  const listsQueued = rows.some((row) => row?.afterBackupOf !== undefined) ? await queuedLists(db) : new Set<string>();
   const due: string[] = [];
   let nextAt: number | undefined;
   synced.forEach((id, i) => {
     const row = rows[i];
+    if (row?.afterBackupOf !== undefined && listsQueued.has(row.afterBackupOf)) return; // woken when the list goes up
     if (!row || (row.nextCheckAt !== undefined && row.nextCheckAt <= now)) due.push(id);
     else if (row.nextCheckAt !== undefined) nextAt = Math.min(nextAt ?? Infinity, row.nextCheckAt);
   });
   return { due, nextAt };
+}
+
+/** Materials whose segment list waits in the outbox (waiting, uploading or failed). */
+async function queuedLists(db: EcholoopDb): Promise<Set<string>> {
+  const rows = await db.outbox.where('entity').equals('segments').toArray();
+  return new Set(rows.map((row) => row.entityId));
+}
+
+/**
+ * What wakes the scoring fetcher besides newly backed-up takes: a segment
+ * list queued or backed up (a corrected sentence reached the server, which
+ * scores its takes again). Only the learner's edits and the backup change it.
+ */
+export async function listsSignature(db: EcholoopDb): Promise<string> {
+  return (await db.outbox.where('entity').equals('segments').primaryKeys()).join(',');
 }
 
 export interface ScoringAnswer {
@@ -51,32 +70,105 @@ export interface NextCheck {
   attempts: number;
   /** Absent: the answer is final. */
   nextCheckAt?: number;
+  /** Ask again only once the take's material has its segment list backed up (then at `nextCheckAt`). */
+  afterBackup?: boolean;
+}
+
+/** Where the take's sentence stands on this device when an answer arrives. */
+export interface AnswerContext {
+  /** The sentence's text now (undefined: no longer in its material's list). */
+  sentence?: string;
+  /** The text the assessment kept for the take was judged against, as far as known (`judgedText`). */
+  judged?: string;
+  /** The learner corrected the sentence and the server was not asked since the correction reached it. */
+  corrected: boolean;
+  /** The material's segment list waits to be backed up: the server still has the text from before. */
+  backupPending: boolean;
 }
 
 /**
- * Stores the server's answer. A take deleted while the request was out gets
- * no row (it would outlive the take); returns whether it was stored.
+ * The sentence an assessment was judged against: the server's
+ * `reference_text`, else what this device recorded when the learner
+ * corrected the sentence; undefined when neither says.
  */
-export async function saveAnswer(db: EcholoopDb, recordingId: string, answer: ScoringAnswer, next: NextCheck, now: number): Promise<boolean> {
-  return db.transaction('rw', [db.recordings, db.assessments], async () => {
-    if (!(await db.recordings.get(recordingId))) return false;
+export function judgedText(row: Pick<StoredAssessment, 'assessment' | 'judgedText'>): string | undefined {
+  return row.assessment?.reference_text ?? row.judgedText;
+}
+
+const sameVersion = (a: ServerAssessment, b: ServerAssessment) => a.id === b.id && a.change_seq === b.change_seq;
+
+/**
+ * Stores the server's answer; `next` says when to ask again, or decides it
+ * from where the take's sentence stands (read in the same transaction, so
+ * a correction made while the request was out is seen). A take deleted
+ * while the request was out gets no row (it would outlive the take);
+ * returns whether it was stored.
+ */
+export async function saveAnswer(
+  db: EcholoopDb,
+  recordingId: string,
+  answer: ScoringAnswer,
+  next: NextCheck | ((context: AnswerContext) => NextCheck),
+  now: number,
+): Promise<boolean> {
+  return db.transaction('rw', [db.recordings, db.assessments, db.segmentLists, db.outbox], async () => {
+    const take = await db.recordings.get(recordingId);
+    if (!take) return false;
     const previous = await db.assessments.get(recordingId);
+    // An answer without items keeps an assessment received before (the server never takes one back).
+    const assessment = answer.assessment ?? previous?.assessment;
+    const kept = previous?.judgedText !== undefined && previous.assessment && assessment && sameVersion(previous.assessment, assessment);
+    const judged = kept ? previous.judgedText : undefined;
+    let decided: NextCheck;
+    if (typeof next === 'function') {
+      const list = await db.segmentLists.get(take.materialId);
+      decided = next({
+        sentence: list?.segments.find((s) => s.id === take.segmentId)?.text,
+        judged: assessment?.reference_text ?? judged,
+        corrected: previous?.afterBackupOf !== undefined,
+        backupPending: (await db.outbox.where('[entity+entityId]').equals(['segments', take.materialId]).count()) > 0,
+      });
+    } else decided = next;
     const row: StoredAssessment = {
       recordingId,
-      // An answer without items keeps an assessment received before (the server never takes one back).
-      ...((answer.assessment ?? previous?.assessment) ? { assessment: answer.assessment ?? previous?.assessment } : {}),
+      ...(assessment ? { assessment } : {}),
+      ...(judged !== undefined ? { judgedText: judged } : {}),
       scoring: answer.scoring,
       checkedAt: now,
-      attempts: next.attempts,
-      ...(next.nextCheckAt !== undefined ? { nextCheckAt: next.nextCheckAt } : {}),
+      attempts: decided.attempts,
+      ...(decided.nextCheckAt !== undefined ? { nextCheckAt: decided.nextCheckAt } : {}),
+      ...(decided.afterBackup ? { afterBackupOf: take.materialId } : {}),
     };
     await db.assessments.put(row);
     return true;
   });
 }
 
+/**
+ * The learner corrected the text of sentence `segmentId` (was `previousText`):
+ * its takes' scores were judged against the old text. Each takes' row
+ * remembers that text when the server did not name it, and waits for the
+ * corrected list to be backed up, then is asked again (the server scores
+ * its backed-up takes again). A backed-up take not asked about yet gets a
+ * row that waits the same way. Call inside the transaction that changes the
+ * text (with `recordings` and `assessments`).
+ */
+export async function markSentenceCorrected(db: EcholoopDb, materialId: string, segmentId: string, previousText: string, now: number): Promise<void> {
+  const takes = await db.recordings.where('segmentId').equals(segmentId).toArray();
+  const rows = await db.assessments.bulkGet(takes.map((t) => t.id));
+  const updated: StoredAssessment[] = [];
+  takes.forEach((take, i) => {
+    const row = rows[i];
+    if (!row && take.syncStatus !== 'synced') return; // scored once backed up, after the corrected list
+    const base: StoredAssessment = row ?? { recordingId: take.id, attempts: 0 };
+    const unnamed = base.assessment && base.assessment.reference_text == null && base.judgedText === undefined;
+    updated.push({ ...base, ...(unnamed ? { judgedText: previousText } : {}), attempts: 0, nextCheckAt: now, afterBackupOf: materialId });
+  });
+  await db.assessments.bulkPut(updated);
+}
+
 /** The server could not answer (passing problem): ask again later, keeping what was received before. */
-export async function postpone(db: EcholoopDb, recordingId: string, next: Required<NextCheck>): Promise<void> {
+export async function postpone(db: EcholoopDb, recordingId: string, next: Required<Pick<NextCheck, 'attempts' | 'nextCheckAt'>>): Promise<void> {
   await db.transaction('rw', [db.recordings, db.assessments], async () => {
     if (!(await db.recordings.get(recordingId))) return;
     const previous = await db.assessments.get(recordingId);

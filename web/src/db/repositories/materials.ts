@@ -2,6 +2,8 @@ import { v5 as uuidv5 } from 'uuid';
 import { stableSegmentId } from '../../lib/core';
 import type { EcholoopDb } from '../database';
 import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
+import { parseSegmentText, SegmentTextError } from '../../lib/segmentText';
+import { markSentenceCorrected } from './assessments';
 import { deleteBlobs } from './blobs';
 import { dropQueued, enqueue, enqueueCreated } from './outbox';
 
@@ -160,6 +162,34 @@ export async function replaceSegments(db: EcholoopDb, materialId: string, input:
       updatedAt: Date.now(),
     });
     await enqueue(db, 'segments', materialId, 'upsert');
+  });
+}
+
+/**
+ * The learner corrects a sentence's text. Its id, times, translation and
+ * origin stay (a transcribed sentence corrected by the learner is still
+ * `asr_cloud`; `editedAt` says it was corrected here), so its takes still
+ * point at it and the backed-up list updates the same segment on the
+ * server, which then scores those takes again. The list is queued for
+ * backup like an import, and the takes' scores wait for that re-score
+ * (`markSentenceCorrected`), in one transaction. Text the server would
+ * refuse (blank, over 5,000 characters) throws `SegmentTextError` and
+ * changes nothing. Returns whether the text changed.
+ */
+export async function editSegmentText(db: EcholoopDb, materialId: string, segmentId: string, input: string, now = Date.now()): Promise<boolean> {
+  const parsed = parseSegmentText(input);
+  if (!parsed.ok) throw new SegmentTextError(parsed.problem);
+  const { text } = parsed;
+  return db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.assessments, db.outbox], async () => {
+    const list = await db.segmentLists.get(materialId);
+    const segment = list?.segments.find((s) => s.id === segmentId);
+    if (!list || !segment) throw new Error('Segment not found');
+    if (segment.text === text) return false;
+    await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === segmentId ? { ...s, text, editedAt: now } : s)) });
+    await db.materials.update(materialId, { updatedAt: now });
+    await enqueue(db, 'segments', materialId, 'upsert');
+    await markSentenceCorrected(db, materialId, segmentId, segment.text, now);
+    return true;
   });
 }
 

@@ -5,13 +5,14 @@ import type { LocalMaterial, LocalSegment, LearningProgress } from '../../../db'
 import { Notice, type NoticeMessage } from '../../../components/Notice';
 import { useBlobUrlBlob } from '../hooks/useMediaBlob';
 import { TakeList, playTake, playTakePart, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
-import { AssessmentView, ShadowingView, useTakeScores } from '../../scoring';
+import { AssessmentView, ShadowingView, earlierText, scoreView, useSignedIn, useTakeScores } from '../../scoring';
 import { TranscribedNote, TranscriptionPanel } from '../../transcription';
 import { saveProgress, useInitialProgress, useMaterial, useSegments } from '../hooks/usePracticeData';
 import { usePlayback } from '../hooks/usePlayback';
 import { useKeyboard } from '../hooks/useKeyboard';
 import { Player } from './Player';
 import { SegmentList } from './SegmentList';
+import { CurrentSentence } from './CurrentSentence';
 import { HelpOverlay } from './HelpOverlay';
 import { Waveform } from './Waveform';
 import { formatDuration } from '../../../lib/format';
@@ -94,7 +95,12 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
     recorder.state.state === 'error' ? { kind: 'error', text: t('recording.micDenied', { reason: recorder.state.reason }) } : null;
 
   const selected = takes?.find((r) => r.id === selectedTake) ?? takes?.[0];
-  const selectedScore = useTakeScores(selected ? [selected.id] : [])?.get(selected?.id ?? '')?.assessment;
+  const selectedRow = useTakeScores(selected ? [selected.id] : [])?.get(selected?.id ?? '');
+  const selectedScore = selectedRow?.assessment;
+  const signedIn = useSignedIn();
+  // A score judged against an earlier text of the sentence is shown as such (the learner corrected it).
+  const selectedEarlier = earlierText(selectedRow, current?.text);
+  const selectedRescoring = Boolean(selected && scoreView(selected, selectedRow, signedIn ?? false, current?.text).kind === 'rescoring');
 
   const recordStart = () => {
     if (!current) return;
@@ -229,7 +235,12 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
           {current ? (
             <section className="current-box" aria-live="polite" data-testid="current-segment">
               <p className="current-n">{t('practice.current', { n: pb.index + 1, total: segments.length })}</p>
-              <p className="current-text">{current.text}</p>
+              <CurrentSentence
+                key={current.id}
+                segment={current}
+                onSaved={() => setMessage({ kind: 'success', text: t('practice.edited') })}
+                onError={(e) => setMessage({ kind: 'error', text: describeError ? describeError(e) : String(e) })}
+              />
               {showTranslation && <p className="current-translation" data-testid="translation">{current.translation ?? t('practice.noTranslation')}</p>}
               <button type="button" className="btn small" aria-pressed={showTranslation} onClick={() => setShowTranslation((v) => !v)} data-testid="translation-toggle">
                 {showTranslation ? t('practice.hideTranslation') : t('practice.translation')}
@@ -286,7 +297,9 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
               )}
               <Waveform blob={selected?.blob} label={t('practice.waveTake')} color="#c2572b" emptyText={t('practice.waveNoTake')} testId="wave-take" />
             </div>
-            {selected && selectedScore && <AssessmentView assessment={selectedScore} onPlayWord={playWord} />}
+            {selected && selectedScore && (
+              <AssessmentView assessment={selectedScore} onPlayWord={playWord} earlierText={selectedEarlier} rescoring={selectedRescoring} />
+            )}
             {selected && selectedScore && material.sourceType !== 'youtube' && material.mediaBlobKey && (
               <ShadowingView
                 take={selected}
@@ -294,7 +307,7 @@ function Practice({ material, segments, progress, attachSubtitles, describeError
                 original={{ blobKey: material.mediaBlobKey, blob: mediaBlob, fromMs: current.startTime, toMs: current.endTime }}
               />
             )}
-            <TakeList takes={takes ?? []} selectedId={selected?.id} onSelect={setSelectedTake} />
+            <TakeList takes={takes ?? []} selectedId={selected?.id} onSelect={setSelectedTake} sentence={current.text} />
           </section>
         )}
       </div>

@@ -18,7 +18,16 @@ const Row = memo(function Row({ segment, current, showTranslation, takes, onPlay
       <button type="button" onClick={() => onPlay(segment.index)} className="seg-btn">
         <span className="seg-time">{formatDuration(segment.startTime, 'down')}</span>
         <span className="seg-text">
-          <span className="seg-original">{segment.text}</span>
+          <span className="seg-original">
+            {segment.text}
+            {segment.editedAt !== undefined && (
+              <span className="seg-edited" title={t('practice.correctedByYou')} data-testid="segment-corrected">
+                {' '}
+                <span aria-hidden="true">✎</span>
+                <span className="sr-only">{t('practice.correctedByYou')}</span>
+              </span>
+            )}
+          </span>
           {showTranslation && segment.translation && <span className="seg-translation">{segment.translation}</span>}
         </span>
         {takes > 0 && (

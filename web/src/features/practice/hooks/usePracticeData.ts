@@ -17,3 +17,8 @@ export function useInitialProgress(id: string) {
 export function saveProgress(materialId: string, index: number, reachedEnd: boolean) {
   return progress.saveProgress(getDb(), materialId, index, reachedEnd);
 }
+
+/** Corrects a sentence's text (see `materials.editSegmentText`); whether it changed. */
+export function editSentence(materialId: string, segmentId: string, text: string) {
+  return materials.editSegmentText(getDb(), materialId, segmentId, text);
+}

@@ -25,9 +25,11 @@ interface Props {
   takes: LocalRecording[];
   selectedId?: string;
   onSelect: (id: string) => void;
+  /** The takes' sentence as it is now (their scores are judged against it). */
+  sentence?: string;
 }
 
-export function TakeList({ takes, selectedId, onSelect }: Props) {
+export function TakeList({ takes, selectedId, onSelect, sentence }: Props) {
   const { t, i18n } = useTranslation();
   const fmt = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
   const scores = useTakeScores(takes.map((take) => take.id));
@@ -41,7 +43,7 @@ export function TakeList({ takes, selectedId, onSelect }: Props) {
             <time dateTime={new Date(take.createdAt).toISOString()}>{fmt.format(take.createdAt)}</time>
             <span>{formatDuration(take.duration)}</span>
             <span className="muted">{take.syncStatus === 'synced' ? t('recording.synced') : t('recording.pending')}</span>
-            {scores && signedIn !== undefined && <TakeScore take={take} row={scores.get(take.id)} signedIn={signedIn} />}
+            {scores && signedIn !== undefined && <TakeScore take={take} row={scores.get(take.id)} signedIn={signedIn} sentence={sentence} />}
           </div>
           <TakeAudio take={take} />
           <div className="take-actions">

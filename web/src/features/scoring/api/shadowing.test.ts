@@ -67,11 +67,12 @@ describe('clipLengthProblem (the core\'s limits)', () => {
 });
 
 describe('shadowingKey', () => {
-  it('names the take, the assessment, the media and the segment', () => {
+  it('names the take, the assessment and its version, the media and the segment', () => {
     const blob = new Blob([]);
-    expect(
-      shadowingKey({ take: { id: 't', blob }, assessment: assessment([]), original: { blobKey: 'm', blob, fromMs: 1000, toMs: 4000 } }),
-    ).toBe('t|a1|m|1000|4000');
+    const original = { blobKey: 'm', blob, fromMs: 1000, toMs: 4000 };
+    expect(shadowingKey({ take: { id: 't', blob }, assessment: assessment([]), original })).toBe('t|a1|1|m|1000|4000');
+    // Scored again against a corrected sentence: same id, a new version, other words.
+    expect(shadowingKey({ take: { id: 't', blob }, assessment: { ...assessment([]), change_seq: 5 }, original })).toBe('t|a1|5|m|1000|4000');
   });
 });
 

@@ -91,7 +91,8 @@ const kept = new Map<string, Promise<ShadowingOutcome>>();
 
 /** Which comparison an input asks for: the same take, assessment, media and segment give the same result. */
 export function shadowingKey({ take, assessment, original }: ShadowingInput): string {
-  return [take.id, assessment.id, original.blobKey, original.fromMs, original.toMs].join('|');
+  // The version too: a take scored again (its sentence corrected) keeps the assessment's id, with other words.
+  return [take.id, assessment.id, assessment.change_seq, original.blobKey, original.fromMs, original.toMs].join('|');
 }
 
 /** How the take shadows the original (see `ShadowingOutcome`); the same comparison asked again is answered from memory. */

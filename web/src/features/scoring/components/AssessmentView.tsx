@@ -17,10 +17,14 @@ interface Props {
   assessment: ServerAssessment;
   /** Plays the word's part of the take; without it words are not buttons. */
   onPlayWord?: (fromMs: number, durationMs: number) => void;
+  /** The text the score was judged against, when that is not the sentence's current text (`earlierText`). */
+  earlierText?: string;
+  /** The take is being scored again against the corrected sentence. */
+  rescoring?: boolean;
 }
 
 /** The selected take's score: overall, the parts, each word with its mark and score, and a mispronounced word's sounds. */
-export function AssessmentView({ assessment, onPlayWord }: Props) {
+export function AssessmentView({ assessment, onPlayWord, earlierText, rescoring = false }: Props) {
   const { t } = useTranslation();
   const id = useId();
   const parts = SUB_SCORES.flatMap((kind) => {
@@ -29,8 +33,22 @@ export function AssessmentView({ assessment, onPlayWord }: Props) {
   });
   const typeName = (type: WordErrorType) => t(`scoring.errorType.${type}`);
   return (
-    <section className="assessment" aria-labelledby={`${id}-title`} data-testid="assessment" data-assessment-id={assessment.id}>
+    <section
+      className={earlierText === undefined ? 'assessment' : 'assessment assessment-earlier'}
+      aria-labelledby={`${id}-title`}
+      data-testid="assessment"
+      data-assessment-id={assessment.id}
+      data-earlier={earlierText !== undefined}
+    >
       <h3 id={`${id}-title`}>{t('scoring.title')}</h3>
+      {earlierText !== undefined && (
+        <div className="assessment-earlier-note" role="note" data-testid="assessment-earlier">
+          <p>{rescoring ? t('scoring.earlier.rescoring') : t('scoring.earlier.kept')}</p>
+          <p>
+            <span className="muted">{t('scoring.earlier.judgedAgainst')}</span> <q data-testid="assessment-earlier-text">{earlierText}</q>
+          </p>
+        </div>
+      )}
       <div className="assessment-head">
         <p className="overall" data-testid="overall-score" data-score={round(assessment.overall_score)}>
           <span className="overall-label">{t('scoring.overall')}</span>

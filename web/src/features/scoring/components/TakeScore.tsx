@@ -8,6 +8,10 @@ function useScoreText(): (view: ScoreView) => string {
     switch (view.kind) {
       case 'scored':
         return t('scoring.score', { score: Math.round(view.overall) });
+      case 'scoredEarlier':
+        return t('scoring.scoredEarlier', { score: Math.round(view.overall) });
+      case 'rescoring':
+        return t('scoring.rescoring');
       case 'scoring':
         return t('scoring.scoring');
       case 'afterBackup':
@@ -32,19 +36,21 @@ interface Props {
   take: { syncStatus: 'pending' | 'synced' };
   row: StoredAssessment | undefined;
   signedIn: boolean;
+  /** The take's sentence as it is now: a score judged against another text is not shown as current. */
+  sentence?: string;
 }
 
 /** One line under a take: its overall score, or why there is none yet. */
-export function TakeScore({ take, row, signedIn }: Props) {
+export function TakeScore({ take, row, signedIn, sentence }: Props) {
   const text = useScoreText();
-  const view = scoreView(take, row, signedIn);
+  const view = scoreView(take, row, signedIn, sentence);
   return (
     <span
       className={`take-score take-score-${view.kind}`}
       data-testid="take-score"
       aria-live="polite"
       data-state={view.kind}
-      data-score={view.kind === 'scored' ? Math.round(view.overall) : undefined}
+      data-score={view.kind === 'scored' || view.kind === 'scoredEarlier' ? Math.round(view.overall) : undefined}
       data-code={view.kind === 'failed' ? view.code : undefined}
     >
       {text(view)}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredAssessment } from '../../../db';
-import { heardInstead, scoreView } from './scoreView';
+import { earlierText, heardInstead, scoreView } from './scoreView';
 
 const synced = { syncStatus: 'synced' as const };
 const pending = { syncStatus: 'pending' as const };
@@ -54,6 +54,61 @@ describe('a take’s score line', () => {
 
   it('says there is no score when the server never scored it', () => {
     expect(scoreView(synced, row({ scoring: { state: 'none' } }), true)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('a score judged against an earlier text of the sentence', () => {
+  const OLD = 'but wherever is ice today';
+  const NEW = 'but the weather is nice today';
+  const judged = (reference_text: string | null | undefined, fields: Partial<StoredAssessment> = {}) =>
+    row({ ...scored, assessment: { ...scored.assessment!, reference_text }, ...fields });
+
+  it('is current when the server judged it against the sentence as it is now', () => {
+    expect(earlierText(judged(NEW), NEW)).toBeUndefined();
+    expect(scoreView(synced, judged(NEW), true, NEW)).toEqual({ kind: 'scored', overall: 83.6 });
+  });
+
+  it('is stale when the server named another text, and says which', () => {
+    expect(earlierText(judged(OLD), NEW)).toBe(OLD);
+  });
+
+  it('an assessment without reference_text is current unless this device knows the text it was judged against', () => {
+    expect(earlierText(judged(null), NEW)).toBeUndefined();
+    expect(earlierText(judged(undefined), NEW)).toBeUndefined(); // a server from before reference_text
+    expect(scoreView(synced, judged(null), true, NEW)).toEqual({ kind: 'scored', overall: 83.6 });
+    expect(earlierText(judged(null, { judgedText: OLD }), NEW)).toBe(OLD);
+    expect(earlierText(judged(null, { judgedText: OLD }), OLD)).toBeUndefined(); // corrected back
+    // The server's word wins over the device's.
+    expect(earlierText(judged(NEW, { judgedText: OLD }), NEW)).toBeUndefined();
+  });
+
+  it('judges nothing without the sentence or without an assessment', () => {
+    expect(earlierText(judged(OLD), undefined)).toBeUndefined();
+    expect(earlierText(row({ scoring: { state: 'pending' }, judgedText: OLD }), NEW)).toBeUndefined();
+    expect(scoreView(synced, judged(OLD), true)).toEqual({ kind: 'scored', overall: 83.6 });
+  });
+
+  it('says "scoring again" while the server is asked about the corrected sentence, never the old score', () => {
+    // Waiting for the corrected list to be backed up…
+    expect(scoreView(synced, judged(OLD, { afterBackupOf: 'm', nextCheckAt: 5 }), true, NEW)).toEqual({ kind: 'rescoring' });
+    // …and polling while the server's score still names the old text.
+    expect(scoreView(synced, judged(OLD, { nextCheckAt: 5, attempts: 2 }), true, NEW)).toEqual({ kind: 'rescoring' });
+    // A take whose scoring had failed before the correction is scored again too.
+    const failedBefore = row({ scoring: { state: 'failed', code: 'no_text' }, afterBackupOf: 'm', nextCheckAt: 5 });
+    expect(scoreView(synced, failedBefore, true, NEW)).toEqual({ kind: 'rescoring' });
+  });
+
+  it('keeps the old score, marked as scored against an earlier text, when the take will not be scored again', () => {
+    const waiting = judged(OLD, { afterBackupOf: 'm', nextCheckAt: 5 });
+    expect(scoreView(synced, waiting, false, NEW)).toEqual({ kind: 'scoredEarlier', overall: 83.6 }); // signed out
+    expect(scoreView(pending, waiting, true, NEW)).toEqual({ kind: 'scoredEarlier', overall: 83.6 }); // not backed up
+    // A server that kept its score of the old text (older data: no reference_text).
+    expect(scoreView(synced, judged(null, { judgedText: OLD }), true, NEW)).toEqual({ kind: 'scoredEarlier', overall: 83.6 });
+  });
+
+  it('says why the corrected sentence could not be scored', () => {
+    const failed = judged(OLD, { scoring: { state: 'failed', code: 'no_text', detail: 'no words' } });
+    expect(scoreView(synced, failed, true, '♪ ♪')).toEqual({ kind: 'failed', code: 'no_text', detail: 'no words' });
   });
 });
 

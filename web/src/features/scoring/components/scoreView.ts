@@ -1,8 +1,12 @@
-/** What a take's score line says, from the take, its stored row and the session. */
-import type { PhonemeResult, StoredAssessment } from '../../../db';
+/** What a take's score line says, from the take, its stored row, the session and the sentence's current text. */
+import { assessments, type PhonemeResult, type StoredAssessment } from '../../../db';
 
 export type ScoreView =
   | { kind: 'scored'; overall: number }
+  /** The sentence was corrected: the server scores the take again against the new text. */
+  | { kind: 'rescoring' }
+  /** A score judged against an earlier text of the sentence that will not be scored again (signed out, not backed up, or the server kept it). */
+  | { kind: 'scoredEarlier'; overall: number }
   /** Backed up, the server is scoring it (or has not been asked yet). */
   | { kind: 'scoring' }
   /** The day's allowance is used; the server scores it after `retryAt` (ms). */
@@ -14,8 +18,33 @@ export type ScoreView =
   | { kind: 'afterBackup' }
   | { kind: 'signIn' };
 
-export function scoreView(take: { syncStatus: 'pending' | 'synced' }, row: StoredAssessment | undefined, signedIn: boolean): ScoreView {
-  if (row?.assessment) return { kind: 'scored', overall: row.assessment.overall_score };
+/**
+ * The text the stored assessment was judged against when that is not the
+ * sentence's current text (`sentence`); undefined when it is, when there
+ * is no assessment, or when nobody said which text it was judged against
+ * (an older assessment of a sentence never corrected on this device).
+ */
+export function earlierText(row: StoredAssessment | undefined, sentence: string | undefined): string | undefined {
+  if (!row?.assessment || sentence === undefined) return undefined;
+  const judged = assessments.judgedText(row);
+  return judged !== undefined && judged !== sentence ? judged : undefined;
+}
+
+/**
+ * `sentence`: the take's sentence as it is now (undefined: unknown, no
+ * staleness is judged). A score judged against another text is never shown
+ * as the take's score: while the server scores the take again it says so,
+ * otherwise it is marked as scored against an earlier text.
+ */
+export function scoreView(take: { syncStatus: 'pending' | 'synced' }, row: StoredAssessment | undefined, signedIn: boolean, sentence?: string): ScoreView {
+  const stale = earlierText(row, sentence) !== undefined;
+  // Asked about again (signed in, backed up): after a correction, or while the server's score names another text.
+  const rescoring = signedIn && take.syncStatus === 'synced' && (row?.afterBackupOf !== undefined || (stale && row?.nextCheckAt !== undefined));
+  if (row?.assessment) {
+    if (!stale) return { kind: 'scored', overall: row.assessment.overall_score };
+    if (rescoring) return { kind: 'rescoring' };
+    if (row.scoring?.state !== 'failed') return { kind: 'scoredEarlier', overall: row.assessment.overall_score };
+  } else if (rescoring) return { kind: 'rescoring' };
   const scoring = row?.scoring;
   if (scoring?.state === 'failed') return { kind: 'failed', code: scoring.code ?? 'scoring_failed', detail: scoring.detail ?? '' };
   if (!signedIn) return { kind: 'signIn' };

@@ -7,7 +7,7 @@ import * as assessments from '../../../db/repositories/assessments';
 import * as auth from '../../../db/repositories/auth';
 import * as materials from '../../../db/repositories/materials';
 import * as recordings from '../../../db/repositories/recordings';
-import type { LocalRecording, ServerAssessment, ServerScoring } from '../../../db/schema';
+import type { LocalRecording, ServerAssessment, ServerScoring, StoredAssessment } from '../../../db/schema';
 // The real upload path puts the take on the server (a test may reach into another feature's engine).
 import { runOnce } from '../../sync/engine/runner';
 import { FakeLocks } from '../../../test/fakeLocks';
@@ -15,6 +15,7 @@ import { SPOKEN_TEXT } from '../../../test/globalSetup';
 import { connect, FaultProxy, registerUser, signIn as saveSignIn, type TestUser } from '../../../test/realServer';
 import { runScoringPass, type ScoringPassResult } from './runner';
 import { SCORING_LOCK, ScoringScheduler } from './scheduler';
+import { earlierText, scoreView } from '../components/scoreView';
 
 const TONE = new Uint8Array(readFileSync(inject('media').take));
 const SPOKEN = new Uint8Array(readFileSync(inject('media').spokenTake));
@@ -89,6 +90,30 @@ const problem = (status: number, code: string, headers: Record<string, string> =
   headers,
   body: { type: 'about:blank', title: code, status, code, detail: code },
 });
+
+const spokenWords = (a: ServerAssessment | undefined) =>
+  (a?.word_results ?? []).filter((w) => w.error_type !== 'Insertion').map((w) => w.word.toLowerCase().replace(/[^a-z]/g, ''));
+
+/**
+ * Runs passes (waiting as each says) until one is idle; after each, `check`
+ * sees the stored row. Returns the passes' results.
+ */
+async function settle(takeId: string, check: (row: StoredAssessment | undefined) => void = () => {}, ms = 100_000): Promise<ScoringPassResult[]> {
+  const results: ScoringPassResult[] = [];
+  const end = Date.now() + ms;
+  for (;;) {
+    const result = await pass();
+    results.push(result);
+    check(await assessments.getAssessment(db, takeId));
+    if (result.kind === 'idle') return results;
+    expect(result.kind).toBe('waiting');
+    if (Date.now() > end) throw new Error(`not settled in time: ${JSON.stringify(await assessments.getAssessment(db, takeId))}`);
+    if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+  }
+}
+
+/** The learner corrects the take's sentence (the repository the practice page uses). */
+const correct = (take: LocalRecording, text: string) => materials.editSegmentText(db, take.materialId, take.segmentId, text);
 
 describe('scoring fetcher (against the real server)', () => {
   it('asks nothing signed out or about takes not backed up yet', async () => {
@@ -193,6 +218,99 @@ describe('scoring fetcher (against the real server)', () => {
   });
 });
 
+describe('scoring fetcher after the learner corrects a sentence (against the real server)', () => {
+  const MISHEARD = 'The weather is ice today.';
+
+  it('waits for the corrected list to be backed up, then asks until the server’s new score names the corrected text', { timeout: 180_000 }, async () => {
+    await useServer('scoringServer');
+    const take = await takeOf(MISHEARD, SPOKEN);
+    await backUp();
+    await settle(take.id);
+    const first = (await assessments.getAssessment(db, take.id))!;
+    expect(first.assessment?.reference_text).toBe(MISHEARD);
+    expect(spokenWords(first.assessment)).toEqual(['the', 'weather', 'is', 'ice', 'today']);
+    const asked = askedAbout(take.id);
+
+    await correct(take, SPOKEN_TEXT);
+    // The server still has the old text: nobody asks it until the correction is backed up.
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(asked);
+    const waiting = (await assessments.getAssessment(db, take.id))!;
+    expect(scoreView({ syncStatus: 'synced' }, waiting, true, SPOKEN_TEXT)).toEqual({ kind: 'rescoring' });
+
+    await backUp();
+    // From here on a stored row is either still asked about or judged against the corrected text: never an old score as final.
+    await settle(take.id, (row) => {
+      expect(row?.nextCheckAt !== undefined || row?.assessment?.reference_text === SPOKEN_TEXT).toBe(true);
+    });
+    const stored = (await assessments.getAssessment(db, take.id))!;
+    const onServer = await serverView(take.id);
+    expect(onServer.scoring).toEqual({ state: 'done' });
+    expect(stored.assessment).toEqual(onServer.items[0]);
+    expect(stored.assessment?.id).toBe(first.assessment?.id); // the server replaced its assessment, same id
+    expect(stored.assessment?.reference_text).toBe(SPOKEN_TEXT);
+    expect(spokenWords(stored.assessment)).toEqual(['the', 'weather', 'is', 'nice', 'today']);
+    expect(stored).toMatchObject({ scoring: { state: 'done' }, attempts: 0 });
+    expect(stored.nextCheckAt).toBeUndefined();
+    expect(stored.afterBackupOf).toBeUndefined();
+    expect(scoreView({ syncStatus: 'synced' }, stored, true, SPOKEN_TEXT)).toEqual({ kind: 'scored', overall: stored.assessment!.overall_score });
+    // Not asked again.
+    const total = askedAbout(take.id);
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(total);
+  });
+
+  it('a correction the server cannot score ends with its reason; the old score stays, marked as judged against the earlier text', { timeout: 180_000 }, async () => {
+    await useServer('scoringServer');
+    const take = await takeOf(SPOKEN_TEXT, SPOKEN);
+    await backUp();
+    await settle(take.id);
+    await correct(take, '♪ ♪ ♪');
+    await backUp();
+    await settle(take.id);
+    const stored = (await assessments.getAssessment(db, take.id))!;
+    expect((await serverView(take.id)).scoring).toMatchObject({ state: 'failed', code: 'no_text' });
+    expect(stored.scoring).toMatchObject({ state: 'failed', code: 'no_text' });
+    expect(stored.nextCheckAt).toBeUndefined();
+    expect(stored.assessment?.reference_text).toBe(SPOKEN_TEXT);
+    expect(earlierText(stored, '♪ ♪ ♪')).toBe(SPOKEN_TEXT);
+    expect(scoreView({ syncStatus: 'synced' }, stored, true, '♪ ♪ ♪')).toMatchObject({ kind: 'failed', code: 'no_text' });
+  });
+
+  it('a score the server did not name a text for (posted by a client) is asked about once after the correction reached the server, then kept as an earlier text’s', async () => {
+    const take = await takeOf('hello there', TONE);
+    await backUp();
+    const posted = await fetch(`${base}/api/v1/recordings/${take.id}/assessments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${me.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        id: crypto.randomUUID(),
+        overall_score: 64,
+        word_results: [
+          { word: 'hello', accuracy_score: 70, error_type: 'None', offset_ms: 0, duration_ms: 400 },
+          { word: 'there', accuracy_score: 58, error_type: 'Mispronunciation', offset_ms: 400, duration_ms: 400 },
+        ],
+      }),
+    });
+    expect(posted.status).toBe(201);
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect((await assessments.getAssessment(db, take.id))?.assessment?.reference_text ?? null).toBeNull();
+    expect(askedAbout(take.id)).toBe(1);
+
+    await correct(take, 'hello there, friend');
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(1);
+    await backUp();
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(askedAbout(take.id)).toBe(2);
+    const stored = (await assessments.getAssessment(db, take.id))!;
+    expect(stored).toMatchObject({ judgedText: 'hello there', attempts: 0, assessment: { overall_score: 64 } });
+    expect(stored.nextCheckAt).toBeUndefined();
+    expect(scoreView({ syncStatus: 'synced' }, stored, true, 'hello there, friend')).toEqual({ kind: 'scoredEarlier', overall: 64 });
+  });
+});
+
 describe('scoring scheduler (against the real server)', () => {
   async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
     const end = Date.now() + ms;
@@ -231,6 +349,23 @@ describe('scoring scheduler (against the real server)', () => {
     await waitFor(async () => (await assessments.getAssessment(db, third.id))?.scoring?.state === 'none', 'the other tab answers');
     expect(passesB.length).toBeGreaterThan(0);
     expect([first, second, third].map((t) => askedAbout(t.id))).toEqual([1, 1, 1]);
+  });
+
+  it('a corrected sentence being backed up wakes it, and it fetches the new score', { timeout: 180_000 }, async () => {
+    await useServer('scoringServer');
+    const take = await takeOf('The weather is ice today.', SPOKEN);
+    await backUp();
+    const passes: ScoringPassResult[] = [];
+    scheduler(new FakeLocks(), passes);
+    await waitFor(async () => (await assessments.getAssessment(db, take.id))?.scoring?.state === 'done', 'first score', 100_000);
+    const asked = askedAbout(take.id);
+    await correct(take, SPOKEN_TEXT);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(askedAbout(take.id)).toBe(asked); // the server has the old text until the backup
+    // Only the backup runs now: the list going up is what wakes the fetcher.
+    await backUp();
+    await waitFor(async () => (await assessments.getAssessment(db, take.id))?.assessment?.reference_text === SPOKEN_TEXT, 'the new score', 100_000);
+    expect((await assessments.getAssessment(db, take.id))?.nextCheckAt).toBeUndefined();
   });
 
   it('uses a lock of its own, so an upload in progress does not hold scores back', () => {

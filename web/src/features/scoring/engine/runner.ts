@@ -1,13 +1,15 @@
 /**
  * One pass of the scoring fetcher: as the signed-in account, ask the server
  * about every backed-up take whose score is not final yet and store what it
- * says. It only reads the server and writes the `assessments` table, so a
+ * says. A score is final once it was judged against the sentence's current
+ * text: after the learner corrects a sentence, its takes are asked about
+ * again until the server's new assessment names the corrected text. It only reads the server and writes the `assessments` table, so a
  * pass stopped anywhere is simply run again.
  */
 import { assessments, auth, type EcholoopDb } from '../../../db';
 import { ApiError, OfflineError } from '../../../lib/api';
 import { getRecordingAssessments } from '../api/assessments';
-import { nextCheck, retryCheck, toAnswer } from './schedule';
+import { nextCheckFor, retryCheck, toAnswer } from './schedule';
 
 export interface ScoringPassOptions {
   db: EcholoopDb;
@@ -47,7 +49,8 @@ export async function runScoringPass(options: ScoringPassOptions): Promise<Scori
     const attempts = (await assessments.getAssessment(db, recordingId))?.attempts ?? 0;
     try {
       const answer = toAnswer(await getRecordingAssessments(session.token, recordingId, signal));
-      await assessments.saveAnswer(db, recordingId, answer, nextCheck(answer, attempts, now(), random()), now());
+      // Final only once judged against the sentence's current text (a corrected sentence is scored again).
+      await assessments.saveAnswer(db, recordingId, answer, (context) => nextCheckFor(answer, context, attempts, now(), random()), now());
     } catch (e) {
       if (isAbort(e)) stop = { kind: 'stopped' };
       else if (e instanceof OfflineError) stop = { kind: 'offline' };

@@ -3,7 +3,7 @@
  * `GET /recordings/{id}/assessments` means for the take, and when to ask
  * again.
  */
-import type { NextCheck, ScoringAnswer } from '../../../db/repositories/assessments';
+import type { AnswerContext, NextCheck, ScoringAnswer } from '../../../db/repositories/assessments';
 import { backoffDelay, type BackoffPolicy } from '../../../lib/backoff';
 import type { RecordingAssessments } from '../api/assessments';
 
@@ -41,8 +41,34 @@ export function nextCheck(answer: ScoringAnswer, attempts: number, now: number, 
   return { attempts: tries, nextCheckAt: now + backoffDelay(tries, SCORING_BACKOFF, random, floor) };
 }
 
+/**
+ * `nextCheck`, knowing where the take's sentence stands: a score is final
+ * only once it was judged against the sentence's current text.
+ * - The learner corrected the sentence and the corrected list is not
+ *   backed up yet: the server can only answer for the old text, so the
+ *   take waits for the backup (no asks meanwhile), unless this answer is
+ *   for the current text already.
+ * - `done` with the server's `reference_text` naming another text: the
+ *   server scores the take again (it did when it got the correction), so
+ *   ask again with the usual backoff until the answer names the current
+ *   text, or fails.
+ * - An assessment whose text the server did not name (older data) is
+ *   final: after a correction it was asked once more, once the correction
+ *   reached the server, and a server that did not score it again keeps it
+ *   (shown as scored against an earlier text).
+ */
+export function nextCheckFor(answer: ScoringAnswer, context: AnswerContext, attempts: number, now: number, random: number): NextCheck {
+  const current = context.sentence !== undefined && context.judged === context.sentence;
+  if (context.corrected && context.backupPending && !current) return { attempts: 0, nextCheckAt: now, afterBackup: true };
+  const named = answer.assessment?.reference_text;
+  if (answer.scoring.state === 'done' && typeof named === 'string' && context.sentence !== undefined && named !== context.sentence) {
+    return nextCheck({ scoring: { state: 'pending' } }, attempts, now, random);
+  }
+  return nextCheck(answer, attempts, now, random);
+}
+
 /** After a passing problem (5xx, 429, …): back off, never sooner than the server's Retry-After. */
-export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<NextCheck> {
+export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<Pick<NextCheck, 'attempts' | 'nextCheckAt'>> {
   const tries = attempts + 1;
   return { attempts: tries, nextCheckAt: now + backoffDelay(tries, PROBLEM_BACKOFF, random, retryAfterMs) };
 }

@@ -2,12 +2,13 @@
  * Decides when the scoring fetcher asks the server, and that one tab does
  * it: a `LeaderLoop` like the backup's, on a Web Lock of its own, so a long
  * upload never holds scores back. The leader runs at once, when the
- * session or the set of backed-up takes changes (any tab), when the network
+ * session, the set of backed-up takes or the queued segment lists change
+ * (any tab: a corrected sentence backed up), when the network
  * comes back, and when the earliest ask is due; while the server is
  * unreachable it tries every 1, 2, 4 … 30 s, quietly.
  */
 import { liveQuery } from 'dexie';
-import { auth, type EcholoopDb } from '../../../db';
+import { assessments, auth, type EcholoopDb } from '../../../db';
 import type { BackoffPolicy } from '../../../lib/backoff';
 import { LeaderLoop, type LeaderLoopOptions } from '../../../lib/leader';
 import { runScoringPass, type ScoringPassResult } from './runner';
@@ -21,10 +22,18 @@ export interface ScoringSchedulerOptions extends LeaderLoopOptions {
   onPass?: (result: ScoringPassResult) => void;
 }
 
-/** What wakes the leader: another account or session, or a take newly backed up (or gone). */
-async function readTrigger(db: EcholoopDb): Promise<{ token: string; takes: string }> {
-  const [token, synced] = await Promise.all([auth.getToken(db), db.recordings.where('syncStatus').equals('synced').primaryKeys()]);
-  return { token: token ?? '', takes: synced.sort().join(',') };
+/**
+ * What wakes the leader: another account or session, a take newly backed up
+ * (or gone), or a segment list queued or backed up (a corrected sentence
+ * reaching the server, which then scores its takes again).
+ */
+async function readTrigger(db: EcholoopDb): Promise<{ token: string; takes: string; lists: string }> {
+  const [token, synced, lists] = await Promise.all([
+    auth.getToken(db),
+    db.recordings.where('syncStatus').equals('synced').primaryKeys(),
+    assessments.listsSignature(db),
+  ]);
+  return { token: token ?? '', takes: synced.sort().join(','), lists };
 }
 
 export class ScoringScheduler extends LeaderLoop {
@@ -42,7 +51,7 @@ export class ScoringScheduler extends LeaderLoop {
     const subscription = liveQuery(() => readTrigger(db)).subscribe({
       next: (t) => {
         if (t.token !== last.token) this.skip.clear();
-        if (t.token !== last.token || t.takes !== last.takes) this.kickAfresh();
+        if (t.token !== last.token || t.takes !== last.takes || t.lists !== last.lists) this.kickAfresh();
         last = t;
       },
     });

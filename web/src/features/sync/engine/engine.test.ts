@@ -395,4 +395,26 @@ describe('backup runner (against the real server)', () => {
     const onServer = (await server.segments(m.id)) as unknown as { id: string; origin: string }[];
     expect(onServer.map((s) => [s.id, s.origin])).toEqual(list.segments.map((s, i) => [s.id, i === 0 ? 'asr_cloud' : 'original']));
   });
+
+  it('a corrected sentence goes up under its id with its origin: the server changes that segment, adds none', async () => {
+    const { m, segs } = await lesson('Corrected', { segments: 2 });
+    const list = (await db.segmentLists.get(m.id))!;
+    await db.segmentLists.put({ ...list, segments: list.segments.map((s, i) => (i === 0 ? { ...s, origin: 'asr_cloud' } : s)) });
+    await signIn();
+    expect(await run()).toEqual({ kind: 'idle' });
+    const before = (await server.segments(m.id)) as unknown as { id: string; start_time: number; end_time: number; text: string; origin: string }[];
+
+    await materials.editSegmentText(db, m.id, segs[0]!.id, 'line one, corrected');
+    expect((await rows()).map((r) => [r.entity, r.entityId])).toEqual([['segments', m.id]]);
+    expect(await run()).toEqual({ kind: 'idle' });
+    expect(await rows()).toEqual([]);
+    const after = (await server.segments(m.id)) as unknown as typeof before;
+    expect(after.map((s) => [s.id, s.start_time, s.end_time, s.text, s.origin])).toEqual([
+      [segs[0]!.id, 0, 800, 'line one, corrected', 'asr_cloud'],
+      [segs[1]!.id, 1000, 1800, 'line 2', 'original'],
+    ]);
+    expect(after.map((s) => s.id)).toEqual(before.map((s) => s.id));
+    // The take still points at the corrected sentence on the server.
+    expect(await server.recording((await db.recordings.toArray())[0]!.id)).toMatchObject({ segment_id: segs[0]!.id });
+  });
 });
