@@ -38,6 +38,20 @@ pub fn stable_segment_id(
     Ok(echoloop_core::segment_id::stable_segment_id(material, start, end, text).to_string())
 }
 
+/// Why `text` cannot be a segment's text (`{kind: "blank"}` or
+/// `{kind: "tooLong", chars, max}`), or `null` when it can: the rule the
+/// server applies to every segment.
+#[wasm_bindgen(js_name = segmentTextProblem)]
+pub fn segment_text_problem(text: &str) -> Result<JsValue, JsError> {
+    use serde::Serialize;
+    match echoloop_core::text::segment_text::check_segment_text(text) {
+        Ok(()) => Ok(JsValue::NULL),
+        Err(problem) => problem
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string())),
+    }
+}
+
 /// The version of the core logic compiled into this module.
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {

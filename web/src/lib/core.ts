@@ -90,6 +90,13 @@ export function stableSegmentId(materialId: string, startTime: number, endTime: 
   return call('stableSegmentId', materialId, startTime, endTime, text) as string;
 }
 
+/** Why a segment's text would be refused (blank, or over the length limit), or null: the server's own rule. */
+export type SegmentTextProblem = { kind: 'blank' } | { kind: 'tooLong'; chars: number; max: number };
+
+export function segmentTextProblem(text: string): SegmentTextProblem | null {
+  return call('segmentTextProblem', text) as SegmentTextProblem | null;
+}
+
 export function coreVersion(): string {
   return wasm.coreVersion();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEGMENT_TEXT_CHARS, parseSegmentText, SegmentTextError } from './segmentText';
+import { parseSegmentText, SegmentTextError } from './segmentText';
 
 describe('a corrected sentence’s text', () => {
   it('is stored trimmed at both ends, with the lines inside kept', () => {
@@ -12,7 +12,7 @@ describe('a corrected sentence’s text', () => {
   });
 
   it('takes up to 5,000 characters and refuses more, saying how many', () => {
-    expect(parseSegmentText('a'.repeat(MAX_SEGMENT_TEXT_CHARS))).toEqual({ ok: true, text: 'a'.repeat(5000) });
+    expect(parseSegmentText('a'.repeat(5000))).toEqual({ ok: true, text: 'a'.repeat(5000) });
     expect(parseSegmentText('a'.repeat(5001))).toEqual({ ok: false, problem: { kind: 'tooLong', chars: 5001, max: 5000 } });
   });
 

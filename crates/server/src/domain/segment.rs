@@ -9,7 +9,7 @@ use uuid::Uuid;
 /// Most segments one material may have (a PUT with more answers 413).
 pub const MAX_SEGMENTS: usize = 20_000;
 /// Longest text or translation, in characters (the database's limit).
-pub const MAX_TEXT_CHARS: usize = 5_000;
+pub const MAX_TEXT_CHARS: usize = echoloop_core::text::segment_text::MAX_SEGMENT_TEXT_CHARS;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
@@ -68,12 +68,8 @@ pub struct SegmentText(String);
 
 impl SegmentText {
     pub fn parse(input: &str) -> Result<Self, String> {
-        if input.trim().is_empty() {
-            return Err("must not be empty".into());
-        }
-        if input.chars().count() > MAX_TEXT_CHARS {
-            return Err(format!("must be at most {MAX_TEXT_CHARS} characters"));
-        }
+        echoloop_core::text::segment_text::check_segment_text(input)
+            .map_err(|problem| problem.to_string())?;
         Ok(SegmentText(input.to_owned()))
     }
 
