@@ -312,6 +312,8 @@ export interface ServerTranscription {
   media_ms?: number;
   segments?: number;
   finished_at?: string;
+  /** pending, while the server works: media transcribed so far and its length (ms). */
+  progress?: { done_ms: number; total_ms?: number };
 }
 
 /**

@@ -223,6 +223,7 @@ const en = {
     again: 'Try again',
     requested: 'Asking the server to transcribe…',
     transcribing: 'Transcribing… (this takes about a tenth of the media’s length)',
+    transcribingPercent: 'Transcribing… {{percent}}% of the media done',
     limit: 'This month’s transcription minutes are used up; transcribed after {{time}}',
     limitSoon: 'This month’s transcription minutes are used up; transcribed next month',
     done_one: '{{count}} sentence transcribed from speech.',

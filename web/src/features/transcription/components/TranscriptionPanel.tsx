@@ -52,7 +52,7 @@ function Status({ view }: { view: TranscriptionView }) {
     case 'transcribing':
       return (
         <p role="status" data-testid="transcription-status">
-          {t('transcription.transcribing')}
+          {view.percent === undefined ? t('transcription.transcribing') : t('transcription.transcribingPercent', { percent: view.percent })}
         </p>
       );
     case 'limit':

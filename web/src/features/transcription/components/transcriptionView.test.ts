@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalMaterial, StoredTranscription } from '../../../db';
-import { eligibility, transcribedCount, transcriptionView } from './transcriptionView';
+import { eligibility, percentDone, transcribedCount, transcriptionView } from './transcriptionView';
 
 type Facts = Pick<LocalMaterial, 'sourceType' | 'mediaBlobKey' | 'mediaBackup'>;
 const onServer: Facts = { sourceType: 'local_upload', mediaBlobKey: 'b', mediaBackup: 'synced' };
@@ -36,6 +36,15 @@ describe('what the transcription panel says', () => {
     expect(transcriptionView(onServer, 'u', row({ status: { state: 'pending' }, nextCheckAt: 9 }))).toEqual({ kind: 'transcribing' });
     // Asked again after a passing problem: still transcribing.
     expect(transcriptionView(onServer, 'u', row({ status: { state: 'pending' }, attempts: 2, nextCheckAt: 9 }))).toEqual({ kind: 'transcribing' });
+  });
+
+  it('says how much of the media is done when the server tells', () => {
+    const running = (progress: { done_ms: number; total_ms?: number }) => row({ status: { state: 'pending', progress }, nextCheckAt: 9 });
+    expect(transcriptionView(onServer, 'u', running({ done_ms: 90_000, total_ms: 360_000 }))).toEqual({ kind: 'transcribing', percent: 25 });
+    // Never 100 while pending; nothing when the length is unknown.
+    expect(transcriptionView(onServer, 'u', running({ done_ms: 360_500, total_ms: 360_000 }))).toEqual({ kind: 'transcribing', percent: 99 });
+    expect(transcriptionView(onServer, 'u', running({ done_ms: 90_000 }))).toStrictEqual({ kind: 'transcribing' });
+    expect(percentDone({ done_ms: 0, total_ms: 0 })).toBeUndefined();
   });
 
   it('says when the month’s minutes are used, with the time the server gave', () => {

@@ -19,8 +19,8 @@ export type Eligibility =
 export type TranscriptionView =
   /** Asked for; the server has not taken the request yet (e.g. offline). */
   | { kind: 'requested' }
-  /** The server is transcribing. */
-  | { kind: 'transcribing' }
+  /** The server is transcribing; `percent` of the media is done, when it says. */
+  | { kind: 'transcribing'; percent?: number }
   /** This month's minutes are used; the server goes on after `retryAt` (ms). */
   | { kind: 'limit'; retryAt?: number; detail: string }
   /** Nothing under way: whether it can be asked for, and why the last one failed. */
@@ -50,13 +50,20 @@ export function transcriptionView(material: MaterialFacts, userId: string | null
       const retryAt = status.retry_at ? Date.parse(status.retry_at) : NaN;
       return { kind: 'limit', detail: status.detail ?? '', ...(Number.isFinite(retryAt) ? { retryAt } : {}) };
     }
-    return { kind: 'transcribing' };
+    const percent = percentDone(status?.progress);
+    return percent === undefined ? { kind: 'transcribing' } : { kind: 'transcribing', percent };
   }
   const status = own?.status;
   if (status?.state === 'failed') return { kind: 'idle', eligibility: can, failure: { code: status.code ?? 'transcription_failed', detail: status.detail ?? '' } };
   // Done, yet nothing became the list here: the server heard no sentences.
   if (status?.state === 'done' && own?.stored === 0 && !status.segments) return { kind: 'idle', eligibility: can, failure: { code: 'no_speech', detail: '' } };
   return { kind: 'idle', eligibility: can };
+}
+
+/** Whole percent of the media transcribed (0–99: done is its own state), when the server knows the length. */
+export function percentDone(progress: { done_ms: number; total_ms?: number } | undefined): number | undefined {
+  if (!progress?.total_ms || progress.total_ms <= 0) return undefined;
+  return Math.min(99, Math.max(0, Math.floor((progress.done_ms / progress.total_ms) * 100)));
 }
 
 /** How many of the material's segments came from the server's speech recognition. */
