@@ -2,6 +2,6 @@
 //! for the dictionary.
 
 pub mod normalise;
-pub mod segment_text;
 pub mod script;
+pub mod segment_text;
 pub mod tokens;

@@ -1,4 +1,3 @@
-use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -42,28 +41,14 @@ async fn an_assessment_is_stored_and_read_back_in_the_spec_shape() {
         .await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     let read: Value = app
-        .authed(Method::GET, &format!("/assessments/{id}"), &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/assessments/{id}"), &user.token)
+        .await;
     assert_eq!(read["overall_score"], 84.5);
     assert_eq!(read["word_results"][1]["error_type"], "Mispronunciation");
     assert_eq!(read["word_results"][0]["phonemes"][1]["unit"], "ə");
     let list: Value = app
-        .authed(
-            Method::GET,
-            &format!("/recordings/{recording}/assessments"),
-            &user.token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/recordings/{recording}/assessments"), &user.token)
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
     // A retry is idempotent.
@@ -177,14 +162,7 @@ async fn the_daily_assessment_allowance_is_enforced() {
     assert_eq!(retried.status(), 200);
 
     // The entitlements show the allowance used up.
-    let entitlements: Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entitlements: Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(entitlements["usage"]["assessments_today"], 2);
     assert_eq!(entitlements["limits"]["assessments_per_day"], 2);
 }

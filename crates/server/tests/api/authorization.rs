@@ -180,14 +180,7 @@ async fn another_users_ids_answer_404_on_every_endpoint_and_change_nothing() {
     .await;
 
     // Bob's list is empty; Alice's data is exactly as it was.
-    let listed: Value = app
-        .authed(Method::GET, "/materials", &bob.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/materials", &bob.token).await;
     assert_eq!(listed["items"], json!([]));
     assert_eq!(snapshot(&app).await, before);
 

@@ -329,28 +329,14 @@ async fn my_subscription_is_mine_alone() {
         .send()
         .await
         .unwrap();
-    let body: Value = app
-        .authed(Method::GET, "/billing/subscription", &other.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/billing/subscription", &other.token).await;
     assert_eq!(body["plan"], "free");
     assert_eq!(
         body["stripe_customer_id"],
         Value::Null,
         "another user's billing data never shows"
     );
-    let body: Value = app
-        .authed(Method::GET, "/billing/subscription", &payer.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/billing/subscription", &payer.token).await;
     assert_eq!(body["stripe_customer_id"], "cus_Test123");
 }
 
@@ -717,14 +703,7 @@ async fn a_failed_payment_marks_the_subscription_past_due_until_a_newer_update()
     );
     deliver_signed(&app, &failed).await;
     assert_eq!(subscription_of(&app, user.id).await.status, "past_due");
-    let body: Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(
         body["limits"]["large_media_backup"], true,
         "past_due keeps pro during dunning"

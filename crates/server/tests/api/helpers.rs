@@ -296,6 +296,18 @@ impl TestApp {
         }
     }
 
+    /// `GET` an API path as `token`'s user; asserts `200` and returns the
+    /// JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        let response = self
+            .authed(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+
     /// `POST` a JSON body to an API path (`/api/v1` is prepended).
     pub async fn post_json(
         &self,

@@ -221,14 +221,7 @@ async fn listing_filters_and_pages_with_opaque_cursors() {
         if let Some(cursor) = &cursor {
             path.push_str(&format!("&cursor={cursor}"));
         }
-        let page: Value = app
-            .authed(Method::GET, &path, &user.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json(&path, &user.token).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
         seen.extend(
@@ -249,14 +242,7 @@ async fn listing_filters_and_pages_with_opaque_cursors() {
         let app = &app;
         let token = user.token.clone();
         async move {
-            let page: Value = app
-                .authed(Method::GET, &format!("/materials?{query}"), &token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: Value = app.get_json(&format!("/materials?{query}"), &token).await;
             page["items"].as_array().unwrap().len()
         }
     };

@@ -561,14 +561,7 @@ async fn entitlements_follow_the_plan_and_its_status() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let body: serde_json::Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(body["plan"], "pro");
     assert_eq!(body["limits"]["large_media_backup"], true);
     assert_eq!(body["limits"]["asr_minutes_per_month"], 600);
@@ -577,14 +570,7 @@ async fn entitlements_follow_the_plan_and_its_status() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let body: serde_json::Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(
         body["limits"]["large_media_backup"], false,
         "an unpaid pro plan gets free limits"

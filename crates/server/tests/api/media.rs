@@ -110,14 +110,7 @@ async fn stored_recordings_count_towards_the_storage_usage() {
         .await;
     assert!(stored > 0);
 
-    let entitlements: serde_json::Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entitlements: serde_json::Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(entitlements["usage"]["storage_bytes"], stored);
 }
 

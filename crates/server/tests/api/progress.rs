@@ -42,17 +42,8 @@ async fn progress_is_recorded_and_read_back() {
     .await;
     assert_eq!(response.status(), 200);
     let read: Value = app
-        .authed(
-            Method::GET,
-            &format!("/materials/{material}/progress"),
-            &user.token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/materials/{material}/progress"), &user.token)
+        .await;
     assert_eq!(read["last_segment_index"], 3);
     assert_eq!(read["status"], "in_progress");
 }

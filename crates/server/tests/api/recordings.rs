@@ -16,17 +16,11 @@ async fn a_segments_recordings_are_listed_newest_first() {
     let second = upload_recording(&app, &user, segments[0]).await;
     upload_recording(&app, &user, segments[1]).await;
     let list: Value = app
-        .authed(
-            Method::GET,
+        .get_json(
             &format!("/segments/{}/recordings", segments[0]),
             &user.token,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let ids: Vec<&str> = list["items"]
         .as_array()
         .unwrap()

@@ -217,14 +217,7 @@ async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
     assert!(!heard.is_empty() && heard.len() <= 8, "{first}");
     assert!(heard[0]["unit"].is_string() && heard[0]["score"].as_f64().unwrap() <= 100.0);
     // Counted against the day like a posted assessment; the job is gone.
-    let entitlements: Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entitlements: Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(entitlements["usage"]["assessments_today"], 1);
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
@@ -481,14 +474,7 @@ async fn a_corrected_sentence_scores_its_takes_again_without_counting_the_day() 
     );
     assert_eq!(errors(rescored), vec![], "{rescored}");
     assert!(rescored["change_seq"].as_i64() > judged["change_seq"].as_i64());
-    let entitlements: Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entitlements: Value = app.get_json("/me/entitlements", &user.token).await;
     assert_eq!(entitlements["usage"]["assessments_today"], 1);
 
     // The same list again changes nothing and queues nothing.

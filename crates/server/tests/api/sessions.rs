@@ -140,14 +140,7 @@ async fn the_session_list_shows_only_my_sessions_and_marks_the_current_one() {
         assert!(session.get("token_hash").is_none());
         assert!(session["expires_at"].is_string());
     }
-    let others: Vec<serde_json::Value> = app
-        .authed(Method::GET, "/sessions", &other.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let others: Vec<serde_json::Value> = app.get_json("/sessions", &other.token).await;
     assert_eq!(others.len(), 1);
     let _ = user;
 }
@@ -157,14 +150,7 @@ async fn revoking_one_session_ends_it_and_leaves_the_others() {
     let app = spawn_app().await;
     let user = app.register("learner@example.com").await;
     let second = app.login("learner@example.com").await;
-    let sessions: Vec<serde_json::Value> = app
-        .authed(Method::GET, "/sessions", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sessions: Vec<serde_json::Value> = app.get_json("/sessions", &user.token).await;
     let other_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
         .as_str()
         .unwrap()
@@ -232,14 +218,7 @@ async fn another_users_session_cannot_be_listed_or_revoked() {
             .status(),
         200
     );
-    let listed: Vec<serde_json::Value> = app
-        .authed(Method::GET, "/sessions", &attacker.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<serde_json::Value> = app.get_json("/sessions", &attacker.token).await;
     assert!(listed.iter().all(|s| s["id"] != victim_session.as_str()));
 }
 

@@ -179,29 +179,13 @@ async fn settled(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
 
 async fn segments(app: &TestApp, user: &TestUser, material: Uuid) -> Vec<Value> {
     let body: Value = app
-        .authed(
-            Method::GET,
-            &format!("/materials/{material}/segments"),
-            &user.token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/materials/{material}/segments"), &user.token)
+        .await;
     body["segments"].as_array().unwrap().clone()
 }
 
 async fn asr_minutes_used(app: &TestApp, user: &TestUser) -> u64 {
-    let body: Value = app
-        .authed(Method::GET, "/me/entitlements", &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/me/entitlements", &user.token).await;
     body["usage"]["asr_minutes_this_month"].as_u64().unwrap()
 }
 
@@ -386,13 +370,8 @@ async fn a_video_is_transcribed_from_its_sound_track_and_gets_the_heard_language
         "{heard:?}"
     );
     let material: Value = app
-        .authed(Method::GET, &format!("/materials/{material}"), &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/materials/{material}"), &user.token)
+        .await;
     assert_eq!(material["language"], "en");
 }
 

@@ -90,13 +90,8 @@ async fn interrupted_upload_resumes_to_an_identical_object(backend: Backend) {
     );
 
     let material_json: Value = app
-        .authed(Method::GET, &format!("/materials/{material}"), &user.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/materials/{material}"), &user.token)
+        .await;
     assert_eq!(
         material_json["media_url"],
         format!("/api/v1/materials/{material}/media")
@@ -166,17 +161,8 @@ async fn a_recording_is_created_with_the_duration_measured_from_its_audio(backen
     let segments = put_segments(&app, &user, material, 2).await;
     let recording = upload_recording(&app, &user, segments[1]).await;
     let body: Value = app
-        .authed(
-            Method::GET,
-            &format!("/recordings/{recording}"),
-            &user.token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/recordings/{recording}"), &user.token)
+        .await;
     assert_eq!(body["segment_id"], segments[1].to_string());
     let duration = body["duration"].as_i64().unwrap();
     assert!((1400..=1600).contains(&duration), "{duration}");
