@@ -44,4 +44,25 @@ pub enum SpeechError {
     Transcription(String),
 }
 
+impl SpeechError {
+    /// A model is not installed or cannot be loaded: trying again does not
+    /// help until an operator installs it.
+    pub fn is_missing_model(&self) -> bool {
+        matches!(
+            self,
+            SpeechError::Model(_) | SpeechError::WhisperModelMissing { .. }
+        )
+    }
+
+    /// The input is no usable audio: trying again does not help.
+    pub fn is_unreadable_audio(&self) -> bool {
+        matches!(
+            self,
+            SpeechError::EmptyAudio(_)
+                | SpeechError::UnsupportedFormat { .. }
+                | SpeechError::CorruptAudio { .. }
+        )
+    }
+}
+
 pub type Result<T, E = SpeechError> = std::result::Result<T, E>;

@@ -207,17 +207,11 @@ async fn day_allowance(
 fn give_up_or_retry(error: ScoringError) -> JobError {
     let give_up = |code, detail: String| JobError::GiveUp { code, detail };
     match error {
-        ScoringError::Speech(SpeechError::Model(_) | SpeechError::WhisperModelMissing { .. }) => {
-            give_up(
-                "scoring_unavailable",
-                "this server has no pronunciation models installed".into(),
-            )
-        }
-        ScoringError::Speech(
-            SpeechError::EmptyAudio(_)
-            | SpeechError::UnsupportedFormat { .. }
-            | SpeechError::CorruptAudio { .. },
-        ) => give_up(
+        ScoringError::Speech(error) if error.is_missing_model() => give_up(
+            "scoring_unavailable",
+            "this server has no pronunciation models installed".into(),
+        ),
+        ScoringError::Speech(error) if error.is_unreadable_audio() => give_up(
             "unreadable_audio",
             "the recording's audio cannot be decoded".into(),
         ),

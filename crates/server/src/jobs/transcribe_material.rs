@@ -14,7 +14,6 @@ use crate::db::transcriptions::NewTranscription;
 use crate::domain::segment::{SegmentOrigin, parse_list, without_overlaps};
 use crate::entitlements::{self, AsrRefusal};
 use crate::transcription::{Transcribed, TranscriptionError};
-use echoloop_speech::SpeechError;
 
 pub const KIND: &str = "material.transcribe";
 
@@ -256,17 +255,11 @@ fn primary_subtag(tag: &str) -> String {
 fn give_up_or_retry(error: TranscriptionError) -> JobError {
     let give_up = |code, detail: String| JobError::GiveUp { code, detail };
     match error {
-        TranscriptionError::Speech(
-            SpeechError::Model(_) | SpeechError::WhisperModelMissing { .. },
-        ) => give_up(
+        TranscriptionError::Speech(error) if error.is_missing_model() => give_up(
             "transcription_unavailable",
             "this server has no transcription model for this language installed".into(),
         ),
-        TranscriptionError::Speech(
-            SpeechError::EmptyAudio(_)
-            | SpeechError::UnsupportedFormat { .. }
-            | SpeechError::CorruptAudio { .. },
-        ) => give_up(
+        TranscriptionError::Speech(error) if error.is_unreadable_audio() => give_up(
             "unreadable_audio",
             "the material's media has no audio that can be decoded".into(),
         ),
@@ -279,6 +272,7 @@ mod tests {
     use super::*;
     use echoloop_core::subtitles::Segment;
     use echoloop_core::time::Millis;
+    use echoloop_speech::SpeechError;
 
     fn sentence(start: u64, end: u64, text: &str) -> Segment {
         Segment {
