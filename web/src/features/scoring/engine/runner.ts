@@ -7,7 +7,8 @@
  * pass stopped anywhere is simply run again.
  */
 import { assessments, auth, type EcholoopDb } from '../../../db';
-import { ApiError, OfflineError } from '../../../lib/api';
+import { ApiError } from '../../../lib/api';
+import { afterPass, askEach, passStopper, type FetchPassResult } from '../../../lib/fetchPass';
 import { getRecordingAssessments } from '../api/assessments';
 import { nextCheckFor, retryCheck, toAnswer } from './schedule';
 
@@ -23,18 +24,11 @@ export interface ScoringPassOptions {
   random?: () => number;
 }
 
-export type ScoringPassResult =
-  | { kind: 'idle' }
-  | { kind: 'waiting'; until: number }
-  | { kind: 'offline' }
-  | { kind: 'signedOut' }
-  | { kind: 'stopped' };
+export type ScoringPassResult = FetchPassResult;
 
 /** Takes asked about at once: each answer is small, and the server is busy scoring. */
 const CONCURRENCY = 2;
 const RETRYABLE = new Set([408, 423, 425, 429]);
-
-const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
 
 export async function runScoringPass(options: ScoringPassOptions): Promise<ScoringPassResult> {
   const { db, signal, skip } = options;
@@ -43,21 +37,17 @@ export async function runScoringPass(options: ScoringPassOptions): Promise<Scori
   const session = await auth.getSession(db);
   if (!session) return { kind: 'signedOut' };
   const { due } = await assessments.scoringWork(db, now(), skip);
-  let stop: ScoringPassResult | null = null;
-
-  const ask = async (recordingId: string) => {
+  const ask = async (recordingId: string): Promise<FetchPassResult | null> => {
     const attempts = (await assessments.getAssessment(db, recordingId))?.attempts ?? 0;
     try {
       const answer = toAnswer(await getRecordingAssessments(session.token, recordingId, signal));
       // Final only once judged against the sentence's current text (a corrected sentence is scored again).
       await assessments.saveAnswer(db, recordingId, answer, (context) => nextCheckFor(answer, context, attempts, now(), random()), now());
+      return null;
     } catch (e) {
-      if (isAbort(e)) stop = { kind: 'stopped' };
-      else if (e instanceof OfflineError) stop = { kind: 'offline' };
-      else if (e instanceof ApiError && e.status === 401) {
-        await auth.clearSession(db, session.token);
-        stop = { kind: 'signedOut' };
-      } else if (e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status))) {
+      const stop = await passStopper(e, () => auth.clearSession(db, session.token));
+      if (stop) return stop;
+      if (e instanceof ApiError && (e.status >= 500 || RETRYABLE.has(e.status))) {
         await assessments.postpone(db, recordingId, retryCheck(attempts, now(), random(), (e.retryAfter ?? 0) * 1000));
       } else if (e instanceof ApiError && e.status === 404) {
         // The server does not have this backed-up take (deleted there, e.g. from another
@@ -69,19 +59,11 @@ export async function runScoringPass(options: ScoringPassOptions): Promise<Scori
       } else {
         throw e;
       }
+      return null;
     }
   };
 
-  const worker = async () => {
-    for (let id = due.shift(); id !== undefined && !stop; id = due.shift()) {
-      if (signal.aborted) stop = { kind: 'stopped' };
-      else await ask(id);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const stop = await askEach(due, CONCURRENCY, signal, ask);
   if (stop) return stop;
-
-  const after = await assessments.scoringWork(db, now(), skip);
-  if (after.due.length > 0) return { kind: 'waiting', until: now() };
-  return after.nextAt === undefined ? { kind: 'idle' } : { kind: 'waiting', until: after.nextAt };
+  return afterPass(await assessments.scoringWork(db, now(), skip), now());
 }

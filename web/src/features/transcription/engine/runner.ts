@@ -7,7 +7,7 @@
  * transcription), so a pass stopped anywhere is simply run again.
  */
 import { auth, transcriptions, type EcholoopDb, type ServerTranscription, type StoredTranscription } from '../../../db';
-import { ApiError, OfflineError } from '../../../lib/api';
+import { afterPass, askEach, passStopper, type FetchPassResult } from '../../../lib/fetchPass';
 import { getSegments, getTranscription, startTranscription } from '../api/transcription';
 import { isPassingProblem, nextCheck, refusalStatus, retryCheck } from './schedule';
 
@@ -18,17 +18,10 @@ export interface TranscriptionPassOptions {
   random?: () => number;
 }
 
-export type TranscriptionPassResult =
-  | { kind: 'idle' }
-  | { kind: 'waiting'; until: number }
-  | { kind: 'offline' }
-  | { kind: 'signedOut' }
-  | { kind: 'stopped' };
+export type TranscriptionPassResult = FetchPassResult;
 
 /** Materials asked about at once (rarely more than one is being transcribed). */
 const CONCURRENCY = 2;
-
-const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
 
 export async function runTranscriptionPass(options: TranscriptionPassOptions): Promise<TranscriptionPassResult> {
   const { db, signal } = options;
@@ -37,9 +30,7 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
   const session = await auth.getSession(db);
   if (!session) return { kind: 'signedOut' };
   const { due } = await transcriptions.transcriptionWork(db, now(), session.user.id);
-  let stop: TranscriptionPassResult | null = null;
-
-  const ask = async (row: StoredTranscription) => {
+  const ask = async (row: StoredTranscription): Promise<FetchPassResult | null> => {
     const { materialId, requestedAt } = row;
     try {
       const status: ServerTranscription = row.accepted
@@ -51,14 +42,12 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
       } else {
         await transcriptions.saveStatus(db, materialId, requestedAt, { status, accepted: true }, nextCheck(status, row.attempts, now(), random()), now());
       }
+      return null;
     } catch (e) {
+      const stop = await passStopper(e, () => auth.clearSession(db, session.token));
+      if (stop) return stop;
       const refusal = refusalStatus(e);
-      if (isAbort(e)) stop = { kind: 'stopped' };
-      else if (e instanceof OfflineError) stop = { kind: 'offline' };
-      else if (e instanceof ApiError && e.status === 401) {
-        await auth.clearSession(db, session.token);
-        stop = { kind: 'signedOut' };
-      } else if (refusal) {
+      if (refusal) {
         // Final: the learner reads why, and may ask again.
         await transcriptions.saveStatus(db, materialId, requestedAt, { status: refusal, accepted: row.accepted }, { attempts: 0 }, now());
       } else if (isPassingProblem(e)) {
@@ -66,19 +55,11 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
       } else {
         throw e;
       }
+      return null;
     }
   };
 
-  const worker = async () => {
-    for (let row = due.shift(); row !== undefined && !stop; row = due.shift()) {
-      if (signal.aborted) stop = { kind: 'stopped' };
-      else await ask(row);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const stop = await askEach(due, CONCURRENCY, signal, ask);
   if (stop) return stop;
-
-  const after = await transcriptions.transcriptionWork(db, now(), session.user.id);
-  if (after.due.length > 0) return { kind: 'waiting', until: now() };
-  return after.nextAt === undefined ? { kind: 'idle' } : { kind: 'waiting', until: after.nextAt };
+  return afterPass(await transcriptions.transcriptionWork(db, now(), session.user.id), now());
 }
