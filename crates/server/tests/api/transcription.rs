@@ -227,6 +227,28 @@ async fn material_with_media(
     (app, storage, user, material)
 }
 
+/// Like `material_with_media`, on a server whose worker looks for jobs
+/// once at start and then not for an hour: a job queued now waits (for a
+/// test to look at it, or to run it by hand).
+async fn material_with_media_and_an_idle_worker(
+    media: &[u8],
+) -> (
+    TestApp,
+    crate::content_fixtures::TestStorage,
+    TestUser,
+    Uuid,
+) {
+    let (app, storage) = spawn_media_app_with(Backend::Local, |settings| {
+        settings.jobs.poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_material_media(&app, &user, material, media).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (app, storage, user, material)
+}
+
 async fn a_material_without_subtitles_is_transcribed_into_sentences(backend: Backend) {
     let (app, _storage, user, material) = material_with_media(backend, &speech_m4a()).await;
 
@@ -399,15 +421,8 @@ async fn silent_media_fails_with_a_reason_costs_nothing_and_can_be_asked_again()
 
 #[tokio::test]
 async fn asking_twice_queues_one_transcription() {
-    // A worker that looks for jobs once at start and then not for an hour.
-    let (app, _storage) = spawn_media_app_with(Backend::Local, |settings| {
-        settings.jobs.poll_interval = Duration::from_secs(3600);
-    })
-    .await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    upload_material_media(&app, &user, material, &silence_m4a(2)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (app, _storage, user, material) =
+        material_with_media_and_an_idle_worker(&silence_m4a(2)).await;
 
     for _ in 0..2 {
         let response = start(&app, &user, material).await;
@@ -554,15 +569,9 @@ async fn a_server_without_transcription_or_models_says_so() {
 
 #[tokio::test]
 async fn sentences_the_learner_adds_while_waiting_win_over_the_transcript() {
-    // The app's worker looks once at start; the job is run below by hand.
-    let (app, storage) = spawn_media_app_with(Backend::Local, |settings| {
-        settings.jobs.poll_interval = Duration::from_secs(3600);
-    })
-    .await;
-    let user = app.register_user().await;
-    let material = create_material(&app, &user).await;
-    upload_material_media(&app, &user, material, &speech_m4a()).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The job is run below by hand.
+    let (app, storage, user, material) =
+        material_with_media_and_an_idle_worker(&speech_m4a()).await;
     assert_eq!(start(&app, &user, material).await.status(), 202);
     let mine = put_segments(&app, &user, material, 1).await;
 
