@@ -142,10 +142,15 @@ async fn report_progress(
         }
     };
     write(0).await;
+    // Throttled by skipping, not sleeping: the job waits for this task, and
+    // it must end as soon as the transcription does.
+    let mut next_write = tokio::time::Instant::now();
     while heard.changed().await.is_ok() {
         let done_ms = *heard.borrow_and_update();
-        write(done_ms).await;
-        tokio::time::sleep(PROGRESS_EVERY).await;
+        if tokio::time::Instant::now() >= next_write {
+            write(done_ms).await;
+            next_write = tokio::time::Instant::now() + PROGRESS_EVERY;
+        }
     }
 }
 
