@@ -209,6 +209,22 @@ fn overlap(expected: &str, heard: &str) -> f64 {
     found as f64 / expected.len() as f64
 }
 
+/// Asserts the stored segments are in order, apart and within the media.
+fn assert_apart_within(stored: &[Value], media_ms: i64) {
+    let mut previous_end = 0;
+    for segment in stored {
+        let (start, end) = (
+            segment["start_time"].as_i64().unwrap(),
+            segment["end_time"].as_i64().unwrap(),
+        );
+        assert!(
+            previous_end <= start && start < end && end <= media_ms,
+            "{stored:?}"
+        );
+        previous_end = end;
+    }
+}
+
 /// A server with media backup on the free plan, and a learner with a
 /// material whose stored media is `media`.
 async fn material_with_media(
@@ -270,7 +286,6 @@ async fn a_material_without_subtitles_is_transcribed_into_sentences(backend: Bac
 
     let stored = segments(&app, &user, material).await;
     assert_eq!(stored.len(), 3, "{stored:?}");
-    let mut previous_end = 0;
     for (segment, expected) in stored.iter().zip(SENTENCES) {
         assert_eq!(segment["origin"], "asr_cloud", "{segment}");
         let text = segment["text"].as_str().unwrap();
@@ -278,16 +293,8 @@ async fn a_material_without_subtitles_is_transcribed_into_sentences(backend: Bac
             overlap(expected, text) >= 0.8,
             "{expected:?} heard as {text:?}"
         );
-        let (start, end) = (
-            segment["start_time"].as_i64().unwrap(),
-            segment["end_time"].as_i64().unwrap(),
-        );
-        assert!(
-            previous_end <= start && start < end && end <= media_ms,
-            "{stored:?}"
-        );
-        previous_end = end;
     }
+    assert_apart_within(&stored, media_ms);
     // Under a minute of media costs one minute; the job is gone.
     assert_eq!(asr_minutes_used(&app, &user).await, 1);
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
@@ -341,18 +348,7 @@ async fn speech_longer_than_a_window_becomes_sentences_that_do_not_overlap() {
 
     let stored = segments(&app, &user, material).await;
     assert!((16..=24).contains(&stored.len()), "{stored:?}");
-    let mut previous_end = 0;
-    for segment in &stored {
-        let (start, end) = (
-            segment["start_time"].as_i64().unwrap(),
-            segment["end_time"].as_i64().unwrap(),
-        );
-        assert!(
-            previous_end <= start && start < end && end <= media_ms,
-            "{stored:?}"
-        );
-        previous_end = end;
-    }
+    assert_apart_within(&stored, media_ms);
     // Every round of every sentence is there, in whole (what tiny.en makes
     // of espeak-ng's words varies from run to run: "the early train" is
     // sometimes "nearly 10").
