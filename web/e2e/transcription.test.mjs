@@ -1,12 +1,14 @@
-// A material imported without subtitles can be transcribed by the server
-// once its media file is there: the practice page says plainly why not
-// before (signed out; the plan keeps media on this device), offers
-// "Transcribe" once the media is backed up, shows the state while the
-// server works, and then the sentences heard, marked as coming from speech
-// recognition, practised like imported subtitles (a take is recorded and
-// backed up on one). The account page counts the month’s minutes. A
-// refusal (the material has sentences on the server already) is shown with
-// the server’s reason.
+// A material imported without subtitles can be transcribed by the server.
+// Signed out the practice page asks to sign in. On a plan that keeps media
+// on the device, "Transcribe" prepares the sound track in the browser
+// (mediabunny + WebCodecs: mono Opus in WebM), uploads it for the
+// transcription only, and the server transcribes it; the media itself never
+// goes up, and the sound is gone from the device and the server after. A
+// video without a sound track is refused on the device, with nothing sent.
+// On a plan that backs up media, the stored media is transcribed (no sound
+// upload); a take is recorded and backed up on a transcribed sentence; the
+// account page counts the month’s minutes. A refusal (the material has
+// sentences on the server already) is shown with the server’s reason.
 //
 // The media is espeak-ng saying three short sentences with a second of
 // silence between them; the server transcribes it with Whisper (models
@@ -14,13 +16,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openApp, screenshot, startServer } from './harness.mjs';
 import { idbAll, idbSegments } from './idb.mjs';
 
 const SENTENCES = ['Good morning.', 'Where is the train station?', 'Thank you very much.'];
+const FREE_TITLE = 'Spoken, kept on the device';
 const TITLE = 'Three sentences';
 const password = 'correct horse battery';
 const words = (text) => text.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean).join(' ');
@@ -33,6 +36,8 @@ let token;
 let materialId;
 /** Every request the page made to a transcription endpoint, with its answer's status. */
 const transcriptionCalls = [];
+/** Every tus upload the page created: its metadata, length, answer and when. */
+const uploadCreations = [];
 
 async function waitFor(fn, what, timeout = 20000) {
   const end = Date.now() + timeout;
@@ -58,7 +63,10 @@ async function makeSpeech() {
   run('ffmpeg', ['-y', '-loglevel', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `${pads};${parts.map((_, i) => `[p${i}]`).join('')}concat=n=${parts.length}:v=0:a=1`, speech]);
   const mic = path.join(dir, 'mic.wav');
   run('ffmpeg', ['-y', '-loglevel', 'error', '-i', speech, '-ar', '48000', '-ac', '1', mic]);
-  return { dir, speech, mic, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  // A video with no sound track at all (plays, so it imports).
+  const silentVideo = path.join(dir, 'silent.webm');
+  run('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=3', '-c:v', 'libvpx', '-b:v', '100k', '-an', silentVideo]);
+  return { dir, speech, mic, silentVideo, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 async function api(p) {
@@ -69,10 +77,34 @@ async function api(p) {
 const panel = () => page.getByTestId('transcription');
 const panelIn = (state) => page.locator(`[data-testid="transcription"][data-state="${state}"]`);
 
-async function openMaterial() {
+async function openMaterial(title = TITLE) {
   await page.getByRole('link', { name: 'Library', exact: true }).click();
-  await page.getByTestId('material-title').filter({ hasText: TITLE }).click();
+  await page.getByTestId('material-title').filter({ hasText: title }).click();
   await page.getByTestId('practice').waitFor();
+}
+
+/** Imports `file` without subtitles; returns the material's id. */
+async function importFile(file, title) {
+  await page.getByRole('link', { name: 'Library', exact: true }).click();
+  await page.getByTestId('media-input').setInputFiles(file);
+  await page.getByTestId('title-input').fill(title);
+  await page.getByTestId('import-submit').click();
+  const card = page.getByTestId('material-card').filter({ hasText: title });
+  await card.waitFor();
+  return card.getAttribute('data-material-id');
+}
+
+/** Records every text the transcription panel's status shows from now on (window.statusesSeen). */
+async function recordStatuses() {
+  await page.evaluate(() => {
+    const seen = [];
+    window.statusesSeen = seen;
+    const look = () => {
+      const text = document.querySelector('[data-testid="transcription-status"]')?.textContent;
+      if (text && seen.at(-1) !== text) seen.push(text);
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
 }
 
 before(async () => {
@@ -80,7 +112,18 @@ before(async () => {
   // The free plan keeps media on the device at first (restarted below with media backup).
   ({ server, browser, page } = await openApp({ fakeAudio: fx.mic }));
   page.on('response', (res) => {
-    if (/\/api\/v1\/materials\/[^/]+\/transcription$/.test(new URL(res.url()).pathname)) transcriptionCalls.push({ method: res.request().method(), status: res.status() });
+    const pathname = new URL(res.url()).pathname;
+    if (/\/api\/v1\/materials\/[^/]+\/transcription$/.test(pathname)) transcriptionCalls.push({ method: res.request().method(), status: res.status() });
+    if (pathname === '/api/v1/uploads' && res.request().method() === 'POST') {
+      const headers = res.request().headers();
+      const metadata = Object.fromEntries(
+        (headers['upload-metadata'] ?? '').split(',').map((pair) => {
+          const [key, value] = pair.split(' ');
+          return [key, Buffer.from(value ?? '', 'base64').toString()];
+        }),
+      );
+      uploadCreations.push({ metadata, length: Number(headers['upload-length']), status: res.status(), at: Date.now() });
+    }
   });
 });
 
@@ -90,16 +133,12 @@ after(async () => {
   await fx?.cleanup();
 });
 
-test('without subtitles: signed out, and with media kept on the device, the page says why it cannot transcribe', async () => {
-  await page.getByTestId('media-input').setInputFiles(fx.speech);
-  await page.getByTestId('title-input').fill(TITLE);
-  await page.getByTestId('import-submit').click();
-  const card = page.getByTestId('material-card').filter({ hasText: TITLE });
-  await card.waitFor();
-  materialId = await card.getAttribute('data-material-id');
+test('without subtitles: signed out the page asks to sign in; with media kept on the device it offers to upload the sound', async () => {
+  materialId = await importFile(fx.speech, FREE_TITLE);
+  const card = page.getByTestId('material-card').filter({ hasText: FREE_TITLE });
   assert.equal(await card.getByTestId('material-segments').textContent(), 'no subtitles');
 
-  await openMaterial();
+  await openMaterial(FREE_TITLE);
   await panelIn('signIn').waitFor();
   assert.match(await panel().getByTestId('transcription-unavailable').textContent(), /Sign in to have the server transcribe this media/);
   assert.equal(await page.getByTestId('transcribe').count(), 0);
@@ -124,12 +163,94 @@ test('without subtitles: signed out, and with media kept on the device, the page
   await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 60000 });
   assert.equal(await page.getByTestId('media-on-device').count(), 1);
 
-  await openMaterial();
-  await panelIn('deviceOnly').waitFor();
-  assert.match(await panel().getByTestId('transcription-unavailable').textContent(), /Your plan keeps media files on this device, so the server cannot transcribe this one/);
-  assert.equal(await page.getByTestId('transcribe').count(), 0);
+  await openMaterial(FREE_TITLE);
+  await panelIn('withSound').waitFor();
+  assert.equal(
+    await panel().getByTestId('transcription-sound-note').textContent(),
+    'The sound is uploaded for transcription only and deleted from the server when it is done.',
+  );
+  assert.equal(await page.getByTestId('transcribe').count(), 1);
   assert.deepEqual(transcriptionCalls, [], 'nothing was asked of the server');
+  assert.deepEqual(uploadCreations, [], 'nothing was uploaded');
   await screenshot(page, 'transcription-device-only');
+});
+
+test('media kept on the device: "Transcribe" prepares and uploads the sound alone, then brings the sentences', { timeout: 240_000 }, async () => {
+  const mediaBytes = (await readFile(fx.speech)).length;
+  await page.getByTestId('transcription-language').selectOption('en');
+  await recordStatuses();
+  const started = Date.now();
+  await page.getByTestId('transcribe').click();
+  const note = page.getByTestId('transcribed-note');
+  await note.waitFor({ timeout: 180_000 });
+  const seen = await page.evaluate(() => window.statusesSeen);
+  console.log(`# statuses: ${seen.join(' → ')}`);
+  const [creation] = uploadCreations;
+  console.log(
+    `# Transcribe clicked → sound prepared and its upload created: ${creation.at - started} ms; sound ${creation.length} bytes (the wav: ${mediaBytes}); sentences shown after ${Date.now() - started} ms`,
+  );
+  // What the learner saw, in order: preparing, uploading (with a percentage), then the server's work.
+  assert.equal(seen[0], 'Preparing the sound…');
+  const uploading = seen.findIndex((text) => /^Uploading the sound… \d+%$/.test(text));
+  assert.ok(uploading > 0, `"Uploading the sound… N%" was shown (${JSON.stringify(seen)})`);
+  assert.ok(
+    seen.slice(uploading + 1).some((text) => /^Transcribing…/.test(text) || text === 'Asking the server to transcribe…'),
+    `then the transcription's state (${JSON.stringify(seen)})`,
+  );
+
+  // One upload, of the sound for this material's transcription, much smaller than the wav (mono Opus in WebM).
+  assert.deepEqual(
+    uploadCreations.map((u) => [u.metadata.target, u.metadata.material_id, u.status]),
+    [['transcription', materialId, 201]],
+  );
+  assert.ok(creation.length < mediaBytes / 4, `the sound (${creation.length} B) is far smaller than the wav (${mediaBytes} B)`);
+  assert.deepEqual(
+    transcriptionCalls.filter((c) => c.method === 'POST'),
+    [{ method: 'POST', status: 202 }],
+  );
+
+  const count = Number(await note.getAttribute('data-count'));
+  const shown = await page.getByTestId('segment').locator('.seg-original').allTextContents();
+  console.log(`# sentences: ${shown.join(' | ')}`);
+  assert.equal(shown.length, count);
+  const heard = SENTENCES.filter((s) => shown.some((text) => words(text) === words(s)));
+  assert.ok(heard.length >= 2, `at least two spoken sentences appear as they were said (heard: ${JSON.stringify(heard)}; shown: ${JSON.stringify(shown)})`);
+  const local = (await idbSegments(page)).filter((s) => s.materialId === materialId);
+  const onServer = (await api(`/materials/${materialId}/segments`)).body.segments;
+  assert.deepEqual(
+    local.map((s) => [s.id, s.text, s.origin]),
+    onServer.map((s) => [s.id, s.text, 'asr_cloud']),
+  );
+
+  // The media never went up; the prepared sound is gone from this device; only the media file is kept.
+  assert.equal((await api(`/materials/${materialId}`)).body.media_size ?? null, null, 'the media file is not on the server');
+  const [row] = (await idbAll(page, 'transcriptions')).filter((r) => r.materialId === materialId);
+  assert.equal(row.status.state, 'done');
+  assert.equal(row.sound, undefined);
+  const [material] = (await idbAll(page, 'materials')).filter((m) => m.id === materialId);
+  const keys = (await idbAll(page, 'blobs')).map((b) => b.key);
+  assert.deepEqual(keys.filter((k) => k !== material.mediaBlobKey && k !== material.thumbnailBlobKey), [], 'no sound left in the blob store');
+  await screenshot(page, 'transcription-sound-done');
+});
+
+test('a video without a sound track: the learner reads why, and nothing is sent', async () => {
+  const id = await importFile(fx.silentVideo, 'No sound here');
+  await waitFor(async () => (await idbAll(page, 'materials')).some((m) => m.id === id && m.mediaBackup === 'device_only'), 'the plan said where its media stays', 60000);
+  await openMaterial('No sound here');
+  await panelIn('withSound').waitFor();
+  const uploadsBefore = uploadCreations.length;
+  const callsBefore = transcriptionCalls.length;
+  await page.getByTestId('transcribe').click();
+  const failure = page.getByTestId('transcription-failure');
+  await failure.waitFor({ timeout: 20000 });
+  assert.equal(await failure.getAttribute('data-code'), 'no_sound');
+  assert.equal(await failure.textContent(), 'Not transcribed: this file has no sound track. Nothing was uploaded.');
+  assert.equal(uploadCreations.length, uploadsBefore, 'no upload');
+  assert.equal(transcriptionCalls.length, callsBefore, 'no request');
+  const [row] = (await idbAll(page, 'transcriptions')).filter((r) => r.materialId === id);
+  assert.equal(row.nextCheckAt, undefined);
+  assert.equal(row.sound, undefined);
+  await screenshot(page, 'transcription-no-sound');
 });
 
 test('once the media is backed up, "Transcribe" brings the sentences heard, marked as speech recognition', { timeout: 240_000 }, async () => {
@@ -140,7 +261,12 @@ test('once the media is backed up, "Transcribe" brings the sentences heard, mark
   await page.getByTestId('backup-now').click();
   await waitFor(async () => (await page.getByTestId('media-on-device').count()) === 0, 'media backed up', 60000);
   await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 60000 });
+  // A new copy, backed up with its media.
+  materialId = await importFile(fx.speech, TITLE);
+  await waitFor(async () => (await idbAll(page, 'materials')).some((m) => m.id === materialId && m.mediaBackup === 'synced'), 'media backed up', 60000);
   assert.equal((await api(`/materials/${materialId}`)).body.media_size > 0, true, 'the media is on the server');
+  const uploadsBefore = uploadCreations.filter((u) => u.metadata.target === 'transcription').length;
+  const postsBefore = transcriptionCalls.filter((c) => c.method === 'POST').length;
 
   await openMaterial();
   await panelIn('ready').waitFor();
@@ -180,10 +306,11 @@ test('once the media is backed up, "Transcribe" brings the sentences heard, mark
   assert.equal(row.stored, count);
   assert.equal(row.nextCheckAt, undefined);
   assert.deepEqual(
-    transcriptionCalls.filter((c) => c.method === 'POST'),
+    transcriptionCalls.filter((c) => c.method === 'POST').slice(postsBefore),
     [{ method: 'POST', status: 202 }],
     'one request, accepted',
   );
+  assert.equal(uploadCreations.filter((u) => u.metadata.target === 'transcription').length, uploadsBefore, 'no sound uploaded: the server has the media');
   assert.ok(transcriptionCalls.every((c) => c.status < 400), `every transcription request answered (${JSON.stringify(transcriptionCalls)})`);
   await screenshot(page, 'transcription-done');
 });
@@ -216,6 +343,7 @@ test('the sentences stay after a reload, and the account page counts the month�
   const usage = page.getByTestId('usage-asr');
   await usage.waitFor();
   const entitlements = (await api('/me/entitlements')).body;
+  // Both transcriptions, the uploaded sound's and the stored media's: 2 × 10 s, summed, one minute rounded up.
   assert.equal(entitlements.usage.asr_minutes_this_month, 1);
   assert.equal(await usage.textContent(), `1 of ${entitlements.limits.asr_minutes_per_month} min`);
   await page.getByRole('link', { name: 'Library', exact: true }).click();

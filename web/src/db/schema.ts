@@ -343,4 +343,26 @@ export interface StoredTranscription {
   nextCheckAt?: number;
   /** done: how many of the server's segments became the material's list here (0: none, e.g. the learner attached subtitles meanwhile). */
   stored?: number;
+  /**
+   * Media kept on this device: the sound prepared and uploaded for this
+   * request (absent until prepared, and again once the server took the
+   * request or the answer is final).
+   */
+  sound?: TranscriptionSound;
+}
+
+/**
+ * The sound uploaded for a transcription when the material's media is not
+ * on the server. Kept in the row so a reload resumes the same upload with
+ * the same bytes.
+ */
+export interface TranscriptionSound {
+  /** The extracted sound track in `blobs`; absent: the media file itself is uploaded (this browser cannot read its sound). */
+  blobKey?: string;
+  /** Bytes to upload. */
+  size: number;
+  /** Where the tus upload stands. */
+  upload?: UploadProgress;
+  /** The server has all of it (the upload completed). */
+  uploaded?: boolean;
 }

@@ -122,6 +122,58 @@ describe('transcriptions repository', () => {
     expect(await transcriptions.getTranscription(db, m.id)).toMatchObject({ status: { state: 'done' }, stored: 0 });
   });
 
+  it('a prepared sound is kept with its request and resumes from the saved upload; its blob goes once the server took the request', async () => {
+    const m = await backedUpMaterial();
+    await ask(m.id, 1000);
+    const sound = new Blob([new Uint8Array(40)], { type: 'audio/webm' });
+    expect(await transcriptions.keepPreparedSound(db, m.id, 1000, sound, sound.size, 1001)).toBe(true);
+    let row = (await transcriptions.getTranscription(db, m.id))!;
+    const key = row.sound!.blobKey!;
+    expect(row.sound).toEqual({ blobKey: key, size: 40 });
+    expect((await transcriptions.soundBytes(db, row))?.size).toBe(40);
+    const upload = { url: '/uploads/u1', offset: 16, length: 40 };
+    expect(await transcriptions.saveSoundUpload(db, m.id, 1000, upload)).toBe(true);
+    expect((await transcriptions.getTranscription(db, m.id))?.sound).toEqual({ blobKey: key, size: 40, upload });
+    expect(await transcriptions.saveSoundUpload(db, m.id, 1000, undefined, true)).toBe(true);
+    row = (await transcriptions.getTranscription(db, m.id))!;
+    expect(row.sound).toEqual({ blobKey: key, size: 40, uploaded: true });
+    // The server took it: the sound has served.
+    await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'pending' }, accepted: true }, { attempts: 1, nextCheckAt: 2000 }, 1002);
+    expect(await transcriptions.getTranscription(db, m.id)).not.toHaveProperty('sound');
+    expect(await db.blobs.get(key)).toBeUndefined();
+  });
+
+  it('a prepared sound goes with a final refusal, a new request or the material; the media file uploaded as it is stays', async () => {
+    const m = await backedUpMaterial();
+    const blobCount = await db.blobs.count();
+    const sound = () => new Blob([new Uint8Array(8)], { type: 'audio/webm' });
+    await ask(m.id, 1000);
+    await transcriptions.keepPreparedSound(db, m.id, 1000, sound(), 8, 1);
+    await transcriptions.saveStatus(db, m.id, 1000, { status: { state: 'failed', code: 'storage_quota_exceeded' }, accepted: false }, { attempts: 0 }, 2);
+    expect(await transcriptions.getTranscription(db, m.id)).not.toHaveProperty('sound');
+    expect(await db.blobs.count()).toBe(blobCount);
+
+    await ask(m.id, 2000);
+    await transcriptions.keepPreparedSound(db, m.id, 2000, sound(), 8, 3);
+    // A request that changed meanwhile stores nothing.
+    expect(await transcriptions.keepPreparedSound(db, m.id, 1000, sound(), 8, 3)).toBe(false);
+    await ask(m.id, 3000);
+    expect(await db.blobs.count()).toBe(blobCount);
+
+    // The media file itself (this browser could not read its sound): nothing of its own to delete.
+    await transcriptions.keepPreparedSound(db, m.id, 3000, null, 10, 4);
+    const row = (await transcriptions.getTranscription(db, m.id))!;
+    expect(row.sound).toEqual({ size: 10 });
+    expect((await transcriptions.soundBytes(db, row))?.size).toBe(10);
+    await transcriptions.saveStatus(db, m.id, 3000, { status: { state: 'failed', code: 'not_media' }, accepted: false }, { attempts: 0 }, 5);
+    expect(await db.blobs.get(m.mediaBlobKey!)).toBeDefined();
+
+    await ask(m.id, 4000);
+    await transcriptions.keepPreparedSound(db, m.id, 4000, sound(), 8, 6);
+    await materials.deleteMaterial(db, m.id);
+    expect(await db.blobs.count()).toBe(0);
+  });
+
   it('lists every row by material', async () => {
     const a = await backedUpMaterial();
     const b = await backedUpMaterial();

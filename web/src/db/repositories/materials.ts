@@ -220,6 +220,8 @@ export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> 
     await db.recordings.bulkDelete(takes);
     await db.assessments.bulkDelete(takes);
     await db.progress.delete(id);
+    const transcription = await db.transcriptions.get(id);
+    if (transcription?.sound?.blobKey) await db.blobs.delete(transcription.sound.blobKey);
     await db.transcriptions.delete(id);
     await db.materials.delete(id);
     await enqueue(db, 'material', id, 'delete');

@@ -1,5 +1,5 @@
 import type { EcholoopDb } from '../database';
-import type { LocalSegment, SegmentOrigin, ServerTranscription, StoredTranscription } from '../schema';
+import type { LocalSegment, SegmentOrigin, ServerTranscription, StoredTranscription, TranscriptionSound, UploadProgress } from '../schema';
 
 /**
  * Materials' transcriptions by the server (schema v10), one row per
@@ -10,6 +10,12 @@ import type { LocalSegment, SegmentOrigin, ServerTranscription, StoredTranscript
  * Every write of the fetcher names the request it answers (`requestedAt`):
  * an answer to an older request (the learner asked again meanwhile, in any
  * tab) is dropped, and so is one for a material deleted meanwhile.
+ *
+ * A material whose media stays on this device gets its sound prepared
+ * (`sound`, the blob in `blobs`) and uploaded before the request is sent;
+ * the blob is deleted in the same transaction that records the server
+ * taking the request, a final answer, a new request or the material's
+ * deletion, so none is left behind.
  */
 
 export function getTranscription(db: EcholoopDb, materialId: string): Promise<StoredTranscription | undefined> {
@@ -34,8 +40,9 @@ export interface TranscriptionRequest {
  * the fetcher sends it at once. Returns false when the material is gone.
  */
 export async function requestTranscription(db: EcholoopDb, request: TranscriptionRequest): Promise<boolean> {
-  return db.transaction('rw', [db.materials, db.transcriptions], async () => {
+  return db.transaction('rw', [db.materials, db.transcriptions, db.blobs], async () => {
     if (!(await db.materials.get(request.materialId))) return false;
+    await dropSoundBlob(db, await db.transcriptions.get(request.materialId));
     const row: StoredTranscription = {
       materialId: request.materialId,
       userId: request.userId,
@@ -85,18 +92,84 @@ export interface NextCheck {
   nextCheckAt?: number;
 }
 
-/** Updates the row of this request, unless it is gone or was asked again meanwhile. */
+/** Deletes the row's prepared sound, if it has one of its own (a media file uploaded as it is stays the material's). */
+export async function dropSoundBlob(db: EcholoopDb, row: StoredTranscription | undefined): Promise<void> {
+  const key = row?.sound?.blobKey;
+  if (key) await db.blobs.delete(key);
+}
+
+/**
+ * Updates the row of this request, unless it is gone or was asked again
+ * meanwhile. Once the server took the request or the answer is final, the
+ * prepared sound has served: its blob goes in the same transaction.
+ */
 async function updateRow(db: EcholoopDb, materialId: string, requestedAt: number, change: (row: StoredTranscription) => StoredTranscription): Promise<boolean> {
-  return db.transaction('rw', [db.materials, db.transcriptions], async () => {
+  return db.transaction('rw', [db.materials, db.transcriptions, db.blobs], async () => {
     const row = await db.transcriptions.get(materialId);
     if (!row || row.requestedAt !== requestedAt || !(await db.materials.get(materialId))) return false;
-    await db.transcriptions.put(withoutUndefined(change(row)));
+    let next = change(row);
+    if (next.sound && (next.accepted || next.nextCheckAt === undefined)) {
+      await dropSoundBlob(db, next);
+      next = { ...next, sound: undefined };
+    }
+    await db.transcriptions.put(withoutUndefined(next));
+    return true;
+  });
+}
+
+/**
+ * The sound for this request is prepared: `blob` (the extracted sound
+ * track) is stored with it, or, null, the media file is uploaded as it is
+ * (`size` bytes). Nothing is stored when the request is gone or was asked
+ * again meanwhile (returns false).
+ */
+export async function keepPreparedSound(db: EcholoopDb, materialId: string, requestedAt: number, blob: Blob | null, size: number, now: number): Promise<boolean> {
+  return db.transaction('rw', [db.materials, db.transcriptions, db.blobs], async () => {
+    const row = await db.transcriptions.get(materialId);
+    if (!row || row.requestedAt !== requestedAt || row.accepted || !(await db.materials.get(materialId))) return false;
+    await dropSoundBlob(db, row);
+    const sound: TranscriptionSound = { size };
+    if (blob) {
+      sound.blobKey = crypto.randomUUID();
+      await db.blobs.put({ key: sound.blobKey, blob, size: blob.size, type: blob.type, createdAt: now });
+    }
+    await db.transcriptions.put({ ...row, sound });
+    return true;
+  });
+}
+
+/** The sound's bytes: the prepared blob, or the material's media file when that is what is uploaded. */
+export async function soundBytes(db: EcholoopDb, row: StoredTranscription): Promise<Blob | undefined> {
+  if (!row.sound) return undefined;
+  const key = row.sound.blobKey ?? (await db.materials.get(row.materialId))?.mediaBlobKey;
+  const blob = key ? (await db.blobs.get(key))?.blob : undefined;
+  return blob?.size === row.sound.size ? blob : undefined;
+}
+
+/** Where the sound's upload stands (`uploaded`: the server has all of it). */
+export function saveSoundUpload(db: EcholoopDb, materialId: string, requestedAt: number, upload: UploadProgress | undefined, uploaded = false): Promise<boolean> {
+  return updateRow(db, materialId, requestedAt, (row) =>
+    row.sound ? { ...row, sound: withoutUndefinedFields({ ...row.sound, upload, uploaded: uploaded || undefined }) } : row,
+  );
+}
+
+/** Forgets the prepared sound (its bytes are gone, or the server lost them): it is prepared and uploaded again. */
+export function forgetSound(db: EcholoopDb, materialId: string, requestedAt: number): Promise<boolean> {
+  return db.transaction('rw', [db.materials, db.transcriptions, db.blobs], async () => {
+    const row = await db.transcriptions.get(materialId);
+    if (!row || row.requestedAt !== requestedAt) return false;
+    await dropSoundBlob(db, row);
+    await db.transcriptions.put(withoutUndefined({ ...row, sound: undefined }));
     return true;
   });
 }
 
 function withoutUndefined(row: StoredTranscription): StoredTranscription {
-  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as unknown as StoredTranscription;
+  return withoutUndefinedFields(row);
+}
+
+function withoutUndefinedFields<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
@@ -151,9 +224,10 @@ export async function storeTranscribedSegments(
   listed: ListedSegment[],
   now: number,
 ): Promise<number | null> {
-  return db.transaction('rw', [db.materials, db.segmentLists, db.transcriptions], async () => {
+  return db.transaction('rw', [db.materials, db.segmentLists, db.transcriptions, db.blobs], async () => {
     const row = await db.transcriptions.get(materialId);
     if (!row || row.requestedAt !== requestedAt || !(await db.materials.get(materialId))) return null;
+    await dropSoundBlob(db, row);
     const current = (await db.segmentLists.get(materialId))?.segments ?? [];
     let stored = 0;
     if (current.length === 0 && listed.length > 0) {
@@ -173,7 +247,7 @@ export async function storeTranscribedSegments(
       await db.materials.update(materialId, { segmentCount: segments.length, hasTranslations: segments.some((s) => s.translation), updatedAt: now });
       stored = segments.length;
     }
-    await db.transcriptions.put(withoutUndefined({ ...row, accepted: true, status, checkedAt: now, attempts: 0, nextCheckAt: undefined, stored }));
+    await db.transcriptions.put(withoutUndefined({ ...row, accepted: true, status, checkedAt: now, attempts: 0, nextCheckAt: undefined, stored, sound: undefined }));
     return stored;
   });
 }

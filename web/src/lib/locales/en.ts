@@ -221,6 +221,10 @@ const en = {
     start: 'Transcribe',
     startIn: 'Transcribe ({{language}})',
     again: 'Try again',
+    aboutSound: 'The sound is uploaded for transcription only and deleted from the server when it is done.',
+    preparing: 'Preparing the sound…',
+    uploadingSound: 'Uploading the sound… {{percent}}%',
+    uploadingWhole: 'This browser cannot read the file’s sound, so the whole file is uploaded instead (deleted from the server when it is done)… {{percent}}%',
     requested: 'Asking the server to transcribe…',
     transcribing: 'Transcribing… (this takes about a tenth of the media’s length)',
     transcribingPercent: 'Transcribing… {{percent}}% of the media done',
@@ -233,7 +237,6 @@ const en = {
     why: {
       signIn: 'Sign in to have the server transcribe this media: transcription runs on your account.',
       noMedia: 'YouTube videos cannot be transcribed: the server has no copy of their media.',
-      deviceOnly: 'Your plan keeps media files on this device, so the server cannot transcribe this one. Plans with media backup can.',
       uploading: 'The media file is still being backed up. Once it is on the server, it can be transcribed.',
     },
     failed: {
@@ -245,6 +248,9 @@ const en = {
       asr_limit_reached: 'Not transcribed: not enough transcription minutes are left this month.',
       transcription_failed: 'Not transcribed: transcription failed on the server.',
       not_found: 'Not transcribed: the server does not have this material.',
+      no_sound: 'Not transcribed: this file has no sound track. Nothing was uploaded.',
+      not_media: 'Not transcribed: the server could not read this file as audio or video. Nothing was kept.',
+      storage_quota_exceeded: 'Not transcribed: the sound does not fit in your storage on the server. Free some space and try again.',
       other: 'Not transcribed: {{detail}}',
     },
   },

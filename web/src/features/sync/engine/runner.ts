@@ -7,7 +7,7 @@
  */
 import { auth, outbox, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
 import { getEntitlements, type ApiCall } from '../api/server';
-import { DEFAULT_CHUNK_BYTES } from '../api/tus';
+import { DEFAULT_CHUNK_BYTES } from '../../../lib/tus';
 import { backoffDelay, ITEM_BACKOFF } from './backoff';
 import { HANDLERS, type HandlerContext } from './handlers';
 import { classify } from './problems';

@@ -21,7 +21,8 @@ function useLanguageName(): (tag: string) => string {
 
 /**
  * For a material without segments: "Transcribe" when the server can do it
- * (signed in, media on the server), else why not; then the transcription's
+ * (signed in; media on the server, or kept on this device and its sound
+ * uploaded for the transcription), else why not; then the transcription's
  * progress or why it failed.
  */
 export function TranscriptionPanel({ material }: { material: LocalMaterial }) {
@@ -43,6 +44,18 @@ export function TranscriptionPanel({ material }: { material: LocalMaterial }) {
 function Status({ view }: { view: TranscriptionView }) {
   const { t, i18n } = useTranslation();
   switch (view.kind) {
+    case 'preparing':
+      return (
+        <p role="status" data-testid="transcription-status">
+          {t('transcription.preparing')}
+        </p>
+      );
+    case 'uploadingSound':
+      return (
+        <p role="status" data-testid="transcription-status" data-whole={view.whole}>
+          {view.whole ? t('transcription.uploadingWhole', { percent: view.percent }) : t('transcription.uploadingSound', { percent: view.percent })}
+        </p>
+      );
     case 'requested':
       return (
         <p role="status" data-testid="transcription-status">
@@ -96,7 +109,7 @@ function Offer({ materialId, eligibility, learningLanguage, again }: OfferProps)
   const name = useLanguageName();
   const [language, setLanguage] = useState(learningLanguage ?? '');
   const [busy, setBusy] = useState(false);
-  if (eligibility !== 'ready') {
+  if (eligibility !== 'ready' && eligibility !== 'withSound') {
     return (
       <p className="muted" data-testid="transcription-unavailable" data-reason={eligibility}>
         {t(`transcription.why.${eligibility}`)}
@@ -121,6 +134,11 @@ function Offer({ materialId, eligibility, learningLanguage, again }: OfferProps)
   return (
     <div className="transcription-offer">
       <p className="muted">{t('transcription.about')}</p>
+      {eligibility === 'withSound' && (
+        <p className="muted" data-testid="transcription-sound-note">
+          {t('transcription.aboutSound')}
+        </p>
+      )}
       <label className="field" htmlFor={`${id}-lang`}>
         <span>{t('transcription.language')}</span>
         <select id={`${id}-lang`} value={language} onChange={(e) => setLanguage(e.target.value)} data-testid="transcription-language">

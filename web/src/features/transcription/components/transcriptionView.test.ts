@@ -4,6 +4,7 @@ import { eligibility, percentDone, transcribedCount, transcriptionView } from '.
 
 type Facts = Pick<LocalMaterial, 'sourceType' | 'mediaBlobKey' | 'mediaBackup'>;
 const onServer: Facts = { sourceType: 'local_upload', mediaBlobKey: 'b', mediaBackup: 'synced' };
+const onDevice: Facts = { ...onServer, mediaBackup: 'device_only' };
 const row = (fields: Partial<StoredTranscription>): StoredTranscription => ({ materialId: 'm', userId: 'u', requestedAt: 1, accepted: true, attempts: 0, ...fields });
 
 describe('whether a material can be transcribed', () => {
@@ -12,10 +13,14 @@ describe('whether a material can be transcribed', () => {
     expect(eligibility(onServer, null)).toBe('signIn');
   });
 
-  it('says why not: YouTube, media kept on the device, media still uploading', () => {
+  it('media kept on the device is no dead end: its sound is uploaded for the transcription', () => {
+    expect(eligibility(onDevice, 'u')).toBe('withSound');
+    expect(eligibility(onDevice, null)).toBe('signIn');
+  });
+
+  it('says why not: YouTube, media still uploading', () => {
     expect(eligibility({ sourceType: 'youtube' }, 'u')).toBe('noMedia');
     expect(eligibility({ sourceType: 'local_upload' }, 'u')).toBe('noMedia');
-    expect(eligibility({ ...onServer, mediaBackup: 'device_only' }, 'u')).toBe('deviceOnly');
     expect(eligibility({ ...onServer, mediaBackup: 'pending' }, 'u')).toBe('uploading');
     expect(eligibility({ ...onServer, mediaBackup: undefined }, 'u')).toBe('uploading');
   });
@@ -30,6 +35,22 @@ describe('what the transcription panel says', () => {
   it('says the request waits for the server until the server took it', () => {
     expect(transcriptionView(onServer, 'u', row({ accepted: false, nextCheckAt: 5 }))).toEqual({ kind: 'requested' });
     expect(transcriptionView(onServer, 'u', row({ accepted: false, attempts: 3, nextCheckAt: 50 }))).toEqual({ kind: 'requested' });
+  });
+
+  it('media kept on the device: preparing the sound, uploading it, then asking', () => {
+    const asked = row({ accepted: false, nextCheckAt: 5 });
+    expect(transcriptionView(onDevice, 'u', asked)).toEqual({ kind: 'preparing' });
+    const upload = { url: '/uploads/x', offset: 0, length: 4000 };
+    expect(transcriptionView(onDevice, 'u', { ...asked, sound: { blobKey: 'k', size: 4000 } })).toEqual({ kind: 'uploadingSound', percent: 0, whole: false });
+    expect(transcriptionView(onDevice, 'u', { ...asked, sound: { blobKey: 'k', size: 4000, upload: { ...upload, offset: 1999 } } })).toEqual({ kind: 'uploadingSound', percent: 49, whole: false });
+    // The browser could not read the sound: the file itself goes up, and the panel says so.
+    expect(transcriptionView(onDevice, 'u', { ...asked, sound: { size: 4000, upload: { ...upload, offset: 4000 } } })).toEqual({ kind: 'uploadingSound', percent: 100, whole: true });
+    expect(transcriptionView(onDevice, 'u', { ...asked, sound: { blobKey: 'k', size: 4000, uploaded: true } })).toEqual({ kind: 'requested' });
+    // Taken by the server: the usual "transcribing".
+    expect(transcriptionView(onDevice, 'u', row({ status: { state: 'pending' }, nextCheckAt: 9 }))).toEqual({ kind: 'transcribing' });
+    // A refusal of the upload reads like any refusal, and it can be asked again.
+    const refused = row({ accepted: false, status: { state: 'failed', code: 'storage_quota_exceeded', detail: 'full' } });
+    expect(transcriptionView(onDevice, 'u', refused)).toEqual({ kind: 'idle', eligibility: 'withSound', failure: { code: 'storage_quota_exceeded', detail: 'full' } });
   });
 
   it('says "transcribing" while the server works', () => {

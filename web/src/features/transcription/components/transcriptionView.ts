@@ -3,20 +3,25 @@
  * segments: from the material, who is signed in and the stored row.
  */
 import type { LocalMaterial, LocalSegment, StoredTranscription } from '../../../db';
+import { needsSound } from '../engine/schedule';
 
 /** Whether the server could transcribe the material now, and if not, why. */
 export type Eligibility =
   /** Signed in and the media file is on the server. */
   | 'ready'
+  /** Signed in; the plan keeps media files on this device, so the sound is uploaded for the transcription only. */
+  | 'withSound'
   | 'signIn'
   /** A YouTube video: the server has no copy of its media. */
   | 'noMedia'
-  /** The plan keeps media files on this device. */
-  | 'deviceOnly'
   /** The media file is still being backed up. */
   | 'uploading';
 
 export type TranscriptionView =
+  /** Media kept on this device: its sound is being prepared for the upload. */
+  | { kind: 'preparing' }
+  /** The prepared sound is uploading (`percent` 0–100); `whole`: the media file itself, as this browser cannot read its sound. */
+  | { kind: 'uploadingSound'; percent: number; whole: boolean }
   /** Asked for; the server has not taken the request yet (e.g. offline). */
   | { kind: 'requested' }
   /** The server is transcribing; `percent` of the media is done, when it says. */
@@ -31,7 +36,7 @@ type MaterialFacts = Pick<LocalMaterial, 'sourceType' | 'mediaBlobKey' | 'mediaB
 export function eligibility(material: MaterialFacts, userId: string | null): Eligibility {
   if (!userId) return 'signIn';
   if (material.sourceType !== 'local_upload' || !material.mediaBlobKey) return 'noMedia';
-  if (material.mediaBackup === 'device_only') return 'deviceOnly';
+  if (material.mediaBackup === 'device_only') return 'withSound';
   if (material.mediaBackup !== 'synced') return 'uploading';
   return 'ready';
 }
@@ -44,7 +49,13 @@ export function transcriptionView(material: MaterialFacts, userId: string | null
   const can = eligibility(material, userId);
   const own = userId && row?.userId === userId ? row : undefined;
   if (own && own.nextCheckAt !== undefined) {
-    if (!own.accepted) return { kind: 'requested' };
+    if (!own.accepted) {
+      const sound = own.sound;
+      if (!needsSound(material) || sound?.uploaded) return { kind: 'requested' };
+      if (!sound) return { kind: 'preparing' };
+      const percent = sound.upload ? Math.min(100, Math.floor((sound.upload.offset / Math.max(1, sound.upload.length)) * 100)) : 0;
+      return { kind: 'uploadingSound', percent, whole: !sound.blobKey };
+    }
     const status = own.status;
     if (status?.state === 'pending' && status.code === 'asr_limit_reached') {
       const retryAt = status.retry_at ? Date.parse(status.retry_at) : NaN;
@@ -81,4 +92,7 @@ export const FAILURE_CODES = [
   'asr_limit_reached',
   'transcription_failed',
   'not_found',
+  'no_sound',
+  'not_media',
+  'storage_quota_exceeded',
 ] as const;

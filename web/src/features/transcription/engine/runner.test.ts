@@ -147,20 +147,86 @@ describe('transcription fetcher (against the real server)', () => {
     expect(entitlements.usage.asr_minutes_this_month).toBe(1);
   });
 
-  it('media the plan keeps on the device: the refusal is kept with the server’s reason and not sent again', async () => {
+  it('media kept on the device: the sound goes up first (resuming after a drop, the same bytes), then the request; its sentences are stored and the sound is gone', { timeout: 180_000 }, async () => {
     await useServer('server');
     const m = await spokenMaterial();
     await backUp();
     expect((await materials.getMaterial(db, m.id))?.mediaBackup).toBe('device_only');
+    await ask(m.id, 'en');
+    // The connection drops after the first PATCH: the pass ends, the upload's place is kept.
+    let patches = 0;
+    proxy.rule((req) => (req.method === 'PATCH' && ++patches > 1 ? 'offline' : 'pass'));
+    expect(await runTranscriptionPass({ db, signal: new AbortController().signal, random: () => 0, chunkBytes: 64 * 1024 })).toEqual({ kind: 'offline' });
+    const halfway = (await row(m.id))?.sound;
+    // No WebCodecs in Node: the file goes up as it is (a browser sends the sound track alone).
+    expect(halfway).toMatchObject({ size: SPEECH.length, upload: { offset: 64 * 1024, length: SPEECH.length } });
+    expect(halfway?.uploaded).toBeUndefined();
+    expect(posted(m.id)).toBe(0);
+
+    proxy.clearRules();
+    const results: TranscriptionPassResult[] = [];
+    const end = Date.now() + 150_000;
+    for (;;) {
+      const result = await runTranscriptionPass({ db, signal: new AbortController().signal, random: () => 0, chunkBytes: 64 * 1024 });
+      results.push(result);
+      if (result.kind === 'idle') break;
+      if (Date.now() > end) throw new Error(`not transcribed in time: ${JSON.stringify(await row(m.id))}`);
+      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+    }
+    // One upload, resumed where the server stopped (HEAD), its metadata naming the transcription.
+    expect(proxy.count('POST', /\/uploads$/)).toBe(1);
+    expect(proxy.count('HEAD', /\/uploads\//)).toBe(1);
+    const sent = proxy.log.filter((r) => r.method === 'PATCH').reduce((sum, r) => sum + (r.bytes ?? 0), 0);
+    expect(sent).toBeGreaterThanOrEqual(SPEECH.length);
+    expect(posted(m.id)).toBe(1);
+    const local = await materials.listSegments(db, m.id);
+    expect(local.map((s) => words(s.text))).toEqual(SPOKEN_SENTENCES.map(words));
+    expect(local.every((s) => s.origin === 'asr_cloud')).toBe(true);
+    const stored = await row(m.id);
+    expect(stored).toMatchObject({ accepted: true, status: { state: 'done' }, stored: local.length });
+    expect(stored).not.toHaveProperty('sound');
+    // The media never went to the server.
+    const onServer = (await (await fetch(`${base}/api/v1/materials/${m.id}`, { headers: { Authorization: `Bearer ${me.token}` } })).json()) as { media_size: number | null };
+    expect(onServer.media_size ?? null).toBeNull();
+  });
+
+  it('an upload refused at creation (storage quota) ends the request with the server’s reason; nothing is asked, the prepared sound goes', async () => {
+    await useServer('server');
+    const m = await spokenMaterial();
+    await backUp();
+    const blobsBefore = await db.blobs.count();
     await ask(m.id);
+    proxy.rule((req) => (req.method === 'POST' && req.path.endsWith('/uploads') ? problem(413, 'storage_quota_exceeded') : 'pass'));
     expect(await pass()).toEqual({ kind: 'idle' });
     const stored = await row(m.id);
-    expect(stored).toMatchObject({ accepted: false, status: { state: 'failed', code: 'media_not_stored' }, attempts: 0 });
-    expect(stored?.status?.detail).toMatch(/media/);
+    expect(stored).toMatchObject({ accepted: false, status: { state: 'failed', code: 'storage_quota_exceeded' }, attempts: 0 });
     expect(stored?.nextCheckAt).toBeUndefined();
+    expect(stored).not.toHaveProperty('sound');
+    expect(await db.blobs.count()).toBe(blobsBefore);
     expect(await pass()).toEqual({ kind: 'idle' });
-    expect(posted(m.id)).toBe(1);
-    expect(await materials.listSegments(db, m.id)).toEqual([]);
+    expect(posted(m.id)).toBe(0);
+    expect(proxy.count('POST', /\/uploads$/)).toBe(1);
+  });
+
+  it('bytes that are not media: the server refuses them at the last PATCH (not_media), the learner reads why, nothing is kept', async () => {
+    await useServer('server');
+    const m = await materials.createLocalMaterial(db, {
+      title: 'Not sound',
+      type: 'audio',
+      media: new Blob([new TextEncoder().encode('this is plain text, not audio '.repeat(100))], { type: 'audio/wav' }),
+      fileName: 'notes.wav',
+      durationMs: 0,
+      segments: [],
+    });
+    await backUp();
+    await ask(m.id);
+    expect(await pass()).toEqual({ kind: 'idle' });
+    expect(await row(m.id)).toMatchObject({ accepted: false, status: { state: 'failed', code: 'not_media' }, attempts: 0 });
+    expect(posted(m.id)).toBe(0);
+    // The server holds nothing for it: asking for the transcription is refused.
+    const res = await fetch(`${base}/api/v1/materials/${m.id}/transcription`, { method: 'POST', headers: { Authorization: `Bearer ${me.token}`, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { code: string }).code).toBe('media_not_stored');
   });
 
   it('a material that has sentences on the server already (another device): refused with that reason', async () => {
@@ -208,10 +274,11 @@ describe('transcription fetcher (against the real server)', () => {
 
     clock += 30_000;
     proxy.clearRules();
-    expect(await pass({ now })).toEqual({ kind: 'idle' });
-    // This server keeps media on the device: the real answer is its refusal.
-    expect(await row(m.id)).toMatchObject({ status: { state: 'failed', code: 'media_not_stored' }, attempts: 0 });
+    expect((await pass({ now })).kind).toBe('waiting');
+    // This server keeps media on the device: the sound went up once, before the first POST, and served every retry.
+    expect(await row(m.id)).toMatchObject({ accepted: true, status: { state: 'pending' } });
     expect(posted(m.id)).toBe(3);
+    expect(proxy.count('POST', /\/uploads$/)).toBe(1);
   });
 
   it('a session the server no longer knows (401) is forgotten', async () => {
@@ -248,8 +315,10 @@ describe('transcription scheduler (against the real server)', () => {
     return stored?.status ? stored : undefined;
   };
 
+  /** Each request is answered at once (refused: no minutes left), so no transcription runs. */
+  const refuseAll = () => proxy.rule((req) => (req.path.endsWith('/transcription') ? problem(403, 'asr_limit_reached') : 'pass'));
+
   it('one tab sends; a request made in any tab wakes it; when it closes the next tab takes over', async () => {
-    await useServer('server'); // media stays on the device: each request is answered at once (refused)
     const locks = new FakeLocks();
     const passesA: TranscriptionPassResult[] = [];
     const passesB: TranscriptionPassResult[] = [];
@@ -257,11 +326,12 @@ describe('transcription scheduler (against the real server)', () => {
     const second = await spokenMaterial();
     const third = await spokenMaterial();
     await backUp();
+    refuseAll();
     const a = scheduler(locks, passesA);
     scheduler(locks, passesB);
     await waitFor(() => passesA.length > 0, 'the leader’s first pass');
     await ask(first.id);
-    expect((await waitFor(answered(first.id), 'first request answered')).status?.code).toBe('media_not_stored');
+    expect((await waitFor(answered(first.id), 'first request answered')).status?.code).toBe('asr_limit_reached');
     await ask(second.id);
     await waitFor(answered(second.id), 'second request answered');
     expect(passesB).toEqual([]);
@@ -275,12 +345,12 @@ describe('transcription scheduler (against the real server)', () => {
   });
 
   it('a request left unsent by a closed page is sent when the app opens again', async () => {
-    await useServer('server');
     const m = await spokenMaterial();
     await backUp();
     await ask(m.id);
+    refuseAll();
     scheduler(new FakeLocks(), []);
-    expect((await waitFor(answered(m.id), 'request answered')).status?.code).toBe('media_not_stored');
+    expect((await waitFor(answered(m.id), 'request answered')).status?.code).toBe('asr_limit_reached');
     expect(posted(m.id)).toBe(1);
   });
 

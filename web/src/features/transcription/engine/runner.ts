@@ -5,17 +5,25 @@
  * list. It writes only `transcriptions` and, once, the material's segment
  * list; every request is idempotent (a repeated POST answers the pending
  * transcription), so a pass stopped anywhere is simply run again.
+ *
+ * A material whose media is not on the server (the plan keeps it on this
+ * device) first gets its sound prepared and uploaded (./sound.ts); the
+ * upload's refusals end the request like the POST's.
  */
-import { auth, transcriptions, type EcholoopDb, type ServerTranscription, type StoredTranscription } from '../../../db';
+import { auth, materials, transcriptions, type EcholoopDb, type LocalMaterial, type ServerTranscription, type StoredTranscription } from '../../../db';
+import { ApiError } from '../../../lib/api';
 import { afterPass, askEach, passStopper, type FetchPassResult } from '../../../lib/fetchPass';
 import { getSegments, getTranscription, startTranscription } from '../api/transcription';
-import { isPassingProblem, nextCheck, refusalStatus, retryCheck } from './schedule';
+import { isPassingProblem, needsSound, nextCheck, refusalStatus, retryCheck } from './schedule';
+import { uploadSound } from './sound';
 
 export interface TranscriptionPassOptions {
   db: EcholoopDb;
   signal: AbortSignal;
   now?: () => number;
   random?: () => number;
+  /** Bytes per PATCH of a sound upload (tests). */
+  chunkBytes?: number;
 }
 
 export type TranscriptionPassResult = FetchPassResult;
@@ -33,6 +41,13 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
   const ask = async (row: StoredTranscription): Promise<FetchPassResult | null> => {
     const { materialId, requestedAt } = row;
     try {
+      if (!row.accepted) {
+        const material = await materials.getMaterial(db, materialId);
+        if (material && needsSound(material)) {
+          const sent = await sendSoundFirst(row, material);
+          if (sent) return null;
+        }
+      }
       const status: ServerTranscription = row.accepted
         ? await getTranscription(session.token, materialId, signal)
         : await startTranscription(session.token, materialId, row.language, signal);
@@ -56,6 +71,25 @@ export async function runTranscriptionPass(options: TranscriptionPassOptions): P
         throw e;
       }
       return null;
+    }
+  };
+
+  /**
+   * Uploads the sound unless the server has it; true when the row is
+   * settled without a POST (nothing to upload, or the request is gone). A
+   * transcription of this material already queued (`transcription_pending`)
+   * needs no sound: the POST answers it.
+   */
+  const sendSoundFirst = async (row: StoredTranscription, material: LocalMaterial): Promise<boolean> => {
+    try {
+      const outcome = await uploadSound({ db, call: { token: session.token, signal }, now, chunkBytes: options.chunkBytes }, row, material);
+      if (outcome.kind === 'failed') {
+        await transcriptions.saveStatus(db, row.materialId, row.requestedAt, { status: outcome.status, accepted: false }, { attempts: 0 }, now());
+      }
+      return outcome.kind !== 'uploaded';
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'transcription_pending') return false;
+      throw e;
     }
   };
 

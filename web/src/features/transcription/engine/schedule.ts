@@ -2,7 +2,7 @@
  * Pure rules of the transcription fetcher: what the server's answers mean
  * for a material's row, and when to ask again.
  */
-import type { ServerTranscription } from '../../../db';
+import type { LocalMaterial, ServerTranscription } from '../../../db';
 import type { NextCheck } from '../../../db/repositories/transcriptions';
 import { ApiError } from '../../../lib/api';
 import { backoffDelay, type BackoffPolicy } from '../../../lib/backoff';
@@ -64,4 +64,12 @@ export function nextCheck(status: ServerTranscription, attempts: number, now: nu
 export function retryCheck(attempts: number, now: number, random: number, retryAfterMs = 0): Required<NextCheck> {
   const tries = attempts + 1;
   return { attempts: tries, nextCheckAt: now + backoffDelay(tries, PROBLEM_BACKOFF, random, retryAfterMs) };
+}
+
+/**
+ * Whether the sound goes up before the request: a file material whose
+ * media is not on the server (the plan keeps it on this device).
+ */
+export function needsSound(material: Pick<LocalMaterial, 'sourceType' | 'mediaBlobKey' | 'mediaBackup'>): boolean {
+  return material.sourceType === 'local_upload' && Boolean(material.mediaBlobKey) && material.mediaBackup !== 'synced';
 }

@@ -1,7 +1,7 @@
 import { recordings } from '../../../../db';
 import { ApiError } from '../../../../lib/api';
 import { deleteRecording, getRecording, orNull } from '../../api/server';
-import { terminateUpload } from '../../api/tus';
+import { terminateUpload } from '../../../../lib/tus';
 import { SyncRejection } from '../problems';
 import { blockedBy, done, type Handler } from './context';
 import { uploadOnce } from './upload';

@@ -1,5 +1,5 @@
 import type { OutboxGroup } from '../../../../db';
-import { createUpload, sendUpload, uploadOffset } from '../../api/tus';
+import { createUpload, sendUpload, uploadOffset } from '../../../../lib/tus';
 import type { HandlerContext } from './context';
 
 /**

@@ -1,12 +1,18 @@
 /**
  * A small tus 1.0 client (core + creation + termination) over the shared API
- * client: create an upload, ask where it stands (HEAD), send the rest in
- * chunks (PATCH). The caller keeps `UploadProgress` in IndexedDB so a
+ * client, for the backup's media and takes and the transcription's sound:
+ * create an upload, ask where it stands (HEAD), send the rest in chunks
+ * (PATCH). The caller keeps `UploadProgress` in IndexedDB so a
  * reload resumes where the server says it stopped.
  */
-import { API_BASE, ApiError, apiFetch } from '../../../lib/api';
-import type { UploadProgress } from '../../../db';
-import type { ApiCall } from './server';
+import { API_BASE, ApiError, apiFetch } from './api';
+import type { UploadProgress } from '../db';
+
+/** The signed-in token to send and the signal that stops the caller. */
+export interface TusCall {
+  token: string;
+  signal?: AbortSignal;
+}
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 /**
@@ -36,7 +42,7 @@ function offsetOf(res: Response): number {
 }
 
 /** Creates an upload of `length` bytes; returns its path under the API. */
-export async function createUpload(c: ApiCall, length: number, metadata: Record<string, string>): Promise<string> {
+export async function createUpload(c: TusCall, length: number, metadata: Record<string, string>): Promise<string> {
   const res = await apiFetch('/uploads', {
     method: 'POST',
     headers: { ...TUS, 'Upload-Length': String(length), 'Upload-Metadata': encodeMetadata(metadata) },
@@ -49,7 +55,7 @@ export async function createUpload(c: ApiCall, length: number, metadata: Record<
 }
 
 /** Where the upload stands; `null` when the server no longer has it (finished or expired). */
-export async function uploadOffset(c: ApiCall, url: string): Promise<number | null> {
+export async function uploadOffset(c: TusCall, url: string): Promise<number | null> {
   try {
     return offsetOf(await apiFetch(url, { method: 'HEAD', headers: TUS, token: c.token, signal: c.signal }));
   } catch (e) {
@@ -63,7 +69,7 @@ export async function uploadOffset(c: ApiCall, url: string): Promise<number | nu
  * An offset the server disagrees with (409) is asked for again.
  */
 export async function sendUpload(
-  c: ApiCall,
+  c: TusCall,
   progress: UploadProgress,
   blob: Blob,
   onProgress: (p: UploadProgress) => Promise<void>,
@@ -96,7 +102,7 @@ export async function sendUpload(
 }
 
 /** Cancels an upload on the server (best effort: it expires anyway). */
-export async function terminateUpload(c: ApiCall, url: string): Promise<void> {
+export async function terminateUpload(c: TusCall, url: string): Promise<void> {
   try {
     await apiFetch(url, { method: 'DELETE', headers: TUS, token: c.token, signal: c.signal });
   } catch (e) {
