@@ -160,7 +160,8 @@ pub async fn last_segment_end(
 }
 
 /// Soft-deletes a material with its segments, progress and recordings (the
-/// rows stay as tombstones for sync). Returns the object keys to remove, or
+/// rows stay as tombstones for sync) and forgets sound uploaded to
+/// transcribe it. Returns the object keys to remove, or
 /// `None` when there was no such live material.
 pub async fn soft_delete(
     pool: &PgPool,
@@ -217,6 +218,7 @@ pub async fn soft_delete(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    keys.extend(super::transcription_sources::delete(&mut *tx, user_id, id).await?);
     tx.commit().await?;
     Ok(Some(keys))
 }

@@ -77,10 +77,14 @@ pub async fn media_ms_this_month(
 /// What the server needs to transcribe a live material.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TranscriptionTarget {
-    /// The media object's key; `None`: the media is not on the server.
+    /// The object to transcribe: the material's stored media, else sound
+    /// uploaded for transcription only; `None`: neither is on the server.
     pub media_key: Option<String>,
+    /// The object is sound uploaded for transcription only (forgotten when
+    /// the transcription ends).
+    pub transient: bool,
     pub language: Option<String>,
-    /// Milliseconds, as ffprobe measured the media (or the client said).
+    /// Milliseconds, as ffprobe measured the object (or the client said).
     pub duration: Option<i64>,
 }
 
@@ -90,8 +94,13 @@ pub async fn target(
     material_id: Uuid,
 ) -> Result<Option<TranscriptionTarget>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT media_url AS media_key, language, duration FROM materials
-         WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
+        "SELECT COALESCE(m.media_url, s.object_key) AS media_key,
+                m.media_url IS NULL AND s.object_key IS NOT NULL AS transient,
+                m.language,
+                CASE WHEN m.media_url IS NULL THEN COALESCE(s.duration_ms, m.duration) ELSE m.duration END AS duration
+         FROM materials m
+         LEFT JOIN transcription_sources s ON s.user_id = m.user_id AND s.material_id = m.id
+         WHERE m.user_id = $1 AND m.id = $2 AND m.deleted_at IS NULL",
     )
     .bind(user_id)
     .bind(material_id)

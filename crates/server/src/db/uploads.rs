@@ -24,6 +24,8 @@ pub struct Upload {
 
 pub const TARGET_MATERIAL: &str = "material_media";
 pub const TARGET_RECORDING: &str = "recording_audio";
+/// Sound kept only until its transcription ends (`db::transcription_sources`).
+pub const TARGET_TRANSCRIPTION: &str = "transcription_sound";
 
 impl Upload {
     pub fn staged(&self) -> StagedState {
@@ -161,6 +163,7 @@ pub async fn storage_used(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64,
     sqlx::query_scalar(
         "SELECT ((SELECT COALESCE(sum(media_size), 0) FROM materials WHERE user_id = $1 AND deleted_at IS NULL)
               + (SELECT COALESCE(sum(audio_size), 0) FROM recordings WHERE user_id = $1 AND deleted_at IS NULL)
+              + (SELECT COALESCE(sum(size_bytes), 0) FROM transcription_sources WHERE user_id = $1)
               + (SELECT COALESCE(sum(upload_length), 0) FROM media_uploads WHERE user_id = $1 AND expires_at > now()))::bigint",
     )
     .bind(user_id)
@@ -178,13 +181,15 @@ pub async fn take_expired(pool: &PgPool, limit: i64) -> Result<Vec<Upload>, sqlx
         .await
 }
 
-/// The keys among `keys` no live material, recording or upload points at.
+/// The keys among `keys` no live material, recording, upload or
+/// transcription source points at.
 pub async fn unreferenced_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT key FROM unnest($1::text[]) AS k(key)
          WHERE NOT EXISTS (SELECT 1 FROM materials WHERE media_url = k.key)
            AND NOT EXISTS (SELECT 1 FROM recordings WHERE cloud_url = k.key)
-           AND NOT EXISTS (SELECT 1 FROM media_uploads WHERE object_key = k.key)",
+           AND NOT EXISTS (SELECT 1 FROM media_uploads WHERE object_key = k.key)
+           AND NOT EXISTS (SELECT 1 FROM transcription_sources WHERE object_key = k.key)",
     )
     .bind(keys)
     .fetch_all(pool)

@@ -8,6 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::ApiContext;
 use super::auth::AuthUser;
@@ -142,13 +144,14 @@ impl TranscriptionStatus {
     }
 }
 
-/// Transcribe the material's stored media into its segments (origin
-/// `asr_cloud`), in the background. Asking again while it runs answers the
+/// Transcribe the material's stored media, or the sound uploaded for
+/// transcription only, into its segments (origin `asr_cloud`), in the
+/// background. Asking again while it runs answers the
 /// same; asking after a failure starts again.
 #[utoipa::path(post, path = "/api/v1/materials/{id}/transcription", tag = "materials",
     request_body(content = Option<TranscriptionRequest>, description = "optional"), params(("id" = Uuid, Path)),
     responses((status = 202, body = TranscriptionStatus), (status = 404),
-              (status = 409, description = "media_not_stored: the media is not on the server (plans without `large_media_backup` keep it on the device); material_has_segments"),
+              (status = 409, description = "media_not_stored: neither the media nor sound uploaded for transcription is on the server (plans without `large_media_backup` keep media on the device: upload the sound with tus target `transcription`); material_has_segments"),
               (status = 403, description = "asr_limit_reached: the month's transcription minutes do not cover the media"),
               (status = 422, description = "validation_failed (`language`)"),
               (status = 503, description = "transcription_unavailable: transcription is off or no model is installed")),
@@ -198,29 +201,10 @@ pub async fn start_transcription(
     if target.media_key.is_none() {
         return Err(Error::Conflict {
             code: "media_not_stored",
-            detail: "the material's media is not on the server (your plan keeps media on your device, or its upload has not finished); transcription needs it".into(),
+            detail: "neither the material's media nor its sound is on the server (your plan keeps media on your device, or its upload has not finished); upload the sound for transcription first (tus target \"transcription\")".into(),
         });
     }
-    if db::segments::count(&mut *tx, user.user_id, material_id).await? > 0 {
-        return Err(Error::Conflict {
-            code: "material_has_segments",
-            detail:
-                "the material has sentences already; delete them to transcribe its speech instead"
-                    .into(),
-        });
-    }
-    let (plan, limits) =
-        entitlements::lock_limits(&mut tx, &ctx.settings.entitlements, user.user_id).await?;
-    let used = db::transcriptions::media_ms_this_month(&mut *tx, user.user_id).await?;
-    if let Err(AsrRefusal::NeverFits { detail } | AsrRefusal::NotThisMonth { detail }) =
-        entitlements::check_asr_minutes(&limits, &plan, used, target.duration)
-    {
-        return Err(Error::refused(
-            StatusCode::FORBIDDEN,
-            "asr_limit_reached",
-            detail,
-        ));
-    }
+    check_transcribable(&mut tx, &ctx, user.user_id, material_id, target.duration).await?;
     transcribe_material::schedule(&mut tx, user.user_id, material_id, requested.as_deref()).await?;
     let job = db::jobs::material_transcription(&mut *tx, user.user_id, material_id).await?;
     tx.commit().await?;
@@ -228,6 +212,64 @@ pub async fn start_transcription(
         StatusCode::ACCEPTED,
         axum::Json(TranscriptionStatus::from_job(job, None)),
     ))
+}
+
+/// What sending sound for a transcription (`POST /uploads` with target
+/// `transcription`) is refused for before a byte is sent: transcription
+/// off, one already under way, or what `check_transcribable` refuses for
+/// the material's known duration. Locks the material and the plan for the
+/// rest of `tx`.
+pub(super) async fn check_sound_upload(
+    tx: &mut PgConnection,
+    ctx: &ApiContext,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<()> {
+    if ctx.transcription.is_none() {
+        return Err(unavailable("this server does not transcribe media".into()));
+    }
+    let duration = db::materials::lock(&mut *tx, user_id, material_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if db::jobs::material_transcription(&mut *tx, user_id, material_id)
+        .await?
+        .is_some_and(|job| job.failed_at.is_none())
+    {
+        return Err(Error::Conflict {
+            code: "transcription_pending",
+            detail: "the material is being transcribed; its sound cannot be replaced meanwhile"
+                .into(),
+        });
+    }
+    check_transcribable(tx, ctx, user_id, material_id, duration).await
+}
+
+/// Refusals a transcription request and an upload of sound for one share:
+/// the material has sentences already, or the month's minutes do not cover
+/// `duration_ms` (when known). Takes the plan lock for the rest of `tx`.
+async fn check_transcribable(
+    tx: &mut PgConnection,
+    ctx: &ApiContext,
+    user_id: Uuid,
+    material_id: Uuid,
+    duration_ms: Option<i64>,
+) -> Result<()> {
+    if db::segments::count(&mut *tx, user_id, material_id).await? > 0 {
+        return Err(Error::Conflict {
+            code: "material_has_segments",
+            detail:
+                "the material has sentences already; delete them to transcribe its speech instead"
+                    .into(),
+        });
+    }
+    let (plan, limits) = entitlements::lock_limits(tx, &ctx.settings.entitlements, user_id).await?;
+    let used = db::transcriptions::media_ms_this_month(&mut *tx, user_id).await?;
+    match entitlements::check_asr_minutes(&limits, &plan, used, duration_ms) {
+        Ok(()) => Ok(()),
+        Err(AsrRefusal::NeverFits { detail } | AsrRefusal::NotThisMonth { detail }) => Err(
+            Error::refused(StatusCode::FORBIDDEN, "asr_limit_reached", detail),
+        ),
+    }
 }
 
 fn unavailable(detail: String) -> Error {

@@ -3,9 +3,11 @@
 //! by `tus-js-client`. State lives in PostgreSQL (`media_uploads`), bytes
 //! in object storage, so any instance can continue an upload.
 //!
-//! `Upload-Metadata` keys: `target` (`material` or `recording`), then
-//! `material_id`, or `recording_id` + `segment_id`; `filename`/`filetype`
-//! are accepted and ignored (the type is recognised from the bytes).
+//! `Upload-Metadata` keys: `target` (`material`, `recording` or
+//! `transcription`), then `material_id`, or `recording_id` + `segment_id`;
+//! `filename`/`filetype` are accepted and ignored (the type is recognised
+//! from the bytes). A `transcription` upload is the material's sound, kept
+//! only until it is transcribed (docs/decisions/0021).
 
 use std::collections::HashMap;
 
@@ -26,7 +28,10 @@ use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::PathId;
 use crate::db;
-use crate::db::uploads::{NewUpload, TARGET_MATERIAL, TARGET_RECORDING, Upload};
+use crate::db::transcription_sources::NewSource;
+use crate::db::uploads::{
+    NewUpload, TARGET_MATERIAL, TARGET_RECORDING, TARGET_TRANSCRIPTION, Upload,
+};
 use crate::entitlements;
 use crate::storage::sniff::{SNIFF_BYTES, sniff};
 use crate::storage::{ffprobe, keys};
@@ -129,13 +134,14 @@ fn not_yours(field: &str) -> Error {
 
 /// Create an upload (tus creation; with a body: creation-with-upload).
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "uploads",
-    params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "target material|recording, material_id | recording_id + segment_id"),
+    params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "target material|recording|transcription, material_id | recording_id + segment_id"),
            ("Tus-Resumable" = String, Header)),
     responses((status = 201, description = "Location: the upload's URL"),
-              (status = 403, description = "plan_media_not_included"),
-              (status = 404), (status = 409, description = "id_in_use"),
+              (status = 403, description = "plan_media_not_included; asr_limit_reached (transcription)"),
+              (status = 404), (status = 409, description = "id_in_use; material_has_segments, transcription_pending (transcription)"),
               (status = 413, description = "storage_quota_exceeded"),
-              (status = 415, description = "not_media")), security(("bearer" = [])))]
+              (status = 415, description = "not_media"),
+              (status = 503, description = "transcription_unavailable (transcription)")), security(("bearer" = [])))]
 pub async fn create_upload(
     user: AuthUser,
     State(ctx): State<ApiContext>,
@@ -202,10 +208,25 @@ pub async fn create_upload(
                 keys::recording_audio(user.user_id, recording_id, upload_id),
             )
         }
+        Some("transcription") => {
+            let material_id = metadata_id(&metadata, "material_id")?;
+            if db::materials::get(&ctx.db, user.user_id, material_id)
+                .await?
+                .is_none()
+            {
+                return Err(not_yours("material_id"));
+            }
+            (
+                TARGET_TRANSCRIPTION,
+                material_id,
+                None,
+                keys::transcription_sound(user.user_id, material_id, upload_id),
+            )
+        }
         _ => {
             return Err(Error::validation(
                 "Upload-Metadata.target",
-                "must be \"material\" or \"recording\"",
+                "must be \"material\", \"recording\" or \"transcription\"",
             ));
         }
     };
@@ -213,6 +234,10 @@ pub async fn create_upload(
     // lock, so concurrent creations cannot overbook the quota; an admitted
     // upload counts at its full length until it ends.
     let mut tx = ctx.db.begin().await?;
+    if target == TARGET_TRANSCRIPTION {
+        // First: it locks the material before the plan, as a transcription request does.
+        super::transcriptions::check_sound_upload(&mut tx, &ctx, user.user_id, target_id).await?;
+    }
     check_entitlements(&mut tx, &ctx, user.user_id, target, length).await?;
 
     let staged = ctx
@@ -527,7 +552,7 @@ async fn complete(
         .await
         .map_err(Error::Internal)?;
     let probe = match probe {
-        Some(probe) if upload.target == TARGET_RECORDING && !probe.has_audio => None,
+        Some(probe) if upload.target != TARGET_MATERIAL && !probe.has_audio => None,
         Some(probe) if upload.target == TARGET_RECORDING && probe.duration_ms.is_none() => None,
         other => other,
     };
@@ -537,7 +562,22 @@ async fn complete(
     };
     let mut tx = ctx.db.begin().await?;
     let mut stale = Vec::new();
-    let attached = if upload.target == TARGET_MATERIAL {
+    let attached = if upload.target == TARGET_TRANSCRIPTION {
+        let new = NewSource {
+            material_id: upload.target_id,
+            object_key: &upload.object_key,
+            size_bytes: upload.upload_length,
+            content_type,
+            duration_ms: probe.duration_ms,
+        };
+        match db::transcription_sources::put(&mut tx, user_id, &new).await? {
+            Some(previous) => {
+                stale.extend(previous);
+                true
+            }
+            None => false,
+        }
+    } else if upload.target == TARGET_MATERIAL {
         match db::uploads::attach_material_media(
             &mut *tx,
             user_id,

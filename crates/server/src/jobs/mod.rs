@@ -184,14 +184,16 @@ pub async fn run_next_in(
         tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts + 1);
     let _entered = span.enter();
     let started = Instant::now();
+    // Objects the job let go of, deleted once its transaction has committed.
+    let mut released = Vec::new();
     let result = match job.kind.as_str() {
         delete_account::KIND => delete_account::run(&mut tx, &job.payload, context)
             .await
             .map_err(JobError::from),
         assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
-        transcribe_material::KIND => {
-            transcribe_material::run(&mut tx, pool, &job.payload, context).await
-        }
+        transcribe_material::KIND => transcribe_material::run(&mut tx, pool, &job.payload, context)
+            .await
+            .map(|key| released.extend(key)),
         other => Err(JobError::Retry(anyhow::anyhow!(
             "unknown job kind {other:?}"
         ))),
@@ -199,6 +201,7 @@ pub async fn run_next_in(
     let Err(error) = result else {
         db::jobs::complete(&mut tx, job.id).await?;
         tx.commit().await?;
+        context.storage.delete_quietly(released).await;
         tracing::info!("job done");
         crate::metrics::job_finished(&job.kind, "done", started.elapsed());
         return Ok(true);

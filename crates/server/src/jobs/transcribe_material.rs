@@ -1,5 +1,5 @@
 //! `material.transcribe`: the server transcribes a material's stored media
-//! with Whisper and stores the sentences as its segments (origin
+//! (or sound uploaded for transcription only) with Whisper and stores the sentences as its segments (origin
 //! `asr_cloud`), counting the media's minutes against the month. Queued by
 //! `POST /materials/{id}/transcription`.
 
@@ -41,18 +41,43 @@ pub async fn schedule(
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `pool`: for the progress, written outside the job's transaction.
+/// Sound uploaded for this transcription only is forgotten when it ends,
+/// done or given up; `Ok` returns its object's key, to delete once the
+/// job's transaction has committed.
 pub async fn run(
     conn: &mut PgConnection,
     pool: &PgPool,
     payload: &Value,
     context: &JobContext,
-) -> Result<(), JobError> {
+) -> Result<Option<String>, JobError> {
     let failed = |detail: String| JobError::GiveUp {
         code: "transcription_failed",
         detail,
     };
     let user_id = payload_id(payload, "user_id").map_err(failed)?;
     let material_id = payload_id(payload, "material_id").map_err(failed)?;
+    match transcribe(conn, pool, payload, context, user_id, material_id).await {
+        Ok(()) => Ok(db::transcription_sources::delete(&mut *conn, user_id, material_id).await?),
+        Err(error @ JobError::GiveUp { .. }) => {
+            // The job's transaction is rolled back: forget the sound outside it.
+            match db::transcription_sources::delete(pool, user_id, material_id).await {
+                Ok(key) => context.storage.delete_quietly(key).await,
+                Err(error) => tracing::warn!(%error, "forgetting the transcription's sound failed"),
+            }
+            Err(error)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn transcribe(
+    conn: &mut PgConnection,
+    pool: &PgPool,
+    payload: &Value,
+    context: &JobContext,
+    user_id: Uuid,
+    material_id: Uuid,
+) -> Result<(), JobError> {
     let requested = payload.get("language").and_then(Value::as_str);
     let Some(transcription) = &context.transcription else {
         return Err(JobError::GiveUp {
@@ -67,7 +92,7 @@ pub async fn run(
     let Some(media_key) = target.media_key else {
         return Err(JobError::GiveUp {
             code: "media_not_stored",
-            detail: "the material's media is no longer on the server".into(),
+            detail: "neither the material's media nor its sound is on the server any more".into(),
         });
     };
     has_no_segments(&mut *conn, user_id, material_id).await?;

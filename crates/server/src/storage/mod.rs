@@ -298,6 +298,16 @@ pub mod keys {
         )
     }
 
+    /// Sound uploaded only to be transcribed (`db::transcription_sources`).
+    pub fn transcription_sound(user: Uuid, material: Uuid, upload: Uuid) -> String {
+        format!(
+            "users/{}/sound/{}/{}",
+            user.simple(),
+            material.simple(),
+            upload.simple()
+        )
+    }
+
     /// Where a multipart upload keeps its unfinished last part.
     pub fn upload_tail(upload: Uuid) -> String {
         format!("uploads/{upload}/tail")

@@ -22,4 +22,5 @@ mod segments;
 mod sessions;
 mod subtitle_import;
 mod transcription;
+mod transcription_sound;
 mod uploads;

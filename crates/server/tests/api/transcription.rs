@@ -17,7 +17,7 @@ use crate::content_fixtures::{
 };
 use crate::helpers::{TestApp, TestUser, assert_problem};
 
-const SENTENCES: [&str; 3] = [
+pub(crate) const SENTENCES: [&str; 3] = [
     "The weather is lovely today.",
     "My brother lives in a small town.",
     "Please close the door behind you.",
@@ -59,7 +59,7 @@ fn speech_wav() -> PathBuf {
 }
 
 /// The sentences as an imported audio file (AAC in MP4).
-fn speech_m4a() -> Vec<u8> {
+pub(crate) fn speech_m4a() -> Vec<u8> {
     let out = media_dir().join("sentences.m4a");
     let wav = speech_wav();
     ffmpeg(&["-i", wav.to_str().unwrap(), "-c:a", "aac"], &out);
@@ -96,7 +96,7 @@ fn long_talk_m4a() -> Vec<u8> {
 }
 
 /// The sentences as the sound track of a small video (H.264 + AAC).
-fn speech_video() -> Vec<u8> {
+pub(crate) fn speech_video() -> Vec<u8> {
     let out = media_dir().join("sentences.mp4");
     let wav = speech_wav();
     ffmpeg(
@@ -120,7 +120,7 @@ fn speech_video() -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-fn silence_m4a(seconds: u32) -> Vec<u8> {
+pub(crate) fn silence_m4a(seconds: u32) -> Vec<u8> {
     let out = media_dir().join(format!("silence-{seconds}.m4a"));
     ffmpeg(
         &[
@@ -136,7 +136,7 @@ fn silence_m4a(seconds: u32) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-async fn start(app: &TestApp, user: &TestUser, material: Uuid) -> reqwest::Response {
+pub(crate) async fn start(app: &TestApp, user: &TestUser, material: Uuid) -> reqwest::Response {
     app.authed(
         Method::POST,
         &format!("/materials/{material}/transcription"),
@@ -147,7 +147,7 @@ async fn start(app: &TestApp, user: &TestUser, material: Uuid) -> reqwest::Respo
     .unwrap()
 }
 
-async fn status(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
+pub(crate) async fn status(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
     let response = app
         .authed(
             Method::GET,
@@ -162,7 +162,7 @@ async fn status(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
 }
 
 /// The transcription status once it is no longer pending.
-async fn settled(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
+pub(crate) async fn settled(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
     let started = Instant::now();
     loop {
         let body = status(app, user, material).await;
@@ -177,14 +177,14 @@ async fn settled(app: &TestApp, user: &TestUser, material: Uuid) -> Value {
     }
 }
 
-async fn segments(app: &TestApp, user: &TestUser, material: Uuid) -> Vec<Value> {
+pub(crate) async fn segments(app: &TestApp, user: &TestUser, material: Uuid) -> Vec<Value> {
     let body: Value = app
         .get_json(&format!("/materials/{material}/segments"), &user.token)
         .await;
     body["segments"].as_array().unwrap().clone()
 }
 
-async fn asr_minutes_used(app: &TestApp, user: &TestUser) -> u64 {
+pub(crate) async fn asr_minutes_used(app: &TestApp, user: &TestUser) -> u64 {
     let body: Value = app.get_json("/me/entitlements", &user.token).await;
     body["usage"]["asr_minutes_this_month"].as_u64().unwrap()
 }
@@ -202,7 +202,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Share of `expected`'s words found in `heard`.
-fn overlap(expected: &str, heard: &str) -> f64 {
+pub(crate) fn overlap(expected: &str, heard: &str) -> f64 {
     let heard = words(heard);
     let expected = words(expected);
     let found = expected.iter().filter(|word| heard.contains(word)).count();
@@ -210,7 +210,7 @@ fn overlap(expected: &str, heard: &str) -> f64 {
 }
 
 /// Asserts the stored segments are in order, apart and within the media.
-fn assert_apart_within(stored: &[Value], media_ms: i64) {
+pub(crate) fn assert_apart_within(stored: &[Value], media_ms: i64) {
     let mut previous_end = 0;
     for segment in stored {
         let (start, end) = (
@@ -446,7 +446,8 @@ async fn what_cannot_be_transcribed_is_refused_and_nothing_is_queued() {
         body["detail"]
             .as_str()
             .unwrap()
-            .contains("not on the server")
+            .contains("upload the sound for transcription first"),
+        "{body}"
     );
 
     // Sentences already there.
