@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod audio;
+pub mod review;
 pub mod segment_id;
 pub mod shadowing;
 pub mod subtitles;

@@ -223,3 +223,53 @@ mod shadowing {
             .map_err(|error| JsError::new(&error.to_string()))
     }
 }
+
+mod review {
+    //! Spaced repetition for the browser: the same schedule the server
+    //! derives from a word's review log (`echoloop_core::review`).
+
+    use echoloop_core::review::{self, Review};
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
+
+    fn log_from_js(log: JsValue, name: &str) -> Result<Vec<Review>, JsError> {
+        serde_wasm_bindgen::from_value(log)
+            .map_err(|error| JsError::new(&format!("{name}: {error}")))
+    }
+
+    fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+        value
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string()))
+    }
+
+    /// A word's schedule from its review log (`[{id, reviewed_at_ms,
+    /// rating: 1|2|3|4}]`, any order, duplicate ids counted once). Returns
+    /// `{status: "new"|"learning"|"mastered", due_at_ms, stability_days,
+    /// difficulty, reviews, lapses, last_reviewed_at_ms}` (`null` where a
+    /// word was never reviewed). Throws when an entry is malformed.
+    #[wasm_bindgen(js_name = scheduleFromLog)]
+    pub fn schedule_from_log(log: JsValue) -> Result<JsValue, JsError> {
+        to_js(&review::schedule(&log_from_js(log, "log")?))
+    }
+
+    /// When the word would be due after Again, Hard, Good or Easy at
+    /// `now_ms`: `[again, hard, good, easy]` in milliseconds.
+    #[wasm_bindgen(js_name = previewReviews)]
+    pub fn preview_reviews(log: JsValue, now_ms: f64) -> Result<Vec<f64>, JsError> {
+        if !now_ms.is_finite() {
+            return Err(JsError::new("now_ms must be a number of milliseconds"));
+        }
+        let due = review::preview(&log_from_js(log, "log")?, now_ms as i64);
+        Ok(due.iter().map(|&ms| ms as f64).collect())
+    }
+
+    /// Two logs of one word as one (union by id, in time order).
+    #[wasm_bindgen(js_name = mergeReviewLogs)]
+    pub fn merge_review_logs(a: JsValue, b: JsValue) -> Result<JsValue, JsError> {
+        to_js(&review::merge_logs(
+            &log_from_js(a, "first log")?,
+            &log_from_js(b, "second log")?,
+        ))
+    }
+}
