@@ -24,7 +24,7 @@ pub struct Assessment {
     pub change_seq: i64,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, recording_id, overall_score, accuracy_score, fluency_score, completeness_score,
     prosody_score, word_results, engine, reference_text, created_at, change_seq";
 

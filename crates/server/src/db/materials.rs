@@ -32,7 +32,7 @@ pub struct Material {
     pub change_seq: i64,
 }
 
-const COLUMNS: &str = "id, type, source_type, title, language, metadata,
+pub(crate) const COLUMNS: &str = "id, type, source_type, title, language, metadata,
     CASE WHEN media_url IS NULL THEN NULL ELSE '/api/v1/materials/' || id || '/media' END AS media_url,
     media_size, media_content_type, duration, created_at, updated_at, change_seq";
 

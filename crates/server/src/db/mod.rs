@@ -11,6 +11,7 @@ pub mod recordings;
 pub mod segments;
 pub mod sessions;
 pub mod subscriptions;
+pub mod sync;
 pub mod transcription_sources;
 pub mod transcriptions;
 pub mod uploads;

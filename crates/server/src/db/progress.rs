@@ -25,7 +25,7 @@ pub struct Progress {
     pub change_seq: i64,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "material_id, last_segment_index, status, completed_at, updated_at, change_seq";
 
 pub async fn get(

@@ -22,9 +22,10 @@ pub struct Recording {
     pub change_seq: i64,
 }
 
-const SELECT: &str = "SELECT r.id, r.segment_id, s.material_id, r.duration,
+/// `deleted_at` is selected for the sync pull (`Recording` ignores it).
+pub(crate) const SELECT: &str = "SELECT r.id, r.segment_id, s.material_id, r.duration,
         CASE WHEN r.cloud_url IS NULL THEN NULL ELSE '/api/v1/recordings/' || r.id || '/audio' END AS cloud_url,
-        r.audio_size, r.audio_content_type, r.created_at, r.updated_at, r.change_seq
+        r.audio_size, r.audio_content_type, r.created_at, r.updated_at, r.change_seq, r.deleted_at
     FROM recordings r JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id";
 
 pub async fn get(

@@ -24,7 +24,7 @@ pub struct Segment {
     pub change_seq: i64,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, material_id, start_time, end_time, text, translation, origin, updated_at, change_seq";
 
 pub async fn list(

@@ -18,6 +18,7 @@ mod recordings;
 mod segments;
 mod sessions;
 mod subtitle_import;
+mod sync;
 mod transcriptions;
 mod uploads;
 mod web_app;
@@ -136,6 +137,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(transcriptions::router())
         .merge(assessments::router())
         .merge(uploads::router())
+        .merge(sync::router())
         .merge(media::router())
         .fallback(api_not_found);
     let settings = ctx.settings.clone();

@@ -12,7 +12,7 @@ use utoipa_scalar::{Scalar, Servable};
 use super::ApiContext;
 use super::{
     accounts, assessments, billing, materials, me, media, progress, recordings, segments, sessions,
-    subtitle_import, transcriptions, uploads,
+    subtitle_import, sync, transcriptions, uploads,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use super::{
         assessments::create_assessment, assessments::list_assessments, assessments::get_assessment,
         uploads::options, uploads::create_upload, uploads::upload_status, uploads::append, uploads::terminate,
         media::material_media, media::recording_audio,
+        sync::pull,
         accounts::register,
         sessions::login, sessions::list, sessions::logout, sessions::revoke, sessions::revoke_all,
         me::show, me::update, me::change_password, me::close, me::export, me::show_entitlements,
@@ -47,6 +48,7 @@ use super::{
         (name = "assessments", description = "Pronunciation assessments of a recording"),
         (name = "uploads", description = "Resumable uploads (tus 1.0: core, creation, creation-with-upload, termination)"),
         (name = "media", description = "Downloads with Range and ETag"),
+        (name = "sync", description = "Every change after a change number, deletions included (docs/api/sync.md)"),
         (name = "accounts", description = "Registration (docs/api/accounts.md)"),
         (name = "sessions", description = "Bearer sessions: log in, log out, list, revoke"),
         (name = "me", description = "My account: profile, password, deletion, export, entitlements"),

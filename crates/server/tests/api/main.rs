@@ -21,6 +21,7 @@ mod scoring;
 mod segments;
 mod sessions;
 mod subtitle_import;
+mod sync;
 mod transcription;
 mod transcription_sound;
 mod uploads;
