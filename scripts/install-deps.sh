@@ -22,6 +22,9 @@ if [[ "${1:-}" != "--run-only" ]]; then
     # Real recorded speech for the assessor's tests (one prompt of Debian's
     # Asterisk sounds, read by a professional speaker).
     [[ -f /usr/share/asterisk/sounds/en_US_f_Allison/agent-alreadyon.g722 ]] || need_apt+=(asterisk-core-sounds-en-g722)
+    # The dictionary the tests import (FreeDict English–German, dictd files);
+    # operators import theirs with `echoloop dict import`.
+    [[ -f /usr/share/dictd/freedict-eng-deu.index ]] || need_apt+=(dict-freedict-eng-deu)
 fi
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs npm)

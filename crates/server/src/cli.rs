@@ -66,6 +66,9 @@ pub enum Command {
     /// Speech models installed on this machine.
     #[command(subcommand)]
     Models(crate::tools_command::ModelsCommand),
+    /// The built-in dictionary: import FreeDict dictionaries.
+    #[command(subcommand)]
+    Dict(crate::dict_command::DictCommand),
 }
 
 /// Where the data lives and which database to use.

@@ -7,6 +7,8 @@ pub mod cli;
 pub mod credentials;
 pub mod database;
 pub mod db;
+pub mod dict_command;
+pub mod dictionary;
 pub mod domain;
 pub mod entitlements;
 pub mod http;

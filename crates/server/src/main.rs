@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use echoloop_server::cli::{Cli, Command};
-use echoloop_server::{startup, telemetry, tools_command, user_command};
+use echoloop_server::{dict_command, startup, telemetry, tools_command, user_command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => tools_command::transcribe(args),
             Command::Subtitles(command) => tools_command::subtitles(command),
             Command::Models(command) => tools_command::models(command),
+            Command::Dict(command) => dict_command::run(command).await,
         }
     });
     match result {

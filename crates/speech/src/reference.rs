@@ -64,6 +64,14 @@ fn espeak_ipa(voice: &str, input: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// How espeak-ng pronounces `text` in `lang` (a BCP 47 tag), as one line
+/// of IPA with stress marks (`house` → `hˈaʊs`): what the dictionary shows
+/// for a word its source gives no pronunciation for.
+pub fn ipa(text: &str, lang: &str) -> Result<String> {
+    let out = espeak_ipa(&espeak_voice(lang), text)?;
+    Ok(out.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 /// Looks up each word's phones. The whole sentence is read at once, so
 /// words get their connected-speech forms (weak "a" `ɐ`, "for" `fɚ`). When
 /// espeak-ng fuses words ("on the" → `ɔnðə`), each word is also read on its

@@ -2,6 +2,7 @@
 //! except the job worker's queue statements.
 
 pub mod assessments;
+pub mod dictionary;
 pub mod export;
 pub mod jobs;
 pub mod materials;

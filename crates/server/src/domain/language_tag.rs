@@ -97,6 +97,12 @@ impl LanguageTag {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The language alone, without script, region or variants (`en-US` →
+    /// `en`): what the dictionary is keyed by.
+    pub fn primary(&self) -> &str {
+        self.0.split('-').next().unwrap_or(&self.0)
+    }
 }
 
 impl AsRef<str> for LanguageTag {

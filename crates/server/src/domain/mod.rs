@@ -8,6 +8,7 @@ mod language_tag;
 pub mod material;
 pub mod password;
 pub mod segment;
+pub mod word;
 
 pub use assessment::{ErrorType, Score, WordResult};
 pub use email::Email;
@@ -17,3 +18,4 @@ pub use password::Password;
 pub use segment::{
     NewSegment, SegmentInput, SegmentOrigin, SegmentSpan, SegmentText, stable_segment_id,
 };
+pub use word::Word;

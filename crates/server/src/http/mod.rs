@@ -5,6 +5,7 @@ mod accounts;
 mod assessments;
 pub mod auth;
 mod billing;
+mod dictionary;
 pub mod error;
 pub mod extract;
 mod health;
@@ -139,6 +140,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(uploads::router())
         .merge(sync::router())
         .merge(media::router())
+        .merge(dictionary::router())
         .fallback(api_not_found);
     let settings = ctx.settings.clone();
     Router::new()

@@ -11,8 +11,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use super::ApiContext;
 use super::{
-    accounts, assessments, billing, materials, me, media, progress, recordings, segments, sessions,
-    subtitle_import, sync, transcriptions, uploads,
+    accounts, assessments, billing, dictionary, materials, me, media, progress, recordings,
+    segments, sessions, subtitle_import, sync, transcriptions, uploads,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,7 @@ use super::{
         sessions::login, sessions::list, sessions::logout, sessions::revoke, sessions::revoke_all,
         me::show, me::update, me::change_password, me::close, me::export, me::show_entitlements,
         billing::show, billing::checkout, billing::portal, billing::stripe_webhook,
+        dictionary::lookup,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -53,6 +54,7 @@ use super::{
         (name = "sessions", description = "Bearer sessions: log in, log out, list, revoke"),
         (name = "me", description = "My account: profile, password, deletion, export, entitlements"),
         (name = "billing", description = "Plans and Stripe (off unless configured)"),
+        (name = "dictionary", description = "Words: pronunciation and meanings (docs/api/vocabulary.md)"),
     )
 )]
 pub struct ApiDoc;

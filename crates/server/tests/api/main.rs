@@ -7,6 +7,7 @@ mod authorization;
 mod billing;
 mod cli;
 mod content_fixtures;
+mod dictionary;
 mod health;
 mod helpers;
 mod materials;
