@@ -3,6 +3,8 @@ import { Layout } from './Layout';
 import { LibraryRoute } from './routes/library';
 import { PracticeRoute } from './routes/practice';
 import { StatusRoute } from './routes/status';
+import { ReviewRoute } from './routes/review';
+import { VocabularyRoute } from './routes/vocabulary';
 import { NotFoundRoute } from './routes/notFound';
 import { AccountRoute, BillingReturnRoute, SignInRoute, SignUpRoute } from './routes/account';
 
@@ -13,6 +15,8 @@ export function App() {
         <Route element={<Layout />}>
           <Route index element={<LibraryRoute />} />
           <Route path="practice/:materialId" element={<PracticeRoute />} />
+          <Route path="vocabulary" element={<VocabularyRoute />} />
+          <Route path="review" element={<ReviewRoute />} />
           <Route path="status" element={<StatusRoute />} />
           <Route path="signup" element={<SignUpRoute />} />
           <Route path="signin" element={<SignInRoute />} />

@@ -6,6 +6,7 @@ import { AccountControl } from '../features/account';
 import { BackupIndicator, useBackupEngine } from '../features/sync';
 import { useScoringEngine } from '../features/scoring';
 import { useTranscriptionEngine } from '../features/transcription';
+import { useDueCount } from '../features/vocabulary';
 
 export function Layout() {
   const { t } = useTranslation();
@@ -13,6 +14,7 @@ export function Layout() {
   useBackupEngine();
   useScoringEngine();
   useTranscriptionEngine();
+  const due = useDueCount();
   const { pathname } = useLocation();
   const first = useRef(true);
   // Move focus to the new page's content after a client-side navigation, as a page load would.
@@ -40,6 +42,16 @@ export function Layout() {
         <nav aria-label={t('app.nav.main')}>
           <NavLink to="/" end>
             {t('app.nav.library')}
+          </NavLink>
+          <NavLink to="/vocabulary">{t('app.nav.vocabulary')}</NavLink>
+          <NavLink to="/review" data-testid="nav-review" data-due={due ?? 0}>
+            {t('app.nav.review')}
+            {due ? (
+              <span className="badge" data-testid="due-count">
+                <span aria-hidden="true">{due}</span>
+                <span className="sr-only">{t('app.nav.due', { count: due })}</span>
+              </span>
+            ) : null}
           </NavLink>
           <NavLink to="/status">{t('app.nav.status')}</NavLink>
         </nav>

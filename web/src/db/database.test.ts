@@ -26,7 +26,7 @@ describe('schema', () => {
     const db = new EcholoopDb(freshName());
     await db.open();
     expect(db.verno).toBe(LATEST_VERSION);
-    expect(db.tables.map((t) => t.name).sort()).toEqual(['assessments', 'auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'segmentLists', 'syncState', 'transcriptions']);
+    expect(db.tables.map((t) => t.name).sort()).toEqual(['assessments', 'auth', 'blobs', 'definitions', 'materials', 'outbox', 'progress', 'recordings', 'reviewLogs', 'segmentLists', 'syncState', 'transcriptions', 'vocabulary']);
     db.close();
   });
 
@@ -234,13 +234,41 @@ describe('schema', () => {
 
     const db = new EcholoopDb(name);
     await db.open();
-    expect(db.verno).toBe(10);
+    expect(db.verno).toBe(LATEST_VERSION);
     expect(await db.transcriptions.count()).toBe(0);
     expect(await db.materials.get('m1')).toMatchObject({ mediaBackup: 'synced', segmentCount: 1 });
     expect((await db.segmentLists.get('m1'))?.segments).toEqual([segment]);
     expect(await db.assessments.get('r1')).toMatchObject({ scoring: { state: 'none' } });
     await db.transcriptions.put({ materialId: 'm1', userId: 'u', requestedAt: 5, accepted: false, attempts: 0, nextCheckAt: 5 });
     expect(await db.transcriptions.get('m1')).toMatchObject({ accepted: false, nextCheckAt: 5 });
+    db.close();
+  });
+  it('v10 → v11 adds the empty vocabulary and review log tables, and keeps the library, the outbox and cached definitions', async () => {
+    const name = freshName();
+    const v10 = await openAt(name, 10);
+    await v10.table('materials').add({ id: 'm1', title: 'Talk', type: 'audio', syncStatus: 'local', createdAt: 1, updatedAt: 1, sourceType: 'local_upload', searchTitle: 'talk', segmentCount: 0, hasTranslations: false });
+    await v10.table('outbox').add({ entity: 'material', entityId: 'm1', op: 'upsert', createdAt: 1, attempts: 0, status: 'pending', nextAttemptAt: 0 });
+    await v10.table('definitions').add({ word: 'house', languagePair: 'en:de', data: { senses: [] }, expiresAt: 99 });
+    await v10.table('transcriptions').add({ materialId: 'm1', userId: 'u', requestedAt: 5, accepted: false, attempts: 0 });
+    v10.close();
+
+    const db = new EcholoopDb(name);
+    await db.open();
+    expect(db.verno).toBe(LATEST_VERSION);
+    expect(await db.vocabulary.count()).toBe(0);
+    expect(await db.reviewLogs.count()).toBe(0);
+    expect(await db.materials.get('m1')).toMatchObject({ title: 'Talk' });
+    expect(await db.outbox.count()).toBe(1);
+    expect(await db.definitions.get(['house', 'en:de'])).toMatchObject({ expiresAt: 99 });
+    expect(await db.transcriptions.get('m1')).toMatchObject({ accepted: false });
+    await db.vocabulary.add({
+      id: 'w1', word: 'house', surface: 'House', language: 'en', status: 'new', nextReviewAt: 3, stability: null, difficulty: null,
+      reviews: 0, lapses: 0, lastReviewedAt: null, createdAt: 3, updatedAt: 3, syncStatus: 'local',
+    });
+    expect(await db.vocabulary.where('[word+language]').equals(['house', 'en']).count()).toBe(1);
+    expect(await db.vocabulary.where('nextReviewAt').belowOrEqual(3).count()).toBe(1);
+    await db.reviewLogs.add({ id: 'l1', itemId: 'w1', reviewedAt: 4, rating: 3, syncStatus: 'pending' });
+    expect(await db.reviewLogs.where('itemId').equals('w1').count()).toBe(1);
     db.close();
   });
 });

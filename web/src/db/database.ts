@@ -12,10 +12,12 @@ import type {
   StoredAssessment,
   StoredTranscription,
   SyncState,
+  LocalVocabularyItem,
+  LocalReviewLog,
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 10;
+export const LATEST_VERSION = 11;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -106,6 +108,16 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
   db.version(10).stores({
     transcriptions: 'materialId',
   });
+  if (upTo < 11) return;
+
+  // v11: saved words and their review answers (spaced repetition). Words
+  // are found by [word+language] (one per word) and by when they are due;
+  // review logs by their word and by whether they are on the server yet.
+  // `definitions` (since v1) becomes the cache of dictionary lookups.
+  db.version(11).stores({
+    vocabulary: 'id, [word+language], nextReviewAt, createdAt',
+    reviewLogs: 'id, itemId, reviewedAt',
+  });
 }
 
 async function upgradeToV2(tx: Transaction): Promise<void> {
@@ -191,7 +203,7 @@ async function upgradeToV5(tx: Transaction): Promise<void> {
     if (r.syncStatus !== 'synced') queue('recording', r.id);
   });
   // Queue order: a material before its segments, progress, takes and media.
-  const rank = { material: 0, segments: 1, progress: 2, recording: 3, media: 4 } as const;
+  const rank = { material: 0, segments: 1, progress: 2, recording: 3, media: 4, vocabulary: 5, reviews: 6 } as const;
   add.sort((a, b) => rank[a.entity] - rank[b.entity]);
   await outbox.bulkAdd(add);
 }
@@ -222,6 +234,8 @@ export class EcholoopDb extends Dexie {
   syncState!: Table<SyncState, string>;
   assessments!: Table<StoredAssessment, string>;
   transcriptions!: Table<StoredTranscription, string>;
+  vocabulary!: Table<LocalVocabularyItem, string>;
+  reviewLogs!: Table<LocalReviewLog, string>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -11,3 +11,4 @@ export * as syncState from './repositories/syncState';
 export * as assessments from './repositories/assessments';
 export type { OutboxGroup, SyncEffect } from './repositories/outbox';
 export * as transcriptions from './repositories/transcriptions';
+export * as vocabulary from './repositories/vocabulary';

@@ -116,9 +116,12 @@ export interface LearningProgress {
  * 'segments' is a material's whole segment set (entityId = material id): the
  * set is imported and replaced as a unit, so it syncs as one. 'media' is a
  * material's media file (entityId = material id), uploaded after the
- * material's row when the plan backs up large media.
+ * material's row when the plan backs up large media. 'vocabulary' is a
+ * saved word (entityId = its id); 'reviews' is a saved word's review
+ * answers not yet on the server (entityId = the word's id), sent in batches
+ * after the word itself.
  */
-export type OutboxEntity = 'material' | 'segments' | 'recording' | 'progress' | 'media';
+export type OutboxEntity = 'material' | 'segments' | 'recording' | 'progress' | 'media' | 'vocabulary' | 'reviews';
 export type OutboxOp = 'upsert' | 'delete';
 /** 'uploading' while the backup runner works on it; a crash leaves it to be retried. */
 export type OutboxStatus = 'pending' | 'uploading' | 'failed';
@@ -365,4 +368,63 @@ export interface TranscriptionSound {
   upload?: UploadProgress;
   /** The server has all of it (the upload completed). */
   uploaded?: boolean;
+}
+
+export type VocabularyStatus = 'new' | 'learning' | 'mastered';
+
+/** Where a saved word was met: the sentence, and where it is when the material is on this device. */
+export interface VocabularyContext {
+  sentence: string;
+  materialId?: string;
+  segmentId?: string;
+  /** The sentence's start in the media (ms). */
+  timeMs?: number;
+}
+
+/**
+ * A saved word (schema v11). The schedule fields are always what the core's
+ * `scheduleFromLog` derives from the word's review log on this device, so
+ * they are recomputed, never edited. `word` is the core's lookup key of the
+ * tapped token (the dictionary's key too); `language` the word's language.
+ */
+export interface LocalVocabularyItem {
+  id: string;
+  word: string;
+  language: string;
+  /** The form as it stood in the sentence ("Running"), for display. */
+  surface: string;
+  context?: VocabularyContext;
+  status: VocabularyStatus;
+  /** When it is due (ms): the save time for a new word, so new words sort in the order they were saved. */
+  nextReviewAt: number;
+  stability: number | null;
+  difficulty: number | null;
+  reviews: number;
+  lapses: number;
+  lastReviewedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** The id the server confirmed (after a `409 word_already_saved`, the server's own id, which this row then takes). */
+  serverId?: string;
+  syncStatus: SyncStatus;
+}
+
+export type ReviewRating = 1 | 2 | 3 | 4;
+
+/** One answer to a review (schema v11), append-only: a word's schedule is derived from all of them. */
+export interface LocalReviewLog {
+  id: string;
+  itemId: string;
+  reviewedAt: number;
+  rating: ReviewRating;
+  syncStatus: 'pending' | 'synced';
+}
+
+/** A dictionary entry as the server sends it (`GET /dictionary/{language}/{word}?to=`), kept in `definitions.data`. */
+export interface DictionaryEntry {
+  word: string;
+  language: string;
+  ipa: string | null;
+  parts_of_speech: string[];
+  senses: { to: string; part_of_speech: string | null; definitions: string[]; source: string }[];
 }

@@ -14,8 +14,10 @@ export class ApiError extends Error {
   readonly detail: string;
   /** Seconds, from `Retry-After` on 429. */
   readonly retryAfter?: number;
+  /** The whole problem document, for members an endpoint adds (e.g. `existing_id`). */
+  readonly problem: Readonly<Record<string, unknown>>;
 
-  constructor(init: { status: number; code: string; field?: string; detail?: string; title?: string; retryAfter?: number }) {
+  constructor(init: { status: number; code: string; field?: string; detail?: string; title?: string; retryAfter?: number; problem?: Record<string, unknown> }) {
     super(init.detail || init.title || init.code);
     this.name = 'ApiError';
     this.status = init.status;
@@ -23,6 +25,7 @@ export class ApiError extends Error {
     this.field = init.field;
     this.detail = init.detail ?? '';
     this.retryAfter = init.retryAfter;
+    this.problem = init.problem ?? {};
   }
 }
 
@@ -57,6 +60,7 @@ export async function parseProblem(res: Response): Promise<ApiError> {
       detail: str(p.detail),
       title: str(p.title),
       retryAfter,
+      problem: p,
     });
   }
   return new ApiError({ status: res.status, code: fallbackCode(res.status), detail: text.slice(0, 200) || res.statusText, retryAfter });

@@ -181,3 +181,52 @@ export function toSpeechRate(samples: Float32Array, sampleRate: number): Float32
 export function compareShadowing(take: Float32Array, original: Float32Array, words: ShadowingWordSpan[]): ShadowingResult {
   return call('compareShadowing', take, original, words) as ShadowingResult;
 }
+
+/** A word or a run of punctuation in a sentence, as the core splits it (offsets in UTF-16 units, for `slice`). */
+export interface TextToken {
+  text: string;
+  kind: 'word' | 'punctuation';
+  utf16Start: number;
+  utf16End: number;
+  /** The dictionary's key for a word (lower-cased, normalised by the core); words only. */
+  key?: string;
+}
+
+/** Splits a sentence into words and punctuation by Unicode word boundaries (the core's `tokenize`). */
+export function tokenize(text: string, language?: string): TextToken[] {
+  return call('tokenize', text, language ?? null) as TextToken[];
+}
+
+/** One answer to a review: 1 Again, 2 Hard, 3 Good, 4 Easy. */
+export interface ReviewEntry {
+  id: string;
+  reviewed_at_ms: number;
+  rating: 1 | 2 | 3 | 4;
+}
+
+/** A word's schedule as the core derives it from the whole log (FSRS); nulls for a word never reviewed. */
+export interface ReviewSchedule {
+  status: 'new' | 'learning' | 'mastered';
+  due_at_ms: number | null;
+  stability_days: number | null;
+  difficulty: number | null;
+  reviews: number;
+  lapses: number;
+  last_reviewed_at_ms: number | null;
+}
+
+/** The schedule from a review log in any order (an id counted once): the server computes the same. */
+export function scheduleFromLog(log: ReviewEntry[]): ReviewSchedule {
+  return call('scheduleFromLog', log) as ReviewSchedule;
+}
+
+/** When the word would be due after Again, Hard, Good or Easy answered at `nowMs`. */
+export function previewReviews(log: ReviewEntry[], nowMs: number): [number, number, number, number] {
+  const due = call('previewReviews', log, nowMs) as Float64Array;
+  return [due[0] ?? nowMs, due[1] ?? nowMs, due[2] ?? nowMs, due[3] ?? nowMs];
+}
+
+/** Two logs of one word as one (union by id, in time order). */
+export function mergeReviewLogs(a: ReviewEntry[], b: ReviewEntry[]): ReviewEntry[] {
+  return call('mergeReviewLogs', a, b) as ReviewEntry[];
+}

@@ -15,3 +15,8 @@ export async function putDefinition(db: EcholoopDb, word: string, languagePair: 
 export function purgeExpiredDefinitions(db: EcholoopDb, now = Date.now()): Promise<number> {
   return db.definitions.where('expiresAt').belowOrEqual(now).delete();
 }
+
+/** The cached entry whether or not it expired (offline, a stale definition beats none); the caller checks `expiresAt`. */
+export function getCachedDefinition(db: EcholoopDb, word: string, languagePair: string): Promise<CachedDefinition | undefined> {
+  return db.definitions.get([word.toLowerCase(), languagePair]);
+}

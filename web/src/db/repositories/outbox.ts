@@ -66,8 +66,13 @@ export interface OutboxGroup {
   upload?: UploadProgress;
 }
 
-/** Dependency order: a material before its segments, progress, takes and media. */
-export const ENTITY_RANK: Record<OutboxEntity, number> = { material: 0, segments: 1, progress: 2, recording: 3, media: 4 };
+/**
+ * Dependency order: a material before its segments, progress, takes and
+ * media; a saved word after the material and segment list it was met in
+ * (the server checks both), its review answers after the word. Words go
+ * before takes and media, which are slow to upload.
+ */
+export const ENTITY_RANK: Record<OutboxEntity, number> = { material: 0, segments: 1, vocabulary: 2, reviews: 3, progress: 4, recording: 5, media: 6 };
 
 /** Groups rows by entity, in dependency order, oldest first within a rank. */
 export function groupItems(items: OutboxItem[]): OutboxGroup[] {
@@ -185,6 +190,10 @@ export interface SyncEffect {
   recordingId?: string;
   /** The material's media backup state. */
   media?: { materialId: string; state: MediaBackupState };
+  /** The saved word's row is on the server (under its own id). */
+  vocabularyId?: string;
+  /** These review answers are on the server. */
+  reviewLogIds?: string[];
   /** The server was written to (updates "last backed up"). */
   uploaded?: boolean;
 }
@@ -196,9 +205,15 @@ export interface SyncEffect {
  * material 'pending').
  */
 export async function completeGroup(db: EcholoopDb, group: OutboxGroup, effect: SyncEffect = {}, now = Date.now()): Promise<void> {
-  await db.transaction('rw', [db.outbox, db.materials, db.recordings, db.syncState], async () => {
+  await db.transaction('rw', [db.outbox, db.materials, db.recordings, db.syncState, db.vocabulary, db.reviewLogs], async () => {
     await groupRows(db, group).delete();
     const newer = await hasQueued(db, group.entity, group.entityId);
+    if (effect.vocabularyId) {
+      await db.vocabulary.update(effect.vocabularyId, { serverId: effect.vocabularyId, syncStatus: newer ? 'pending' : 'synced' });
+    }
+    if (effect.reviewLogIds?.length) {
+      await db.reviewLogs.where('id').anyOf(effect.reviewLogIds).modify({ syncStatus: 'synced' });
+    }
     if (effect.materialId) {
       await db.materials.update(effect.materialId, { serverId: effect.serverId ?? effect.materialId, syncStatus: newer ? 'pending' : 'synced' });
     }
@@ -244,7 +259,7 @@ export async function queueDeviceOnlyMedia(db: EcholoopDb): Promise<number> {
  * (and takes are scored again there: waiting scores are forgotten).
  */
 export async function requeueEverything(db: EcholoopDb): Promise<void> {
-  await db.transaction('rw', [db.outbox, db.materials, db.progress, db.recordings, db.assessments], async () => {
+  await db.transaction('rw', [db.outbox, db.materials, db.progress, db.recordings, db.assessments, db.vocabulary, db.reviewLogs], async () => {
     await db.outbox.clear();
     await forgetUnscored(db);
     const now = Date.now();
@@ -264,6 +279,17 @@ export async function requeueEverything(db: EcholoopDb): Promise<void> {
       r.syncStatus = 'pending';
       rows.push(newItem('recording', r.id, 'upsert', now));
     });
+    await db.vocabulary.toCollection().modify((item) => {
+      delete item.serverId;
+      item.syncStatus = 'local';
+      rows.push(newItem('vocabulary', item.id, 'upsert', now));
+    });
+    const reviewed = new Set<string>();
+    await db.reviewLogs.toCollection().modify((log) => {
+      log.syncStatus = 'pending';
+      reviewed.add(log.itemId);
+    });
+    for (const itemId of reviewed) rows.push(newItem('reviews', itemId, 'upsert', now));
     rows.sort((a, b) => ENTITY_RANK[a.entity] - ENTITY_RANK[b.entity]);
     await db.outbox.bulkAdd(rows);
   });

@@ -1,1 +1,2 @@
 export { PracticePage } from './components/PracticePage';
+export { playClip, stopClip } from './api/clip';

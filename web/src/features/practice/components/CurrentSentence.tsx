@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { LocalSegment } from '../../../db';
 import { parseSegmentText, SegmentTextError, type SegmentTextProblem } from '../../../lib/segmentText';
 import { editSentence } from '../hooks/usePracticeData';
+import { SentenceWords, WordPanel, type PickedWord } from '../../vocabulary';
 
 interface Props {
   segment: LocalSegment;
@@ -27,6 +28,14 @@ export function CurrentSentence({ segment, onSaved, onError }: Props) {
   const editButton = useRef<HTMLButtonElement>(null);
   const returnFocus = useRef(false);
   const editing = draft !== null;
+  const [picked, setPicked] = useState<PickedWord | null>(null);
+  const sentence = useRef<HTMLParagraphElement>(null);
+
+  const closeWord = () => {
+    // Back to the word the panel was about, as a dialog returns focus.
+    sentence.current?.querySelector<HTMLButtonElement>('button[aria-pressed="true"]')?.focus();
+    setPicked(null);
+  };
 
   useEffect(() => {
     if (editing) input.current?.focus();
@@ -85,16 +94,33 @@ export function CurrentSentence({ segment, onSaved, onError }: Props) {
   if (!editing)
     return (
       <div className="current-sentence">
-        <p className="current-text" data-testid="current-text">
-          {segment.text}
+        <p className="current-text" data-testid="current-text" ref={sentence}>
+          <SentenceWords text={segment.text} picked={picked} onPick={setPicked} />
         </p>
+        {picked && (
+          <WordPanel
+            key={picked.start}
+            word={picked}
+            context={{ sentence: segment.text, materialId: segment.materialId, segmentId: segment.id, timeMs: segment.startTime }}
+            onClose={closeWord}
+          />
+        )}
         <p className="current-actions">
           {segment.editedAt !== undefined && (
             <span className="corrected muted small" data-testid="corrected-note">
               ✎ {t('practice.correctedByYou')}
             </span>
           )}
-          <button ref={editButton} type="button" className="btn small" onClick={() => setDraft(segment.text)} data-testid="edit-sentence">
+          <button
+            ref={editButton}
+            type="button"
+            className="btn small"
+            onClick={() => {
+              setPicked(null);
+              setDraft(segment.text);
+            }}
+            data-testid="edit-sentence"
+          >
             {t('practice.edit')}
           </button>
         </p>

@@ -23,11 +23,13 @@ export interface AttachSubtitles {
 
 interface Props {
   materialId: string;
+  /** Open at this sentence (a saved word's link back) instead of where the learner left off. */
+  startSegmentId?: string;
   attachSubtitles?: AttachSubtitles;
   describeError?: (e: unknown) => string;
 }
 
-export function PracticePage({ materialId, attachSubtitles, describeError }: Props) {
+export function PracticePage({ materialId, startSegmentId, attachSubtitles, describeError }: Props) {
   const { t } = useTranslation();
   const material = useMaterial(materialId);
   const segments = useSegments(materialId);
@@ -46,6 +48,7 @@ export function PracticePage({ materialId, attachSubtitles, describeError }: Pro
       material={material}
       segments={segments}
       progress={progress}
+      startSegmentId={startSegmentId}
       attachSubtitles={attachSubtitles}
       describeError={describeError}
     />
@@ -56,16 +59,18 @@ interface PracticeProps {
   material: LocalMaterial;
   segments: LocalSegment[];
   progress: LearningProgress | null;
+  startSegmentId?: string;
   attachSubtitles?: AttachSubtitles;
   describeError?: (e: unknown) => string;
 }
 
 const SPEEDS = [0.5, 0.75, 0.9, 1, 1.25, 1.5, 2];
 
-function Practice({ material, segments, progress, attachSubtitles, describeError }: PracticeProps) {
+function Practice({ material, segments, progress, startSegmentId, attachSubtitles, describeError }: PracticeProps) {
   const { t } = useTranslation();
   const ids = useId();
-  const initialIndex = Math.min(progress?.lastSegmentIndex ?? 0, Math.max(0, segments.length - 1));
+  const linked = startSegmentId ? segments.findIndex((s) => s.id === startSegmentId) : -1;
+  const initialIndex = linked >= 0 ? linked : Math.min(progress?.lastSegmentIndex ?? 0, Math.max(0, segments.length - 1));
   const onIndexChange = useCallback(
     (i: number, reachedEnd: boolean) => void saveProgress(material.id, i, reachedEnd),
     [material.id],

@@ -83,6 +83,55 @@ export const getRecording = (c: ApiCall, id: string) => apiRequest<ServerRecordi
 export const deleteRecording = (c: ApiCall, id: string) =>
   apiRequest<undefined>(`/recordings/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
 
+/** Where a saved word was met, as the server takes it. */
+export interface ServerVocabularyContext {
+  sentence: string;
+  material_id?: string;
+  segment_id?: string;
+  time_ms?: number;
+}
+
+export interface ServerVocabularyItem {
+  id: string;
+  word: string;
+  language: string;
+  ipa: string | null;
+  status: 'new' | 'learning' | 'mastered';
+  next_review_at: string | null;
+  stability: number | null;
+  difficulty: number | null;
+  reviews: number;
+  lapses: number;
+  last_reviewed_at: string | null;
+  context: ServerVocabularyContext | null;
+}
+
+export interface ServerReview {
+  id: string;
+  reviewed_at: string;
+  rating: 1 | 2 | 3 | 4;
+}
+
+/** At most this many answers per `POST /vocabulary/{id}/reviews`. */
+export const MAX_REVIEWS_PER_REQUEST = 500;
+
+/**
+ * Saves a word under the client's id (201 new, 200 the same again). The
+ * same word saved under another id answers `409 word_already_saved` with
+ * that id in `existing_id`.
+ */
+export const putVocabularyItem = (c: ApiCall, id: string, body: { word: string; language: string; context?: ServerVocabularyContext }) =>
+  apiRequest<ServerVocabularyItem>(`/vocabulary/${path(id)}`, { method: 'PUT', body, token: c.token, signal: c.signal });
+
+export const getVocabularyItem = (c: ApiCall, id: string) => apiRequest<ServerVocabularyItem>(`/vocabulary/${path(id)}`, { token: c.token, signal: c.signal });
+
+export const deleteVocabularyItem = (c: ApiCall, id: string) =>
+  apiRequest<undefined>(`/vocabulary/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
+
+/** Adds answers to a word's log (ids make it idempotent); the server derives the schedule again. */
+export const postReviews = (c: ApiCall, itemId: string, reviews: ServerReview[]) =>
+  apiRequest<ServerVocabularyItem>(`/vocabulary/${path(itemId)}/reviews`, { method: 'POST', body: { reviews }, token: c.token, signal: c.signal });
+
 export const getEntitlements = (c: ApiCall) => apiRequest<ServerEntitlements>('/me/entitlements', { token: c.token, signal: c.signal });
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404;

@@ -8,7 +8,8 @@ const time = (ms: number) => new Date(ms).toLocaleTimeString();
 /** "Material “Lesson 1”", "A take of “Lesson 1”", "Deleting a take"… */
 export function describeEntry(t: TFunction, entry: BackupEntry): string {
   const { entity, group, title } = entry;
-  if (group.op === 'delete') return entity === 'recording' ? t('backup.what.recordingDelete') : t('backup.what.materialDelete');
+  if (group.op === 'delete')
+    return entity === 'recording' ? t('backup.what.recordingDelete') : entity === 'vocabulary' ? t('backup.what.vocabularyDelete') : t('backup.what.materialDelete');
   if (title === undefined) return t('backup.what.gone');
   return t(`backup.what.${entity}`, { title });
 }
@@ -30,7 +31,8 @@ export function describeFailure(t: TFunction, p: SyncProblem): string {
 
 /** Why a waiting item waits, if it is more than "in line". */
 export function describeWait(t: TFunction, entry: BackupEntry): string | null {
-  if (entry.blockedBy) return entry.blockedBy === 'material' ? t('backup.why.blockedMaterial') : t('backup.why.blockedSegments');
+  if (entry.blockedBy)
+    return t(entry.blockedBy === 'material' ? 'backup.why.blockedMaterial' : entry.blockedBy === 'vocabulary' ? 'backup.why.blockedVocabulary' : 'backup.why.blockedSegments');
   const p = entry.group.lastError;
   if (!p) return null;
   if (p.kind === 'offline') return t('backup.why.offline');

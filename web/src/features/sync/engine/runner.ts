@@ -96,7 +96,7 @@ async function planBacksUpMedia(db: EcholoopDb, call: ApiCall, state: SyncState,
  * segments, …): a take costs the server an ffprobe run, so a backlog of
  * takes goes up several at a time. Media files go one by one (bandwidth).
  */
-export const CONCURRENCY: Record<OutboxEntity, number> = { material: 3, segments: 3, progress: 3, recording: 3, media: 1 };
+export const CONCURRENCY: Record<OutboxEntity, number> = { material: 3, segments: 3, vocabulary: 3, reviews: 3, progress: 3, recording: 3, media: 1 };
 
 async function runPass(run: Run): Promise<RunResult> {
   const blocked = new Set<string>();

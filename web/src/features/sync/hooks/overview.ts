@@ -2,7 +2,7 @@
  * What the learner sees of the backup, read from the repositories: every
  * queued entity with what it is, its state and why it waits or failed.
  */
-import { materials, outbox, recordings, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncState } from '../../../db';
+import { materials, outbox, recordings, syncState, vocabulary, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncState } from '../../../db';
 import type { Blocker } from '../engine/handlers';
 
 export interface BackupEntry {
@@ -29,13 +29,21 @@ export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
     db,
     queue.filter((g) => g.entity === 'recording').map((g) => g.entityId),
   );
-  const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : g.entityId);
+  const isWord = (g: OutboxGroup) => g.entity === 'vocabulary' || g.entity === 'reviews';
+  const words = new Map(
+    (await Promise.all(queue.filter(isWord).map((g) => vocabulary.getWord(db, g.entityId)))).flatMap((w) => (w ? [[w.id, w.surface] as const] : [])),
+  );
+  const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : isWord(g) ? undefined : g.entityId);
   const byId = await materials.getMaterials(db, queue.map(materialIdOf).filter((id): id is string => Boolean(id)));
   const failedKeys = new Set(queue.filter((g) => g.status === 'failed').map((g) => `${g.entity}:${g.entityId}`));
   const entries = queue.map((group): BackupEntry => {
     const materialId = materialIdOf(group);
     const material = materialId ? byId.get(materialId) : undefined;
     let blockedBy: Blocker | undefined;
+    if (isWord(group)) {
+      if (group.entity === 'reviews' && group.status !== 'failed' && failedKeys.has(`vocabulary:${group.entityId}`)) blockedBy = 'vocabulary';
+      return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: words.get(group.entityId), ...(blockedBy ? { blockedBy } : {}) };
+    }
     if (group.status !== 'failed' && material && group.entity !== 'material') {
       if (failedKeys.has(`material:${material.id}`) && !material.serverId) blockedBy = 'material';
       else if ((group.entity === 'progress' || group.entity === 'recording') && failedKeys.has(`segments:${material.id}`)) blockedBy = 'segments';

@@ -15,7 +15,7 @@ export type HandlerResult = { kind: 'done'; effect?: SyncEffect } | { kind: 'blo
 /** Pushes one group's current local state; throws what the server answered when it did not take it. */
 export type Handler = (ctx: HandlerContext, group: OutboxGroup) => Promise<HandlerResult>;
 
-export type Blocker = 'material' | 'segments';
+export type Blocker = 'material' | 'segments' | 'vocabulary';
 
 export const done = (effect?: SyncEffect): HandlerResult => ({ kind: 'done', ...(effect ? { effect } : {}) });
 

@@ -1,0 +1,5 @@
+import { VocabularyPage } from '../../features/vocabulary';
+
+export function VocabularyRoute() {
+  return <VocabularyPage />;
+}

@@ -1,0 +1,83 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import type { VocabularyContext } from '../../../db';
+import { saveWord, useLanguages, useLookup, useSavedWord } from '../hooks/useVocabulary';
+import { DefinitionView } from './DefinitionView';
+import type { PickedWord } from './SentenceWords';
+
+interface Props {
+  word: PickedWord;
+  context: VocabularyContext;
+  onClose: () => void;
+}
+
+/**
+ * The picked word: IPA and definitions in the learner's language (from the
+ * device when looked up before), and "Save", which works offline too.
+ * Escape or "Close" closes it.
+ */
+export function WordPanel({ word, context, onClose }: Props) {
+  const { t } = useTranslation();
+  const id = useId();
+  const languages = useLanguages();
+  const lookup = useLookup(word.key, languages);
+  const saved = useSavedWord(word.key, languages?.from);
+  const [error, setError] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, [word.start]);
+
+  const save = async () => {
+    if (!languages) return;
+    try {
+      await saveWord({ word: word.key, surface: word.surface, language: languages.from, context });
+      setError(null);
+    } catch (e) {
+      setError(t('errors.generic', { reason: e instanceof Error ? e.message : String(e) }));
+    }
+  };
+
+  return (
+    <section
+      className="word-panel"
+      aria-labelledby={`${id}-word`}
+      data-testid="word-panel"
+      data-word={word.key}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      <div className="word-head">
+        <h3 id={`${id}-word`} ref={heading} tabIndex={-1} lang={languages?.from}>
+          {word.surface}
+        </h3>
+        <button type="button" className="btn small" onClick={onClose} aria-label={t('vocabulary.close', { word: word.surface })} data-testid="word-close">
+          ×
+        </button>
+      </div>
+      <DefinitionView lookup={lookup} word={word.surface} to={languages?.to ?? ''} />
+      <div className="word-actions" aria-live="polite">
+        {saved ? (
+          <p className="saved" data-testid="word-saved">
+            ✓ {t('vocabulary.saved')} <Link to="/vocabulary">{t('vocabulary.openList')}</Link>
+          </p>
+        ) : (
+          <button type="button" className="btn small primary" onClick={() => void save()} disabled={!languages || saved === undefined} data-testid="word-save">
+            {t('vocabulary.save')}
+          </button>
+        )}
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}
