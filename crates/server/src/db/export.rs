@@ -5,8 +5,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// (name in the document, query returning one JSON array). Review logs and
-/// stored objects join this list when their tables exist.
+/// (name in the document, query returning one JSON array). Stored objects
+/// join this list when their table exists.
 const SECTIONS: &[(&str, &str)] = &[
     (
         "subscription",
@@ -45,6 +45,11 @@ const SECTIONS: &[(&str, &str)] = &[
         "SELECT coalesce(jsonb_agg((to_jsonb(t) - 'user_id') || jsonb_build_object('word', w.word, 'language', w.language)
                                    ORDER BY t.created_at, t.id), '[]')
          FROM vocabulary_items t JOIN word_cores w ON w.id = t.word_core_id WHERE t.user_id = $1",
+    ),
+    (
+        "review_logs",
+        "SELECT coalesce(jsonb_agg(to_jsonb(t) - 'user_id' ORDER BY vocabulary_item_id, reviewed_at, id), '[]')
+         FROM review_logs t WHERE user_id = $1",
     ),
 ];
 

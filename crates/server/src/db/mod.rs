@@ -17,3 +17,4 @@ pub mod transcription_sources;
 pub mod transcriptions;
 pub mod uploads;
 pub mod users;
+pub mod vocabulary;

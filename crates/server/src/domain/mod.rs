@@ -8,6 +8,7 @@ mod language_tag;
 pub mod material;
 pub mod password;
 pub mod segment;
+pub mod vocabulary;
 pub mod word;
 
 pub use assessment::{ErrorType, Score, WordResult};

@@ -34,6 +34,14 @@ pub enum Error {
     NotFound,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// 409: what was to be created exists already under another id, which
+    /// the problem names (`existing_id`), e.g. `word_already_saved`.
+    #[error("{detail}")]
+    AlreadyExists {
+        code: &'static str,
+        detail: String,
+        existing_id: uuid::Uuid,
+    },
     #[error("request body too large: {detail}")]
     PayloadTooLarge { detail: String },
     #[error("unsupported media type: {detail}")]
@@ -90,7 +98,9 @@ impl Error {
             Error::BillingDisabled => (StatusCode::SERVICE_UNAVAILABLE, "billing_disabled"),
             Error::PaymentProvider { .. } => (StatusCode::BAD_GATEWAY, "payment_provider_error"),
             Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            Error::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Error::Conflict { code, .. } | Error::AlreadyExists { code, .. } => {
+                (StatusCode::CONFLICT, code)
+            }
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Error::UnsupportedMediaType { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -128,6 +138,9 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The id that exists already (`AlreadyExists`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 impl Problem {
@@ -139,6 +152,7 @@ impl Problem {
             detail: detail.into(),
             code: code.into(),
             field: None,
+            existing_id: None,
         }
     }
 }
@@ -176,6 +190,9 @@ impl IntoResponse for Error {
         let mut problem = Problem::new(status, code, detail);
         if let Error::Validation { field, .. } = &self {
             problem.field = Some(field.clone());
+        }
+        if let Error::AlreadyExists { existing_id, .. } = &self {
+            problem.existing_id = Some(*existing_id);
         }
         let mut response = problem.into_response();
         match self {

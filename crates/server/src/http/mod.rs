@@ -22,6 +22,7 @@ mod subtitle_import;
 mod sync;
 mod transcriptions;
 mod uploads;
+mod vocabulary;
 mod web_app;
 
 use std::path::PathBuf;
@@ -141,6 +142,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(sync::router())
         .merge(media::router())
         .merge(dictionary::router())
+        .merge(vocabulary::router())
         .fallback(api_not_found);
     let settings = ctx.settings.clone();
     Router::new()

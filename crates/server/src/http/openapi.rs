@@ -12,7 +12,7 @@ use utoipa_scalar::{Scalar, Servable};
 use super::ApiContext;
 use super::{
     accounts, assessments, billing, dictionary, materials, me, media, progress, recordings,
-    segments, sessions, subtitle_import, sync, transcriptions, uploads,
+    segments, sessions, subtitle_import, sync, transcriptions, uploads, vocabulary,
 };
 
 #[derive(OpenApi)]
@@ -39,6 +39,8 @@ use super::{
         me::show, me::update, me::change_password, me::close, me::export, me::show_entitlements,
         billing::show, billing::checkout, billing::portal, billing::stripe_webhook,
         dictionary::lookup,
+        vocabulary::save_item, vocabulary::get_item, vocabulary::delete_item, vocabulary::list_vocabulary,
+        vocabulary::add_reviews,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -55,6 +57,7 @@ use super::{
         (name = "me", description = "My account: profile, password, deletion, export, entitlements"),
         (name = "billing", description = "Plans and Stripe (off unless configured)"),
         (name = "dictionary", description = "Words: pronunciation and meanings (docs/api/vocabulary.md)"),
+        (name = "vocabulary", description = "Saved words, where they were met, and spaced-repetition reviews (docs/api/vocabulary.md)"),
     )
 )]
 pub struct ApiDoc;

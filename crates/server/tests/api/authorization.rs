@@ -21,6 +21,8 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "recordings",
         "pronunciation_assessments",
         "media_uploads",
+        "vocabulary_items",
+        "review_logs",
     ] {
         let sql = format!("SELECT t::text FROM {table} t ORDER BY t::text");
         let table_rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -71,6 +73,22 @@ async fn another_users_ids_answer_404_on_every_endpoint_and_change_nothing() {
         ("material_id", &material.to_string()),
     ]);
     let upload = tus_start(&app, &alice, 1_000_000, &upload_metadata).await;
+    let word = Uuid::new_v4();
+    let saved = app
+        .authed(Method::PUT, &format!("/vocabulary/{word}"), &alice.token)
+        .json(&json!({"word": "house", "language": "en",
+                      "context": {"sentence": "A house.", "segment_id": segment}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 201);
+    let reviewed = app
+        .authed(Method::POST, &format!("/vocabulary/{word}/reviews"), &alice.token)
+        .json(&json!({"reviews": [{"id": Uuid::new_v4(), "reviewed_at": chrono::Utc::now(), "rating": 3}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reviewed.status(), 200);
 
     let before = snapshot(&app).await;
     let segment_list =
@@ -123,6 +141,15 @@ async fn another_users_ids_answer_404_on_every_endpoint_and_change_nothing() {
             Some(assessment_body),
         ),
         (Method::GET, format!("/assessments/{assessment}"), None),
+        (Method::GET, format!("/vocabulary/{word}"), None),
+        (Method::DELETE, format!("/vocabulary/{word}"), None),
+        (
+            Method::POST,
+            format!("/vocabulary/{word}/reviews"),
+            Some(
+                json!({"reviews": [{"id": Uuid::new_v4(), "reviewed_at": chrono::Utc::now(), "rating": 1}]}),
+            ),
+        ),
     ];
     for (method, path, body) in requests {
         let mut request = app.authed(method.clone(), &path, &bob.token);

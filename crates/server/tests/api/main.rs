@@ -26,3 +26,4 @@ mod sync;
 mod transcription;
 mod transcription_sound;
 mod uploads;
+mod vocabulary;

@@ -280,10 +280,19 @@ async fn seed_learning_data(pool: &PgPool, user: Uuid) {
     .fetch_one(pool)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO vocabulary_items (user_id, id, word_core_id) VALUES ($1, $2, $3)")
+    let item = Uuid::new_v4();
+    sqlx::query("INSERT INTO vocabulary_items (user_id, id, word_core_id, context_sentence, context_material_id) VALUES ($1, $2, $3, 'Hello there.', $4)")
+        .bind(user)
+        .bind(item)
+        .bind(word)
+        .bind(material)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO review_logs (user_id, id, vocabulary_item_id, rating, reviewed_at) VALUES ($1, $2, $3, 3, now())")
         .bind(user)
         .bind(Uuid::new_v4())
-        .bind(word)
+        .bind(item)
         .execute(pool)
         .await
         .unwrap();
@@ -299,6 +308,7 @@ const OWNED_TABLES: &[&str] = &[
     "recordings",
     "pronunciation_assessments",
     "vocabulary_items",
+    "review_logs",
     "user_change_counters",
 ];
 
@@ -514,6 +524,7 @@ async fn the_export_holds_all_my_data_and_none_of_anyone_elses() {
         "recordings",
         "pronunciation_assessments",
         "vocabulary_items",
+        "review_logs",
     ] {
         assert_eq!(
             document[section].as_array().map(Vec::len),
@@ -524,6 +535,11 @@ async fn the_export_holds_all_my_data_and_none_of_anyone_elses() {
     }
     assert_eq!(document["segments"][0]["text"], "Hello there.");
     assert_eq!(document["vocabulary_items"][0]["word"], "hello");
+    assert_eq!(
+        document["vocabulary_items"][0]["context_sentence"],
+        "Hello there."
+    );
+    assert_eq!(document["review_logs"][0]["rating"], 3);
     assert_eq!(document["sessions"].as_array().unwrap().len(), 1);
     let text = document.to_string();
     assert!(!text.contains("token_hash") && !text.contains(&other.id.to_string()));

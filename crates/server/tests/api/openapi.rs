@@ -26,6 +26,12 @@ async fn the_openapi_document_describes_every_content_endpoint() {
         ("/api/v1/uploads/{id}", "patch"),
         ("/api/v1/uploads/{id}", "head"),
         ("/api/v1/materials/{id}/media", "get"),
+        ("/api/v1/dictionary/{language}/{word}", "get"),
+        ("/api/v1/vocabulary", "get"),
+        ("/api/v1/vocabulary/{id}", "put"),
+        ("/api/v1/vocabulary/{id}", "get"),
+        ("/api/v1/vocabulary/{id}", "delete"),
+        ("/api/v1/vocabulary/{id}/reviews", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|item| item.get(method)).is_some(),
