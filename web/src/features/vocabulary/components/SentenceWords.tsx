@@ -58,10 +58,10 @@ export function SentenceWords({ text, language, picked, onPick }: Props) {
         token.kind === 'word' && token.key ? (
           <button
             type="button"
-            className="word"
+            className="sentence-word"
             aria-pressed={picked?.start === token.utf16Start}
             aria-description={t('vocabulary.lookUpHint')}
-            data-testid="word"
+            data-testid="sentence-word"
             data-key={token.key}
             onClick={() => onPick({ key: token.key ?? token.text, surface: token.text, start: token.utf16Start })}
           >

@@ -30,11 +30,27 @@ export function WordPanel({ word, context, onClose }: Props) {
     heading.current?.focus();
   }, [word.start]);
 
+  // Escape closes it wherever the focus is (Save disappears once pressed), except in a field or dialog.
+  const close = useRef(onClose);
+  useEffect(() => {
+    close.current = onClose;
+  });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target instanceof HTMLElement ? e.target : null;
+      if (e.key !== 'Escape' || target?.closest('input, textarea, select, dialog')) return;
+      close.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const save = async () => {
     if (!languages) return;
     try {
       await saveWord({ word: word.key, surface: word.surface, language: languages.from, context });
       setError(null);
+      heading.current?.focus(); // the button goes away: keep the focus in the panel
     } catch (e) {
       setError(t('errors.generic', { reason: e instanceof Error ? e.message : String(e) }));
     }
@@ -46,12 +62,6 @@ export function WordPanel({ word, context, onClose }: Props) {
       aria-labelledby={`${id}-word`}
       data-testid="word-panel"
       data-word={word.key}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.stopPropagation();
-          onClose();
-        }
-      }}
     >
       <div className="word-head">
         <h3 id={`${id}-word`} ref={heading} tabIndex={-1} lang={languages?.from}>
