@@ -177,54 +177,64 @@ pub async fn save(
     word_core_id: Uuid,
     context: Option<&Context>,
 ) -> Result<Saved, sqlx::Error> {
-    let current: Option<(Uuid, bool)> = sqlx::query_as(
-        "SELECT word_core_id, deleted_at IS NOT NULL FROM vocabulary_items
-         WHERE user_id = $1 AND id = $2 FOR UPDATE",
-    )
-    .bind(user_id)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
     let context_binds = |query| bind_context(query, context);
-    match current {
-        Some((stored, _)) if stored != word_core_id => Ok(Saved::OtherWord),
-        Some((_, deleted)) => {
-            context_binds(
-                sqlx::query(
-                    "UPDATE vocabulary_items SET deleted_at = NULL,
-                        context_sentence = $3, context_material_id = $4, context_segment_id = $5, context_time_ms = $6
-                     WHERE user_id = $1 AND id = $2
-                       AND (deleted_at IS NOT NULL
-                            OR (context_sentence, context_material_id, context_segment_id, context_time_ms)
-                               IS DISTINCT FROM ($3, $4, $5, $6))",
+    // Twice at most: a concurrent PUT of the same new id may insert first,
+    // and this one then updates the row it made.
+    for _ in 0..2 {
+        let current: Option<(Uuid, bool)> = sqlx::query_as(
+            "SELECT word_core_id, deleted_at IS NOT NULL FROM vocabulary_items
+             WHERE user_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match current {
+            Some((stored, _)) if stored != word_core_id => return Ok(Saved::OtherWord),
+            Some((_, deleted)) => {
+                context_binds(
+                    sqlx::query(
+                        "UPDATE vocabulary_items SET deleted_at = NULL,
+                            context_sentence = $3, context_material_id = $4, context_segment_id = $5, context_time_ms = $6
+                         WHERE user_id = $1 AND id = $2
+                           AND (deleted_at IS NOT NULL
+                                OR (context_sentence, context_material_id, context_segment_id, context_time_ms)
+                                   IS DISTINCT FROM ($3, $4, $5, $6))",
+                    )
+                    .bind(user_id)
+                    .bind(id),
                 )
-                .bind(user_id)
-                .bind(id),
-            )
-            .execute(&mut *conn)
-            .await?;
-            Ok(if deleted {
-                Saved::Created
-            } else {
-                Saved::Updated
-            })
-        }
-        None => {
-            context_binds(
-                sqlx::query(
-                    "INSERT INTO vocabulary_items (user_id, id, word_core_id,
-                        context_sentence, context_material_id, context_segment_id, context_time_ms)
-                     VALUES ($1, $2, $7, $3, $4, $5, $6)",
+                .execute(&mut *conn)
+                .await?;
+                return Ok(if deleted {
+                    Saved::Created
+                } else {
+                    Saved::Updated
+                });
+            }
+            None => {
+                let inserted = context_binds(
+                    sqlx::query(
+                        "INSERT INTO vocabulary_items (user_id, id, word_core_id,
+                            context_sentence, context_material_id, context_segment_id, context_time_ms)
+                         VALUES ($1, $2, $7, $3, $4, $5, $6)
+                         ON CONFLICT (user_id, id) DO NOTHING",
+                    )
+                    .bind(user_id)
+                    .bind(id),
                 )
-                .bind(user_id)
-                .bind(id),
-            )
-            .bind(word_core_id)
-            .execute(&mut *conn)
-            .await?;
-            Ok(Saved::Created)
+                .bind(word_core_id)
+                .execute(&mut *conn)
+                .await?;
+                if inserted.rows_affected() == 1 {
+                    return Ok(Saved::Created);
+                }
+            }
         }
     }
+    Err(sqlx::Error::Protocol(
+        "the vocabulary item changed twice while being saved".into(),
+    ))
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;

@@ -634,3 +634,30 @@ async fn the_review_log_is_append_only_in_the_database() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_saves_of_one_word_make_one_item() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let id = Uuid::new_v4();
+    let body = json!({ "word": "house", "language": "en", "context": { "sentence": "A house." } });
+    let same_id =
+        futures::future::join_all((0..6).map(|_| put_word(&app, &user, id, body.clone()))).await;
+    let mut statuses: Vec<u16> = same_id.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 201]);
+
+    let other_ids = futures::future::join_all((0..4).map(|_| {
+        put_word(
+            &app,
+            &user,
+            Uuid::new_v4(),
+            json!({ "word": "home", "language": "en" }),
+        )
+    }))
+    .await;
+    let mut statuses: Vec<u16> = other_ids.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409]);
+    assert_eq!(app.count("SELECT count(*) FROM vocabulary_items").await, 2);
+}
