@@ -89,6 +89,7 @@ bench: deps web
 	cargo build --release -p echoloop-server --bin echoloop --example loadgen
 	scripts/bench-content.sh
 	scripts/bench-scoring.py
+	scripts/bench-sync.py
 	cd web && npm run bench
 
 # Speech quality and speed on speech synthesised at run time (results go to
