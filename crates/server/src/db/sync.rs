@@ -12,6 +12,7 @@ use super::materials::Material;
 use super::progress::Progress;
 use super::recordings::Recording;
 use super::segments::Segment;
+use super::vocabulary::{self, ReviewLog, VocabularyItem};
 
 /// A changed row, in the shape its own endpoint answers with.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -22,7 +23,13 @@ pub enum ChangedRow {
     Progress(Progress),
     Recording(Recording),
     Assessment(Assessment),
+    VocabularyItem(VocabularyItem),
+    /// Review logs are append-only: never a tombstone (they go with their word).
+    ReviewLog(ReviewLog),
 }
+
+/// Reads one table's row into its change.
+type Decode = fn(&PgRow) -> Result<ChangedRow, sqlx::Error>;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
@@ -52,7 +59,7 @@ pub async fn changes_after(
              WHERE user_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3"
         )
     };
-    let tables: [(String, fn(&PgRow) -> Result<ChangedRow, sqlx::Error>); 5] = [
+    let tables: [(String, Decode); 7] = [
         (plain("materials", super::materials::COLUMNS), |row| {
             Material::from_row(row).map(ChangedRow::Material)
         }),
@@ -73,6 +80,25 @@ pub async fn changes_after(
         (
             plain("pronunciation_assessments", super::assessments::COLUMNS),
             |row| Assessment::from_row(row).map(ChangedRow::Assessment),
+        ),
+        (
+            format!(
+                "SELECT {}, v.deleted_at FROM vocabulary_items v JOIN word_cores w ON w.id = v.word_core_id
+                 WHERE v.user_id = $1 AND v.change_seq > $2 ORDER BY v.change_seq LIMIT $3",
+                vocabulary::COLUMNS
+            ),
+            |row| {
+                vocabulary::Row::from_row(row)
+                    .map(|item| ChangedRow::VocabularyItem(item.into()))
+            },
+        ),
+        (
+            format!(
+                "SELECT {}, NULL::timestamptz AS deleted_at FROM review_logs
+                 WHERE user_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3",
+                vocabulary::REVIEW_LOG_COLUMNS
+            ),
+            |row| ReviewLog::from_row(row).map(ChangedRow::ReviewLog),
         ),
     ];
     for (sql, decode) in tables {

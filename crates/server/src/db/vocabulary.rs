@@ -69,7 +69,7 @@ pub struct VocabularyItem {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(crate) struct Row {
     id: Uuid,
     word: String,
     language: String,
@@ -117,9 +117,24 @@ impl From<Row> for VocabularyItem {
     }
 }
 
-const COLUMNS: &str = "v.id, w.word, w.language, w.ipa, v.status, v.next_review_at, v.stability,
+pub(crate) const COLUMNS: &str = "v.id, w.word, w.language, w.ipa, v.status, v.next_review_at, v.stability,
     v.difficulty, v.reviews, v.lapses, v.last_reviewed_at, v.context_sentence, v.context_material_id,
     v.context_segment_id, v.context_time_ms, v.created_at, v.updated_at, v.change_seq";
+
+/// One answer of a word's review log, as the sync pull shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ReviewLog {
+    pub id: Uuid,
+    pub vocabulary_item_id: Uuid,
+    /// 1 again, 2 hard, 3 good, 4 easy.
+    pub rating: i16,
+    pub reviewed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub change_seq: i64,
+}
+
+pub(crate) const REVIEW_LOG_COLUMNS: &str =
+    "id, vocabulary_item_id, rating, reviewed_at, created_at, change_seq";
 
 /// The one live item per word and user (a unique index).
 pub const ONE_PER_WORD: &str = "vocabulary_items_one_per_word";

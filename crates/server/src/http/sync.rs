@@ -41,8 +41,8 @@ pub struct PullPage {
     pub more: bool,
 }
 
-/// Changes of materials, segments, progress, recordings and assessments
-/// after `cursor`. The change numbers are assigned inside the writing
+/// Changes of materials, segments, progress, recordings, assessments,
+/// saved words and their review answers after `cursor`. The change numbers are assigned inside the writing
 /// transactions and become visible strictly in order, so a client that
 /// stores `next_cursor` never misses a row that committed late.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullQuery),

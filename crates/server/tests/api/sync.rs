@@ -243,3 +243,61 @@ async fn a_bad_cursor_or_limit_is_refused_naming_it() {
         assert_eq!(body["field"], field, "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn saved_words_and_their_answers_are_pulled_too() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let word = uuid::Uuid::new_v4();
+    let response = app
+        .authed(Method::PUT, &format!("/vocabulary/{word}"), &user.token)
+        .json(&json!({"word": "House", "language": "en", "context": {"sentence": "A house by the sea."}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    let answer = uuid::Uuid::new_v4();
+    let response = app
+        .authed(Method::POST, &format!("/vocabulary/{word}/reviews"), &user.token)
+        .json(&json!({"reviews": [{"id": answer, "reviewed_at": "2026-12-01T10:00:00Z", "rating": 3}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    let page = pull_page(&app, &user, 0, 500).await;
+    // The answer, then the word again with the schedule it derived.
+    assert_eq!(
+        summary(&page),
+        [
+            ("review_log".to_owned(), answer.to_string(), false),
+            ("vocabulary_item".to_owned(), word.to_string(), false),
+        ]
+    );
+    let item = &page["changes"][1]["data"];
+    assert_eq!(item["word"], "house");
+    assert_eq!(item["status"], "learning");
+    assert_eq!(item["context"]["sentence"], "A house by the sea.");
+    let own: Value = app
+        .get_json(&format!("/vocabulary/{word}"), &user.token)
+        .await;
+    assert_eq!(*item, own);
+    assert_eq!(page["changes"][0]["data"]["rating"], 3);
+    assert_eq!(
+        page["changes"][0]["data"]["vocabulary_item_id"],
+        word.to_string()
+    );
+
+    let cursor = page["next_cursor"].as_i64().unwrap();
+    let response = app
+        .authed(Method::DELETE, &format!("/vocabulary/{word}"), &user.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let deleted = pull_page(&app, &user, cursor, 500).await;
+    assert_eq!(
+        summary(&deleted),
+        [("vocabulary_item".to_owned(), word.to_string(), true)]
+    );
+}
