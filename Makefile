@@ -26,6 +26,7 @@ help:
 	@echo "make bench  benchmarks (results go to BENCHMARKS.md by hand)"
 
 run: deps-run build
+	scripts/import-dictionaries.sh $(RELEASE_BIN)
 	$(RELEASE_BIN) serve --listen $${ECHOLOOP_LISTEN:-127.0.0.1:8080}
 
 test: deps lint test-rust test-web test-e2e

@@ -16,15 +16,19 @@ have g++ || need_apt+=(g++)
 # espeak-ng's pronunciations.
 have ffmpeg || need_apt+=(ffmpeg)
 have espeak-ng || need_apt+=(espeak-ng)
+# Dictionaries for the word panel (FreeDict, dictd files): English into
+# German (the tests import it), French and Spanish. `make run` imports every
+# installed FreeDict pair once (scripts/import-dictionaries.sh); operators
+# add others with `apt-get install dict-freedict-X-Y`.
+for pair in eng-deu eng-fra eng-spa; do
+    [[ -f /usr/share/dictd/freedict-$pair.index ]] || need_apt+=(dict-freedict-$pair)
+done
 if [[ "${1:-}" != "--run-only" ]]; then
     have chromium || need_apt+=(chromium)
     have sox || need_apt+=(sox)
     # Real recorded speech for the assessor's tests (one prompt of Debian's
     # Asterisk sounds, read by a professional speaker).
     [[ -f /usr/share/asterisk/sounds/en_US_f_Allison/agent-alreadyon.g722 ]] || need_apt+=(asterisk-core-sounds-en-g722)
-    # The dictionary the tests import (FreeDict English–German, dictd files);
-    # operators import theirs with `echoloop dict import`.
-    [[ -f /usr/share/dictd/freedict-eng-deu.index ]] || need_apt+=(dict-freedict-eng-deu)
 fi
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs npm)
