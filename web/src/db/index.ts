@@ -12,3 +12,5 @@ export * as assessments from './repositories/assessments';
 export type { OutboxGroup, SyncEffect } from './repositories/outbox';
 export * as transcriptions from './repositories/transcriptions';
 export * as vocabulary from './repositories/vocabulary';
+export * as pull from './repositories/pull';
+export type { PulledChange, PullSummary } from './repositories/pull';

@@ -35,6 +35,13 @@ export interface LocalMaterial {
    * does not back up large media.
    */
   mediaBackup?: MediaBackupState;
+  /**
+   * A material pulled from another device without its media here: where the
+   * server keeps the media (`/api/v1/materials/{id}/media`), absent when the
+   * media is only on the other device. No schema version: optional, unindexed.
+   */
+  mediaUrl?: string;
+  mediaSize?: number;
 }
 
 export type MediaBackupState = 'pending' | 'synced' | 'device_only';
@@ -178,6 +185,17 @@ export interface SyncState {
   running?: boolean;
   /** "Back up now" (any tab) writes the time; the runner reacts to the change. */
   requestedAt?: number;
+  /** The pull's change number reached, per account (written with the page it ends). */
+  pullCursors?: Record<string, number>;
+  /** When the server's changes were last pulled, and how many came in that pull. */
+  lastPullAt?: number;
+  lastPullChanges?: number;
+  /** Why the last pull stopped (the server refused it or had a passing problem). */
+  pullProblem?: SyncProblem;
+  /** Consecutive failed pulls (drives the backoff). */
+  pullAttempts?: number;
+  /** A tab regained the focus (any tab writes the time; the runner pulls). */
+  pullRequestedAt?: number;
 }
 
 /** The account as the server returns it (`GET /api/v1/me`). */

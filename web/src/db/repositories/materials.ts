@@ -255,6 +255,29 @@ export async function listSegments(db: EcholoopDb, materialId: string): Promise<
 }
 
 
+/**
+ * Puts a media file on this device for a material that came from another
+ * device without it: fetched from the server (already backed up there), or
+ * a file the learner attached (queued for backup like an imported one).
+ */
+export async function attachMedia(db: EcholoopDb, id: string, media: Blob, from: 'server' | 'file', fileName?: string): Promise<void> {
+  const key = crypto.randomUUID();
+  const now = Date.now();
+  await db.transaction('rw', [db.materials, db.blobs, db.outbox], async () => {
+    const material = await db.materials.get(id);
+    if (!material) throw new Error('Material not found');
+    if (material.mediaBlobKey) await deleteBlobs(db, [material.mediaBlobKey]);
+    await db.blobs.put({ key, blob: media, size: media.size, type: media.type, createdAt: now });
+    await db.materials.update(id, {
+      mediaBlobKey: key,
+      ...(media.type ? { mimeType: media.type } : {}),
+      ...(fileName ? { fileName } : {}),
+      mediaBackup: from === 'server' ? 'synced' : 'pending',
+    });
+    if (from === 'file' && material.sourceType === 'local_upload') await enqueue(db, 'media', id, 'upsert');
+  });
+}
+
 /** Materials whose media file stays on this device (the plan does not back up large media). */
 export function countMediaKeptOnDevice(db: EcholoopDb): Promise<number> {
   return db.materials.filter((m) => m.mediaBackup === 'device_only').count();

@@ -33,3 +33,8 @@ export async function requestBackup(db: EcholoopDb, now = Date.now()): Promise<v
     await updateSyncState(db, { requestedAt: now });
   });
 }
+
+/** The learner came back to a tab (any tab): the runner pulls what other devices changed. */
+export async function requestPull(db: EcholoopDb, now = Date.now()): Promise<void> {
+  await updateSyncState(db, { pullRequestedAt: now });
+}

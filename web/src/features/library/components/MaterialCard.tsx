@@ -58,6 +58,11 @@ export const MaterialCard = memo(function MaterialCard({ material, progress, tra
         <p className="meta">
           <span className="badge">{material.sourceType === 'youtube' ? t('library.youtube') : t(`library.filters.${material.type}`)}</span>
           {material.durationMs !== undefined && <span>{formatDuration(material.durationMs)}</span>}
+          {material.sourceType === 'local_upload' && !material.mediaBlobKey && (
+            <span className="badge" data-testid="media-elsewhere-badge">
+              {material.mediaUrl ? t('library.mediaOnServer') : t('library.mediaOnOtherDevice')}
+            </span>
+          )}
           <span data-testid="material-segments">
             {material.segmentCount ? t('library.segments', { count: material.segmentCount }) : transcribing ? t('library.transcribing') : t('library.noSubtitles')}
           </span>

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { LocalMaterial } from '../../../db';
 import { useBlobUrl } from '../../../hooks/useBlobUrl';
 import { elementPort, type MediaPort } from '../api/mediaPort';
+import { attachMediaFile, fetchMediaFromServer, mediaElsewhere } from '../api/remoteMedia';
 import { mountYoutube } from '../api/youtube';
 
 interface Props {
@@ -26,7 +27,7 @@ function FilePlayer({ material, onPort, onSeeked }: Props) {
       onPort(null);
     };
   }, [url, onPort]);
-  if (!material.mediaBlobKey) return <p role="alert">{t('practice.mediaMissing')}</p>;
+  if (!material.mediaBlobKey) return mediaElsewhere(material) ? <MediaElsewhere material={material} /> : <p role="alert">{t('practice.mediaMissing')}</p>;
   const common = {
     ref,
     src: url,
@@ -41,6 +42,53 @@ function FilePlayer({ material, onPort, onSeeked }: Props) {
     <div className="audio-stage">
       <span className="thumb-icon audio big" aria-hidden="true" />
       <audio {...common} aria-label={material.title} />
+    </div>
+  );
+}
+
+/**
+ * A material from another device whose media is not here: on the server
+ * (fetch it, signed in) or only on the other device (attach the file).
+ */
+function MediaElsewhere({ material }: { material: LocalMaterial }) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const where = mediaElsewhere(material);
+  const act = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="panel media-elsewhere" data-testid="media-elsewhere" data-where={where}>
+      <p>{where === 'server' ? t('practice.mediaOnServer') : t('practice.mediaOnOtherDevice')}</p>
+      {where === 'server' && (
+        <button type="button" className="btn primary" disabled={busy} onClick={() => void act(() => fetchMediaFromServer(material))} data-testid="fetch-media">
+          {busy ? t('practice.fetchingMedia') : t('practice.fetchMedia')}
+        </button>
+      )}
+      <label className="btn">
+        {t('practice.attachMedia')}
+        <input
+          type="file"
+          className="sr-only"
+          accept="audio/*,video/*"
+          disabled={busy}
+          data-testid="attach-media"
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            if (file) void act(() => attachMediaFile(material, file));
+          }}
+        />
+      </label>
+      {error && <p role="alert">{t('practice.mediaFetchFailed', { detail: error })}</p>}
     </div>
   );
 }

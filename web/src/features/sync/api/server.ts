@@ -2,6 +2,7 @@
  * The content endpoints the backup uses (docs/api/content.md), each one
  * call of the shared API client with the signed-in token.
  */
+import type { PulledChange } from '../../../db';
 import { ApiError, apiRequest } from '../../../lib/api';
 
 /** The token to send and the signal that stops the runner. */
@@ -131,6 +132,19 @@ export const deleteVocabularyItem = (c: ApiCall, id: string) =>
 /** Adds answers to a word's log (ids make it idempotent); the server derives the schedule again. */
 export const postReviews = (c: ApiCall, itemId: string, reviews: ServerReview[]) =>
   apiRequest<ServerVocabularyItem>(`/vocabulary/${path(itemId)}/reviews`, { method: 'POST', body: { reviews }, token: c.token, signal: c.signal });
+
+export interface PullPage {
+  changes: PulledChange[];
+  next_cursor: number;
+  more: boolean;
+}
+
+/** At most this many changes per pull request (the server allows 1–1,000). */
+export const PULL_PAGE_SIZE = 500;
+
+/** Every change of the account after change number `cursor`, in order, tombstones included (docs/api/sync.md). */
+export const pullChanges = (c: ApiCall, cursor: number, limit = PULL_PAGE_SIZE) =>
+  apiRequest<PullPage>(`/sync/pull?cursor=${cursor}&limit=${limit}`, { token: c.token, signal: c.signal, timeoutMs: 60000 });
 
 export const getEntitlements = (c: ApiCall) => apiRequest<ServerEntitlements>('/me/entitlements', { token: c.token, signal: c.signal });
 

@@ -35,6 +35,10 @@ export function BackupPanel() {
       <dl className="facts">
         <dt>{t('backup.lastBackup')}</dt>
         <dd data-testid="last-backup">{when(o.state.lastBackupAt) ?? t('backup.never')}</dd>
+        <dt>{t('backup.lastPull')}</dt>
+        <dd data-testid="last-pull" data-changes={o.state.lastPullChanges}>
+          {o.state.lastPullAt ? t('backup.pulled', { time: when(o.state.lastPullAt), count: o.state.lastPullChanges ?? 0 }) : t('backup.never')}
+        </dd>
         {o.state.nextRunAt !== undefined && (o.waiting > 0 || state === 'offline') && (
           <>
             <dt>{t('backup.nextTry')}</dt>
@@ -42,6 +46,13 @@ export function BackupPanel() {
           </>
         )}
       </dl>
+      {o.state.pullProblem && (
+        <p className="small" role="alert" data-testid="pull-problem">
+          {o.state.pullProblem.kind === 'transient'
+            ? t('backup.pullRetry', { detail: o.state.pullProblem.detail || o.state.pullProblem.code })
+            : t('backup.pullFailed', { detail: describeFailure(t, o.state.pullProblem) })}
+        </p>
+      )}
       {o.mediaOnDevice > 0 && (
         <p className="muted" data-testid="media-on-device">
           {t('backup.mediaOnDevice', { count: o.mediaOnDevice })}

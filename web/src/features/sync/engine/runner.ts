@@ -1,12 +1,14 @@
 /**
  * One run of the backup: as the signed-in account, push every due outbox
- * group in dependency order (materials, segments, progress, takes, media).
- * Each group is pushed from the entity's current local state and every
- * request is idempotent, so a run stopped anywhere — crash, reload, closed
- * tab — is simply run again.
+ * group in dependency order (materials, segments, progress, takes, media),
+ * then pull what changed on the server since this device last looked
+ * (other devices' work, and this one's coming back). Each group is pushed
+ * from the entity's current local state, every request is idempotent and a
+ * pulled page is applied with its cursor in one transaction, so a run
+ * stopped anywhere — crash, reload, closed tab — is simply run again.
  */
-import { auth, outbox, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
-import { getEntitlements, type ApiCall } from '../api/server';
+import { auth, outbox, pull, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
+import { getEntitlements, pullChanges, PULL_PAGE_SIZE, type ApiCall } from '../api/server';
 import { DEFAULT_CHUNK_BYTES } from '../../../lib/tus';
 import { backoffDelay, ITEM_BACKOFF } from './backoff';
 import { HANDLERS, type HandlerContext } from './handlers';
@@ -20,6 +22,8 @@ export interface RunOptions {
   chunkBytes?: number;
   /** How long the plan's media rule is trusted before `/me/entitlements` is asked again. */
   planTtlMs?: number;
+  /** Changes per pull request. */
+  pullPageSize?: number;
 }
 
 export type RunResult =
@@ -55,6 +59,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     const largeMediaBackup = await planBacksUpMedia(db, call, state, now(), options.planTtlMs ?? PLAN_TTL_MS);
     const run: Run = { db, call, now, random: options.random ?? Math.random, chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES, largeMediaBackup };
     result = await runPass(run);
+    if (result.kind === 'idle' || result.kind === 'waiting') result = earliest(result, await pullAll(run, session.user.id, options.pullPageSize ?? PULL_PAGE_SIZE));
   } catch (e) {
     const verdict = classify(e, now());
     if (verdict.kind === 'stopped') result = { kind: 'stopped' };
@@ -175,4 +180,50 @@ function nextWake(queue: OutboxGroup[], blocked: Set<string>, now: number): RunR
   const due = queue.filter((g) => g.status !== 'failed' && !blocked.has(keyOf(g))).map((g) => g.nextAttemptAt);
   if (!due.length) return { kind: 'idle' };
   return { kind: 'waiting', until: Math.max(now, Math.min(...due)) };
+}
+
+/**
+ * Pulls pages until the server has no more, each applied in one transaction
+ * with the cursor it ends at. Returns what the run must do about a problem
+ * (null: all pulled, or refused and shown until the next run).
+ */
+async function pullAll(run: Run, userId: string, pageSize: number): Promise<RunResult | null> {
+  const { db, call } = run;
+  let cursor = await pull.pullCursor(db, userId);
+  let received = 0;
+  try {
+    for (let more = true; more; ) {
+      const page = await pullChanges(call, cursor, pageSize);
+      received += (await pull.applyPullPage(db, userId, page.changes, page.next_cursor, run.now())).received;
+      cursor = page.next_cursor;
+      more = page.more && page.changes.length > 0;
+    }
+    await syncState.updateSyncState(db, { lastPullAt: run.now(), lastPullChanges: received, pullProblem: undefined, pullAttempts: undefined });
+    return null;
+  } catch (e) {
+    const verdict = classify(e, run.now());
+    switch (verdict.kind) {
+      case 'stopped':
+        return { kind: 'stopped' };
+      case 'offline':
+        return { kind: 'offline', problem: verdict.problem };
+      case 'signedOut':
+        return { kind: 'signedOut' };
+      case 'retry': {
+        const attempts = ((await syncState.getSyncState(db)).pullAttempts ?? 0) + 1;
+        await syncState.updateSyncState(db, { pullProblem: verdict.problem, pullAttempts: attempts });
+        return { kind: 'waiting', until: run.now() + backoffDelay(attempts, ITEM_BACKOFF, run.random(), verdict.retryAfterMs) };
+      }
+      case 'rejected':
+        await syncState.updateSyncState(db, { pullProblem: verdict.problem, pullAttempts: undefined });
+        return null;
+    }
+  }
+}
+
+/** The push's outcome combined with the pull's: a stop wins, else the earlier wake-up. */
+function earliest(push: RunResult, pulled: RunResult | null): RunResult {
+  if (!pulled || push.kind !== 'waiting') return pulled ?? push;
+  if (pulled.kind !== 'waiting') return pulled;
+  return { kind: 'waiting', until: Math.min(push.until, pulled.until) };
 }

@@ -3,7 +3,8 @@
  * `LeaderLoop` on its own Web Lock). The leader runs at once, again when the
  * queue or the session changes (any tab: Dexie's live queries see other
  * tabs' writes), when the network comes back, when the learner presses
- * "Back up now", and when the earliest retry is due.
+ * "Back up now" or comes back to a tab (a pull), and when the earliest
+ * retry is due.
  */
 import { liveQuery } from 'dexie';
 import { auth, outbox, syncState, type EcholoopDb } from '../../../db';
@@ -26,11 +27,12 @@ interface Trigger {
   token: string;
   queue: string;
   requestedAt: number;
+  pullRequestedAt: number;
 }
 
 async function readTrigger(db: EcholoopDb): Promise<Trigger> {
   const [token, queue, state] = await Promise.all([auth.getToken(db), outbox.queueSignature(db), syncState.getSyncState(db)]);
-  return { token: token ?? '', queue, requestedAt: state.requestedAt ?? 0 };
+  return { token: token ?? '', queue, requestedAt: state.requestedAt ?? 0, pullRequestedAt: state.pullRequestedAt ?? 0 };
 }
 
 export class BackupScheduler extends LeaderLoop {
@@ -55,7 +57,7 @@ export class BackupScheduler extends LeaderLoop {
       next: (t) => {
         const previous = last;
         last = t;
-        if (t.token !== previous.token || t.requestedAt !== previous.requestedAt) {
+        if (t.token !== previous.token || t.requestedAt !== previous.requestedAt || t.pullRequestedAt !== previous.pullRequestedAt) {
           this.kickAfresh();
         } else if (t.queue !== previous.queue) {
           clearTimeout(this.debounce);

@@ -7,9 +7,16 @@ import { readOverview, type BackupOverview } from './overview';
 /** Runs the backup from this tab while it is open (one tab leads; see engine/scheduler.ts). */
 export function useBackupEngine(): void {
   useEffect(() => {
-    const scheduler = new BackupScheduler({ db: getDb() });
+    const db = getDb();
+    const scheduler = new BackupScheduler({ db });
     scheduler.start();
-    return () => scheduler.stop();
+    // Coming back to the app (whichever tab leads the runner): pull what the other devices did meanwhile.
+    const onFocus = () => void syncState.requestPull(db);
+    window.addEventListener('focus', onFocus);
+    return () => {
+      window.removeEventListener('focus', onFocus);
+      scheduler.stop();
+    };
   }, []);
 }
 

@@ -1,0 +1,272 @@
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scheduleFromLog } from '../lib/core';
+import { EcholoopDb } from './database';
+import * as materials from './repositories/materials';
+import * as progress from './repositories/progress';
+import * as pull from './repositories/pull';
+import * as recordings from './repositories/recordings';
+import * as vocabulary from './repositories/vocabulary';
+import type { PulledChange } from './repositories/pull';
+
+let db: EcholoopDb;
+let n = 0;
+let seq = 0;
+
+beforeEach(async () => {
+  db = new EcholoopDb(`pull-test-${Date.now()}-${n++}`);
+  await db.open();
+  seq = 0;
+});
+
+afterEach(async () => {
+  db.close();
+  await Dexie.delete(db.name);
+});
+
+const USER = 'user-1';
+const M = '0190a000-0000-7000-8000-000000000001';
+const ISO = '2026-11-02T09:00:00Z';
+const T = Date.parse(ISO);
+
+const change = (kind: string, data: Record<string, unknown>, deleted = false): PulledChange => ({
+  change_seq: ++seq,
+  deleted_at: deleted ? ISO : null,
+  kind,
+  data: { ...data, change_seq: seq },
+});
+
+const material = (over: Record<string, unknown> = {}, deleted = false) =>
+  change(
+    'material',
+    { id: M, type: 'audio', source_type: 'local_upload', title: 'Lesson', language: null, metadata: {}, media_url: null, media_size: null, media_content_type: null, duration: 8000, created_at: ISO, updated_at: ISO, ...over },
+    deleted,
+  );
+const segment = (id: string, start: number, text: string, deleted = false, materialId = M) =>
+  change('segment', { id, material_id: materialId, start_time: start, end_time: start + 800, text, translation: null, origin: 'original', updated_at: ISO }, deleted);
+const progressChange = (index: number, status = 'in_progress', deleted = false) =>
+  change('progress', { material_id: M, last_segment_index: index, status, completed_at: null, updated_at: ISO }, deleted);
+const WORD = '0190a000-0000-7000-8000-0000000000aa';
+const R1 = '0190a000-0000-7000-8000-0000000000b1';
+const R2 = '0190a000-0000-7000-8000-0000000000b2';
+const REMOTE = '0190a000-0000-7000-8000-0000000000b3';
+const word = (over: Record<string, unknown> = {}, deleted = false) =>
+  change(
+    'vocabulary_item',
+    {
+      id: WORD,
+      word: 'house',
+      language: 'en',
+      ipa: null,
+      status: 'new',
+      next_review_at: null,
+      stability: null,
+      difficulty: null,
+      reviews: 0,
+      lapses: 0,
+      last_reviewed_at: null,
+      context: { sentence: 'The house is big.', material_id: M, segment_id: 's1', time_ms: 0 },
+      created_at: ISO,
+      updated_at: ISO,
+      ...over,
+    },
+    deleted,
+  );
+const answer = (id: string, at: number, rating: number, itemId = WORD) =>
+  change('review_log', { id, vocabulary_item_id: itemId, rating, reviewed_at: new Date(at).toISOString(), created_at: ISO });
+
+const apply = (changes: PulledChange[]) => pull.applyPullPage(db, USER, changes, seq, T + 1000);
+const segmentTexts = async () => (await materials.listSegments(db, M)).map((s) => `${s.index}:${s.text}`);
+
+describe('applying pulled changes', () => {
+  it('creates a material from another device with its segments (in time order) and progress, and stores the cursor with them', async () => {
+    // The segments can come before their material: a material renamed later carries the higher number.
+    const page = [segment('s2', 1000, 'second'), segment('s1', 0, 'first'), progressChange(1), material()];
+    expect(await apply(page)).toEqual({ received: 4, applied: 4 });
+    expect(await materials.getMaterial(db, M)).toMatchObject({
+      id: M,
+      serverId: M,
+      title: 'Lesson',
+      searchTitle: 'lesson',
+      type: 'audio',
+      sourceType: 'local_upload',
+      syncStatus: 'synced',
+      durationMs: 8000,
+      createdAt: T,
+      segmentCount: 2,
+      hasTranslations: false,
+    });
+    expect((await materials.getMaterial(db, M))?.mediaBlobKey).toBeUndefined();
+    expect(await segmentTexts()).toEqual(['0:first', '1:second']);
+    expect(await progress.getProgress(db, M)).toMatchObject({ lastSegmentIndex: 1, status: 'in_progress' });
+    expect(await pull.pullCursor(db, USER)).toBe(4);
+    expect(await pull.pullCursor(db, 'another-user')).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('says where the media is: on the server (its address) or only on the other device', async () => {
+    await apply([material({ media_url: `/api/v1/materials/${M}/media`, media_size: 1234, media_content_type: 'audio/ogg' })]);
+    expect(await materials.getMaterial(db, M)).toMatchObject({ mediaUrl: `/api/v1/materials/${M}/media`, mediaSize: 1234, mimeType: 'audio/ogg' });
+    await apply([material({ title: 'Renamed' })]);
+    const m = await materials.getMaterial(db, M);
+    expect(m?.title).toBe('Renamed');
+    expect(m?.mediaUrl).toBeUndefined();
+  });
+
+  it('merges segment changes into the list by id: updates, inserts in time order, removes tombstones', async () => {
+    await apply([material(), segment('s1', 0, 'first'), segment('s2', 2000, 'third')]);
+    await apply([segment('s3', 1000, 'second'), segment('s2', 2000, 'third, corrected'), segment('s1', 0, 'first', true)]);
+    expect(await segmentTexts()).toEqual(['0:second', '1:third, corrected']);
+    expect(await materials.getMaterial(db, M)).toMatchObject({ segmentCount: 2 });
+  });
+
+  it('keeps what only this device has when its own material comes back: media blob, file name, media backup state', async () => {
+    const local = await materials.createLocalMaterial(db, {
+      title: 'Mine',
+      type: 'audio',
+      media: new Blob([new Uint8Array(4)], { type: 'audio/ogg' }),
+      fileName: 'mine.ogg',
+      segments: [{ startTime: 0, endTime: 800, text: 'hello' }],
+    });
+    await db.outbox.clear(); // pushed
+    const [s] = await materials.listSegments(db, local.id);
+    seq = 10;
+    await apply([change('material', { ...material().data, id: local.id, title: 'Mine (renamed elsewhere)' }), segment(s!.id, 0, 'hello', false, local.id)]);
+    expect(await materials.getMaterial(db, local.id)).toMatchObject({
+      title: 'Mine (renamed elsewhere)',
+      mediaBlobKey: local.mediaBlobKey,
+      fileName: 'mine.ogg',
+      mediaBackup: 'pending',
+      syncStatus: 'synced',
+      segmentCount: 1,
+    });
+  });
+
+  it('leaves entities with local work not pushed yet as they are (their push comes back later)', async () => {
+    const local = await materials.createLocalMaterial(db, {
+      title: 'Mine',
+      type: 'audio',
+      media: new Blob([new Uint8Array(4)]),
+      segments: [{ startTime: 0, endTime: 800, text: 'hello' }],
+    });
+    await progress.saveProgress(db, local.id, 0);
+    const page = [
+      change('material', { ...material().data, id: local.id, title: 'Server title' }),
+      segment('other', 0, 'server text', false, local.id),
+      change('progress', { material_id: local.id, last_segment_index: 5, status: 'completed', updated_at: ISO }),
+    ];
+    expect(await apply(page)).toMatchObject({ received: 3, applied: 0 });
+    expect((await materials.getMaterial(db, local.id))?.title).toBe('Mine');
+    expect((await materials.listSegments(db, local.id)).map((s) => s.text)).toEqual(['hello']);
+    expect((await progress.getProgress(db, local.id))?.lastSegmentIndex).toBe(0);
+    // Even its tombstone waits: the local material is still to be pushed.
+    await apply([change('material', { ...material().data, id: local.id }, true)]);
+    expect(await materials.getMaterial(db, local.id)).toBeDefined();
+  });
+
+  it('removes a material deleted elsewhere with everything under it, without queueing a delete', async () => {
+    const local = await materials.createLocalMaterial(db, {
+      title: 'Mine',
+      type: 'audio',
+      media: new Blob([new Uint8Array(4)]),
+      segments: [{ startTime: 0, endTime: 800, text: 'hello' }],
+    });
+    const [s] = await materials.listSegments(db, local.id);
+    await recordings.addRecording(db, { segmentId: s!.id, materialId: local.id, blob: new Blob([new Uint8Array(2)]), duration: 500 });
+    await progress.saveProgress(db, local.id, 0);
+    await db.outbox.where('entity').equals('material').delete(); // the material itself is backed up; a take still waits
+    await apply([change('material', { ...material().data, id: local.id }, true), segment(s!.id, 0, 'hello', true, local.id)]);
+    expect(await materials.getMaterial(db, local.id)).toBeUndefined();
+    expect(await materials.listSegments(db, local.id)).toEqual([]);
+    expect(await db.recordings.count()).toBe(0);
+    expect(await db.progress.count()).toBe(0);
+    expect(await db.blobs.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('replaces progress (completed as the server has it) and removes it on a tombstone', async () => {
+    await apply([material(), progressChange(3, 'completed')]);
+    expect(await progress.getProgress(db, M)).toMatchObject({ lastSegmentIndex: 3, status: 'completed' });
+    await apply([progressChange(3, 'completed', true)]);
+    expect(await progress.getProgress(db, M)).toBeUndefined();
+  });
+
+  it('adds another device’s saved word with its answers, and derives the schedule from the whole log through the core', async () => {
+    const DAY = 86_400_000;
+    const page = [answer(R1, T - 3 * DAY, 3), answer(R2, T - DAY, 2), word({ status: 'learning', reviews: 2, next_review_at: new Date(T + DAY).toISOString(), last_reviewed_at: new Date(T - DAY).toISOString() })];
+    await apply(page);
+    const expected = scheduleFromLog([
+      { id: R1, reviewed_at_ms: T - 3 * DAY, rating: 3 },
+      { id: R2, reviewed_at_ms: T - DAY, rating: 2 },
+    ]);
+    expect(await vocabulary.getWord(db, WORD)).toMatchObject({
+      word: 'house',
+      surface: 'house',
+      language: 'en',
+      serverId: WORD,
+      syncStatus: 'synced',
+      context: { sentence: 'The house is big.', materialId: M, segmentId: 's1', timeMs: 0 },
+      status: expected.status,
+      reviews: 2,
+      nextReviewAt: expected.due_at_ms,
+      stability: expected.stability_days,
+    });
+    expect((await db.reviewLogs.toArray()).map((l) => `${l.id}:${l.syncStatus}`).sort()).toEqual([`${R1}:synced`, `${R2}:synced`]);
+  });
+
+  it('merges answers with local ones not pushed yet (union by id) and keeps the local word fields until they are pushed', async () => {
+    const { item } = await vocabulary.saveWord(db, { word: 'house', surface: 'House', language: 'en' }, T - 10 * 86_400_000);
+    await db.outbox.clear();
+    await vocabulary.recordReview(db, item.id, 3, T - 2 * 86_400_000); // queued: 'reviews'
+    await apply([answer(REMOTE, T - 86_400_000, 1, item.id), { ...word({ reviews: 99 }), data: { ...word({ reviews: 99 }).data, id: item.id } }]);
+    const log = await vocabulary.reviewLogOf(db, item.id);
+    expect(log).toHaveLength(2);
+    const w = await vocabulary.getWord(db, item.id);
+    expect(w).toMatchObject({ surface: 'House', reviews: 2, lapses: scheduleFromLog(log).lapses, syncStatus: 'local' });
+  });
+
+  it('removes a word deleted elsewhere with its answers', async () => {
+    await apply([answer(R1, T, 3), word()]);
+    await apply([word({}, true)]);
+    expect(await vocabulary.getWord(db, WORD)).toBeUndefined();
+    expect(await db.reviewLogs.count()).toBe(0);
+  });
+
+  it('does not bring back a word deleted here whose delete is not pushed yet', async () => {
+    await apply([answer(R1, T, 3), word()]);
+    await vocabulary.deleteWord(db, WORD);
+    await apply([answer(R2, T + 1000, 3), word({ reviews: 2 })]);
+    expect(await vocabulary.getWord(db, WORD)).toBeUndefined();
+    expect(await db.reviewLogs.count()).toBe(0);
+  });
+
+  it('stores an assessment of a take on this device as its score, and skips takes that are not here', async () => {
+    await apply([material(), segment('s1', 0, 'first')]);
+    const take = await recordings.addRecording(db, { segmentId: 's1', materialId: M, blob: new Blob([new Uint8Array(2)]), duration: 500 });
+    const assessment = (id: string, recordingId: string) =>
+      change('assessment', { id, recording_id: recordingId, overall_score: 80, accuracy_score: 80, fluency_score: null, completeness_score: null, prosody_score: null, word_results: [], engine: 'builtin', reference_text: 'first', created_at: ISO });
+    expect(await apply([assessment('a1', take.id), assessment('a2', 'not-here')])).toMatchObject({ applied: 1 });
+    expect(await db.assessments.get(take.id)).toMatchObject({ assessment: { id: 'a1', overall_score: 80 }, scoring: { state: 'done' } });
+    expect(await db.assessments.count()).toBe(1);
+  });
+
+  it('gives the same result when a page is applied twice (a crash before the next page)', async () => {
+    const page = [answer(R1, T, 3), segment('s1', 0, 'first'), material(), progressChange(0), word()];
+    await apply(page);
+    const snapshot = async () => ({
+      materials: await db.materials.toArray(),
+      lists: await db.segmentLists.toArray(),
+      progress: await db.progress.toArray(),
+      words: (await db.vocabulary.toArray()).map((w) => ({ ...w, updatedAt: 0 })),
+      logs: await db.reviewLogs.toArray(),
+    });
+    const first = await snapshot();
+    expect(await pull.applyPullPage(db, USER, page, seq, T + 5000)).toMatchObject({ received: 5 });
+    expect(await snapshot()).toEqual(first);
+  });
+
+  it('ignores kinds it does not know and takes (their audio stays on the server)', async () => {
+    expect(await apply([change('recording', { id: 'r', segment_id: 's1', material_id: M }), change('future_kind', { id: 'x' })])).toEqual({ received: 2, applied: 0 });
+    expect(await pull.pullCursor(db, USER)).toBe(2);
+  });
+});
