@@ -1,0 +1,116 @@
+// Two devices, one account: what the learner made on the first (a material
+// with its sentences, progress, a saved word with an answer) appears on the
+// second once it signs in — pulled from the server — and the second says
+// where the media file is. Each device is its own Chromium profile.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, makeFixtures, screenshot, startServer } from './harness.mjs';
+import { idbAll } from './idb.mjs';
+
+let server;
+let fx;
+let deviceA;
+let deviceB;
+let pageA;
+let pageB;
+let materialId;
+
+const email = `devices-${Date.now()}@example.com`;
+const password = 'correct horse battery';
+
+before(async () => {
+  fx = await makeFixtures();
+  server = await startServer();
+  deviceA = await launchBrowser();
+  deviceB = await launchBrowser();
+  pageA = await deviceA.context.newPage();
+  pageB = await deviceB.context.newPage();
+});
+
+after(async () => {
+  await deviceA?.close();
+  await deviceB?.close();
+  await server?.stop();
+  await fx?.cleanup();
+});
+
+test('device A: import, practise, save a word and answer it, then sign up (everything backed up)', async () => {
+  await pageA.goto(`${server.base}/`);
+  await pageA.getByTestId('media-input').setInputFiles(fx.audio);
+  await pageA.getByTestId('subtitle-input').setInputFiles(fx.srt);
+  await pageA.getByTestId('title-input').fill('Travel lesson');
+  await pageA.getByTestId('import-submit').click();
+  const card = pageA.getByTestId('material-card').filter({ hasText: 'Travel lesson' });
+  await card.waitFor();
+  materialId = await card.getAttribute('data-material-id');
+
+  await pageA.getByTestId('material-title').filter({ hasText: 'Travel lesson' }).click();
+  await pageA.getByTestId('practice').waitFor();
+  await pageA.locator('body').click({ position: { x: 5, y: 5 } });
+  await pageA.keyboard.press('ArrowRight');
+  await pageA.locator('[data-testid="practice"][data-current-index="1"]').waitFor();
+  await pageA.locator('[data-testid="current-text"] [data-testid="sentence-word"][data-key="today"]').click();
+  await pageA.getByTestId('word-panel').getByTestId('word-save').click();
+  await pageA.getByTestId('word-panel').getByTestId('word-saved').waitFor();
+  await pageA.keyboard.press('Escape');
+
+  await pageA.getByTestId('nav-review').click();
+  const reviewCard = pageA.getByTestId('review-card');
+  await reviewCard.getByTestId('review-show').click();
+  await reviewCard.getByTestId('review-good').click();
+  await pageA.getByTestId('review-done').waitFor();
+  const [word] = await idbAll(pageA, 'vocabulary');
+  assert.equal(word.word, 'today');
+  assert.equal(word.reviews, 1);
+
+  await pageA.goto(`${server.base}/signup`);
+  await pageA.getByLabel('Email', { exact: true }).fill(email);
+  await pageA.getByLabel('Password', { exact: true }).fill(password);
+  await pageA.getByLabel('Native language', { exact: true }).fill('de');
+  await pageA.getByTestId('signup-submit').click();
+  await pageA.getByTestId('account-page').waitFor();
+  await pageA.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 30000 });
+});
+
+test('device B: signing in brings the material, its sentences, the progress and the saved word', async () => {
+  const started = Date.now();
+  await pageB.goto(`${server.base}/signin`);
+  await pageB.getByLabel('Email', { exact: true }).fill(email);
+  await pageB.getByLabel('Password', { exact: true }).fill(password);
+  await pageB.getByTestId('signin-submit').click();
+  await pageB.getByRole('link', { name: 'Library', exact: true }).click();
+  const card = pageB.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
+  await card.waitFor({ timeout: 30000 });
+  console.log(`# sign-in on device B to the material in its library: ${Date.now() - started} ms`);
+  assert.match(await card.textContent(), /Travel lesson/);
+  assert.match(await card.getByTestId('material-segments').textContent(), /4 segments/);
+  assert.equal((await card.getByTestId('media-elsewhere-badge').textContent()).trim(), 'Media on another device');
+
+  // The practice page: the sentences, at the segment device A reached; the media is on device A.
+  await card.getByTestId('material-title').click();
+  await pageB.getByTestId('practice').waitFor();
+  const texts = (await pageB.getByTestId('segment').allTextContents()).join('\n');
+  for (const line of ['Hello there.', 'How are you today?', 'I am fine, thank you.', 'Let us practise together.']) assert.ok(texts.includes(line), `${line} in the list`);
+  await pageB.locator('[data-testid="practice"][data-current-index="1"]').waitFor();
+  assert.equal(await pageB.getByTestId('media-elsewhere').getAttribute('data-where'), 'otherDevice');
+  await screenshot(pageB, 'devices-practice');
+
+  // The saved word with device A's answer and schedule.
+  await pageB.getByRole('link', { name: 'Vocabulary' }).click();
+  const row = pageB.locator('[data-testid="vocabulary-item"][data-word="today"]');
+  await row.waitFor();
+  assert.notEqual(await row.getAttribute('data-status'), 'new', 'answered on device A');
+  assert.equal(await row.getAttribute('data-sync'), 'synced');
+  const [onB] = await idbAll(pageB, 'vocabulary');
+  const [onA] = await idbAll(pageA, 'vocabulary');
+  assert.equal(onB.id, onA.id);
+  assert.equal(onB.nextReviewAt, onA.nextReviewAt);
+  assert.equal((await idbAll(pageB, 'reviewLogs')).length, 1);
+  assert.equal((await idbAll(pageB, 'outbox')).length, 0, 'nothing pulled is pushed back');
+
+  // The backup panel says a pull happened and how many changes came.
+  await pageB.goto(`${server.base}/account`);
+  const pulled = pageB.getByTestId('last-pull');
+  await pulled.waitFor();
+  assert.notEqual((await pulled.textContent()).trim(), 'not yet');
+});
