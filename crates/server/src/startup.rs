@@ -18,10 +18,14 @@ use crate::http::list_cache::ListCache;
 use crate::http::{self, ApiContext, HttpSettings};
 use crate::jobs;
 
-/// The database the process uses, and the embedded cluster when it owns one.
+/// The database the process uses, and the embedded cluster when it uses one.
 pub struct Database {
     pub pool: PgPool,
     pub embedded: Option<EmbeddedPostgres>,
+    /// This process started the embedded cluster, so it stops it on close;
+    /// one it found running (another `echoloop` is serving from the same
+    /// data directory) is left running.
+    started_cluster: bool,
 }
 
 impl Database {
@@ -34,12 +38,13 @@ impl Database {
                 Ok(Database {
                     pool,
                     embedded: None,
+                    started_cluster: false,
                 })
             }
             None => {
                 let cluster = EmbeddedPostgres::locate(&args.data_dir)?;
                 let starting = cluster.clone();
-                tokio::task::spawn_blocking(move || starting.start())
+                let started_cluster = tokio::task::spawn_blocking(move || starting.start())
                     .await
                     .context("starting the embedded PostgreSQL panicked")??;
                 database::ensure_database(&cluster, EMBEDDED_DATABASE).await?;
@@ -51,6 +56,7 @@ impl Database {
                 Ok(Database {
                     pool,
                     embedded: Some(cluster),
+                    started_cluster,
                 })
             }
         }
@@ -58,7 +64,7 @@ impl Database {
 
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(cluster) = self.embedded {
+        if let Some(cluster) = self.embedded.filter(|_| self.started_cluster) {
             match tokio::task::spawn_blocking(move || cluster.stop()).await {
                 Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
                 Ok(Err(error)) => {
@@ -277,7 +283,7 @@ async fn supervise(cluster: EmbeddedPostgres, mut stop: watch::Receiver<bool>) {
         tracing::error!("embedded PostgreSQL is not running; restarting it");
         let restarting = cluster.clone();
         match tokio::task::spawn_blocking(move || restarting.start()).await {
-            Ok(Ok(())) => tracing::info!("embedded PostgreSQL restarted"),
+            Ok(Ok(_)) => tracing::info!("embedded PostgreSQL restarted"),
             Ok(Err(error)) => tracing::error!(%error, "restarting the embedded PostgreSQL failed"),
             Err(error) => tracing::error!(%error, "restarting the embedded PostgreSQL panicked"),
         }

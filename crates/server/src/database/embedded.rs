@@ -118,21 +118,23 @@ impl EmbeddedPostgres {
     }
 
     /// Creates the cluster on first use, clears a stale lock file left by a
-    /// crash, and starts the server unless it is already running.
-    pub fn start(&self) -> Result<(), EmbeddedError> {
+    /// crash, and starts the server unless it is already running. Returns
+    /// whether this call started it: a process that found it running (a
+    /// command beside a serving `echoloop serve`) must not stop it.
+    pub fn start(&self) -> Result<bool, EmbeddedError> {
         self.prepare_directories()?;
         if !self.cluster_dir.join("PG_VERSION").exists() {
             self.init_cluster()?;
         }
         self.write_runtime_settings()?;
         if self.is_running() {
-            return Ok(());
+            return Ok(false);
         }
         self.remove_stale_pid_file();
         let mut last_error = None;
         for attempt in 0..START_ATTEMPTS {
             match self.pg_ctl_start() {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 Err(error) => {
                     // Backends of a killed postmaster can hold shared memory
                     // for a moment; they exit on their own, so try again.

@@ -248,6 +248,45 @@ fn serve_restarts_a_killed_postgres_and_stops_it_on_sigterm_with_json_logs() {
 }
 
 #[test]
+fn a_command_beside_a_serving_server_leaves_its_database_running() {
+    let dir = reachable_tempdir();
+    let port = free_port();
+    let mut server = spawn_serve(dir.path(), port, &[]);
+    wait_ready(port);
+    let cluster_dir = dir.path().join("postgres/cluster");
+    let serving = postmaster_pid(&cluster_dir).unwrap();
+
+    // What an operator (or `make run`'s dictionary import) runs meanwhile.
+    for args in [&["migrate"][..], &["user", "list"][..]] {
+        let output = echoloop()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            postmaster_pid(&cluster_dir),
+            Some(serving),
+            "{args:?} stopped the server's PostgreSQL"
+        );
+        assert!(is_alive(serving));
+    }
+    assert_eq!(
+        reqwest::blocking_get(&format!("http://127.0.0.1:{port}/readyz")),
+        Ok(200)
+    );
+
+    kill(Pid::from_raw(server.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(server.wait().unwrap().success());
+    assert!(!is_alive(serving), "the server stops what it started");
+}
+
+#[test]
 fn migrate_applies_the_schema_to_the_embedded_cluster_and_stops_it() {
     let dir = reachable_tempdir();
     let output = echoloop()
