@@ -10,22 +10,35 @@ use crate::db;
 use crate::db::dictionary::WordCore;
 use crate::domain::Word;
 
-/// The word's shared row, made when missing. A word without a
-/// pronunciation gets espeak-ng's, stored once for every user.
+/// The word's shared row, made when missing (a learner saves it). A word
+/// without a pronunciation gets espeak-ng's, stored once for every user.
 pub async fn word_core(pool: &PgPool, word: &Word) -> Result<WordCore, sqlx::Error> {
-    let found = db::dictionary::find_word(pool, word.language(), word.as_str()).await?;
-    if let Some(core) = found
-        && core.ipa.is_some()
-    {
+    if let Some(core) = known_word(pool, word).await? {
         return Ok(core);
     }
     let ipa = pronounce(word).await;
     db::dictionary::upsert_word(pool, word.language(), word.as_str(), ipa.as_deref()).await
 }
 
+/// The word's shared row when there is one (a word of the dictionary, or
+/// one a learner saved), with a pronunciation made once where it had
+/// none. `None`: nobody has it; lookups alone never add rows, so asking
+/// cannot fill the shared table (saving a word does, `word_core`).
+pub async fn known_word(pool: &PgPool, word: &Word) -> Result<Option<WordCore>, sqlx::Error> {
+    match db::dictionary::find_word(pool, word.language(), word.as_str()).await? {
+        Some(core) if core.ipa.is_none() => {
+            let ipa = pronounce(word).await;
+            db::dictionary::upsert_word(pool, word.language(), word.as_str(), ipa.as_deref())
+                .await
+                .map(Some)
+        }
+        found => Ok(found),
+    }
+}
+
 /// espeak-ng's IPA, or `None` (no voice for the language, espeak-ng
 /// missing): a word is still looked up and saved without one.
-async fn pronounce(word: &Word) -> Option<String> {
+pub async fn pronounce(word: &Word) -> Option<String> {
     let text = word.as_str().to_owned();
     let language = word.language().to_owned();
     let made =

@@ -36,8 +36,9 @@ pub struct Lookup {
     pub word: String,
     /// Primary language subtag (ISO 639-1 where there is one).
     pub language: String,
-    /// IPA: the dictionary's, else espeak-ng's (made once, then stored);
-    /// `null` when neither has one.
+    /// IPA: the dictionary's, else espeak-ng's (stored once for a word the
+    /// dictionary or a learner's vocabulary has; made on each lookup of
+    /// any other word); `null` when neither has one.
     pub ipa: Option<String>,
     pub parts_of_speech: Vec<String>,
     /// Empty when the dictionary has no meanings in that language.
@@ -73,13 +74,21 @@ pub async fn lookup(
             parse_language("to", &account.native_language)?
         }
     };
-    let core = dictionary::word_core(&ctx.db, &word).await?;
-    let senses = db::dictionary::senses(&ctx.db, core.id, to.primary()).await?;
-    Ok(axum::Json(Lookup {
-        word: core.word,
-        language: core.language,
-        ipa: core.ipa,
-        parts_of_speech: core.parts_of_speech,
-        senses,
-    }))
+    let lookup = match dictionary::known_word(&ctx.db, &word).await? {
+        Some(core) => Lookup {
+            senses: db::dictionary::senses(&ctx.db, core.id, to.primary()).await?,
+            word: core.word,
+            language: core.language,
+            ipa: core.ipa,
+            parts_of_speech: core.parts_of_speech,
+        },
+        None => Lookup {
+            word: word.as_str().to_owned(),
+            language: word.language().to_owned(),
+            ipa: dictionary::pronounce(&word).await,
+            parts_of_speech: Vec::new(),
+            senses: Vec::new(),
+        },
+    };
+    Ok(axum::Json(lookup))
 }

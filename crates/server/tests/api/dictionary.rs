@@ -279,7 +279,7 @@ async fn the_meanings_are_in_the_native_language_unless_asked_otherwise() {
 }
 
 #[tokio::test]
-async fn a_word_the_dictionary_lacks_is_found_without_senses_and_pronounced_once() {
+async fn a_word_the_dictionary_lacks_is_pronounced_but_stored_only_once_saved() {
     let app = spawn_app().await;
     let user = app.register_user().await;
     let body: Value = app
@@ -290,6 +290,21 @@ async fn a_word_the_dictionary_lacks_is_found_without_senses_and_pronounced_once
     assert_eq!(body["parts_of_speech"], json!([]));
     let ipa = body["ipa"].as_str().expect("espeak-ng's pronunciation");
     assert!(ipa.starts_with("ʃ"), "{ipa}");
+    // Asking alone adds nothing to the shared table.
+    assert_eq!(app.count("SELECT count(*) FROM word_cores").await, 0);
+
+    // Saving the word stores it with its pronunciation, once for everyone.
+    let response = app
+        .authed(
+            reqwest::Method::PUT,
+            &format!("/vocabulary/{}", uuid::Uuid::new_v4()),
+            &user.token,
+        )
+        .json(&json!({"word": "Shadowing", "language": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
     let stored: Option<String> = sqlx::query_scalar(
         "SELECT ipa FROM word_cores WHERE language = 'en' AND word = 'shadowing'",
     )
@@ -298,7 +313,7 @@ async fn a_word_the_dictionary_lacks_is_found_without_senses_and_pronounced_once
     .unwrap();
     assert_eq!(stored.as_deref(), Some(ipa));
 
-    // Stored once: a later lookup reads it, it is not made again.
+    // A later lookup reads it: it is not made again.
     sqlx::query("UPDATE word_cores SET ipa = 'marked' WHERE word = 'shadowing'")
         .execute(&app.db.pool)
         .await
