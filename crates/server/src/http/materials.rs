@@ -7,8 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
@@ -17,6 +15,7 @@ use super::ApiContext;
 use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::{Json, PathId, Query};
+use super::pagination::{self, page_limit};
 use crate::db;
 use crate::db::materials::{ListFilter, Material, MaterialChanges, NewMaterial};
 use crate::domain::material::platform_material_id;
@@ -272,13 +271,7 @@ pub async fn list_materials(
     State(ctx): State<ApiContext>,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<MaterialPage>> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("must be from 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = page_limit(query.limit, 50, MAX_PAGE)?;
     let language = parse_language(query.language.as_deref())?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = ListFilter {
@@ -301,17 +294,15 @@ pub async fn list_materials(
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}.{id}", at.timestamp_micros()))
+    pagination::encode_cursor(&format!("{}.{id}", at.timestamp_micros()))
 }
 
 fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid)> {
-    let invalid = || Error::validation("cursor", "is not a cursor this server issued");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
-        .ok_or_else(invalid)?;
-    Ok((at, id.parse().map_err(|_| invalid())?))
+    pagination::decode_cursor(cursor, |text| {
+        let (micros, id) = text.split_once('.')?;
+        let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        Some((at, id.parse().ok()?))
+    })
 }
 
 #[cfg(test)]
@@ -329,6 +320,6 @@ mod tests {
     #[test]
     fn forged_cursors_are_rejected() {
         assert!(decode_cursor("not-a-cursor").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("12.not-a-uuid")).is_err());
+        assert!(decode_cursor(&pagination::encode_cursor("12.not-a-uuid")).is_err());
     }
 }

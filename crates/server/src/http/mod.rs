@@ -14,6 +14,7 @@ mod materials;
 mod me;
 mod media;
 pub mod openapi;
+mod pagination;
 mod progress;
 mod recordings;
 mod segments;

@@ -10,6 +10,7 @@ use super::ApiContext;
 use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::Query;
+use super::pagination::page_limit;
 use crate::db;
 use crate::db::sync::Change;
 
@@ -57,13 +58,7 @@ pub async fn pull(
     if cursor < 0 {
         return Err(Error::validation("cursor", "must be 0 or a next_cursor"));
     }
-    let limit = query.limit.unwrap_or(DEFAULT_PULL);
-    if !(1..=MAX_PULL).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("must be from 1 to {MAX_PULL}"),
-        ));
-    }
+    let limit = page_limit(query.limit, DEFAULT_PULL, MAX_PULL)?;
     let mut tx = ctx.db.begin().await?;
     // One snapshot for every table, so a page never shows a segment whose
     // material's change it skipped.

@@ -9,8 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,6 +18,7 @@ use super::auth::AuthUser;
 use super::dictionary::parse_language;
 use super::error::{Error, Result};
 use super::extract::{Json, PathId, Query};
+use super::pagination::{self, page_limit};
 use crate::db;
 use crate::db::vocabulary::{After, Saved, VocabularyItem};
 use crate::dictionary;
@@ -212,13 +211,7 @@ pub async fn list_vocabulary(
     State(ctx): State<ApiContext>,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<VocabularyPage>> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("must be from 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = page_limit(query.limit, 50, MAX_PAGE)?;
     let due_order = query.due_before.is_some();
     let after = query
         .cursor
@@ -243,39 +236,26 @@ pub async fn list_vocabulary(
 }
 
 fn encode_cursor(after: After) -> String {
-    let text = match after {
+    pagination::encode_cursor(&match after {
         After::Change(seq) => format!("c.{seq}"),
         After::Due(None, id) => format!("d.new.{id}"),
         After::Due(Some(at), id) => format!("d.{}.{id}", at.timestamp_micros()),
-    };
-    URL_SAFE_NO_PAD.encode(text)
+    })
 }
 
 fn decode_cursor(cursor: &str, due_order: bool) -> Result<After> {
-    let invalid = || {
-        Error::validation(
-            "cursor",
-            "is not a cursor this server issued for this query",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let parts: Vec<&str> = text.split('.').collect();
-    match (due_order, parts.as_slice()) {
-        (false, ["c", seq]) => Ok(After::Change(seq.parse().map_err(|_| invalid())?)),
-        (true, ["d", due, id]) => {
-            let id = id.parse().map_err(|_| invalid())?;
-            let due = match *due {
-                "new" => None,
-                micros => Some(
-                    DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
-                        .ok_or_else(invalid)?,
-                ),
-            };
-            Ok(After::Due(due, id))
+    pagination::decode_cursor(cursor, |text| {
+        let parts: Vec<&str> = text.split('.').collect();
+        match (due_order, parts.as_slice()) {
+            (false, ["c", seq]) => Some(After::Change(seq.parse().ok()?)),
+            (true, ["d", "new", id]) => Some(After::Due(None, id.parse().ok()?)),
+            (true, ["d", micros, id]) => Some(After::Due(
+                Some(DateTime::from_timestamp_micros(micros.parse().ok()?)?),
+                id.parse().ok()?,
+            )),
+            _ => None,
         }
-        _ => Err(invalid()),
-    }
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
