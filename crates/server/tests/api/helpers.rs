@@ -337,6 +337,19 @@ impl TestApp {
             .bearer_auth(token)
     }
 
+    /// Sends a bodiless request with a bearer token to an API path.
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        self.authed(method, path, token)
+            .send()
+            .await
+            .expect("send request")
+    }
+
     /// Registers `email` with [`PASSWORD`] and native language `zh-CN`;
     /// returns the new user and a session token.
     pub async fn register(&self, email: &str) -> TestUser {

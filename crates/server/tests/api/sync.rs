@@ -12,10 +12,8 @@ use crate::content_fixtures::{
 use crate::helpers::{TestApp, TestUser, assert_problem, spawn_app};
 
 async fn pull(app: &TestApp, user: &TestUser, query: &str) -> reqwest::Response {
-    app.authed(Method::GET, &format!("/sync/pull{query}"), &user.token)
-        .send()
+    app.send_as(Method::GET, &format!("/sync/pull{query}"), &user.token)
         .await
-        .unwrap()
 }
 
 async fn pull_page(app: &TestApp, user: &TestUser, cursor: i64, limit: i64) -> Value {
@@ -153,14 +151,12 @@ async fn a_pull_gives_every_change_in_order_and_then_only_what_changed_since() {
     // Deleting the material leaves tombstones for all it held.
     let cursor = since["next_cursor"].as_i64().unwrap();
     let response = app
-        .authed(
+        .send_as(
             Method::DELETE,
             &format!("/materials/{material}"),
             &user.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 204);
     let deleted = pull_page(&app, &user, cursor, 500).await;
     let mut gone: Vec<(String, bool)> = summary(&deleted)
@@ -290,10 +286,8 @@ async fn saved_words_and_their_answers_are_pulled_too() {
 
     let cursor = page["next_cursor"].as_i64().unwrap();
     let response = app
-        .authed(Method::DELETE, &format!("/vocabulary/{word}"), &user.token)
-        .send()
-        .await
-        .unwrap();
+        .send_as(Method::DELETE, &format!("/vocabulary/{word}"), &user.token)
+        .await;
     assert_eq!(response.status(), 204);
     let deleted = pull_page(&app, &user, cursor, 500).await;
     assert_eq!(

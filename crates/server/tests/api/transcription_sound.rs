@@ -92,14 +92,12 @@ async fn a_plan_without_media_backup_transcribes_sound_sent_for_it(backend: Back
         .await;
     assert!(shown["media_size"].is_null(), "{shown}");
     let media = app
-        .authed(
+        .send_as(
             Method::GET,
             &format!("/materials/{material}/media"),
             &user.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(media.status(), 404);
 
     assert_eq!(start(&app, &user, material).await.status(), 202);
@@ -302,14 +300,12 @@ async fn sound_never_transcribed_is_swept_after_a_day_or_with_its_material() {
     let deleted = create_material(&app, &user).await;
     upload_sound(&app, &user, deleted, &sound).await;
     let response = app
-        .authed(
+        .send_as(
             Method::DELETE,
             &format!("/materials/{deleted}"),
             &user.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(
         app.count("SELECT count(*) FROM transcription_sources")

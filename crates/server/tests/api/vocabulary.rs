@@ -168,22 +168,16 @@ async fn a_deleted_word_is_gone_and_can_be_saved_again() {
     let user = app.register_user().await;
     let id = save(&app, &user, "house").await;
     let response = app
-        .authed(Method::DELETE, &format!("/vocabulary/{id}"), &user.token)
-        .send()
-        .await
-        .unwrap();
+        .send_as(Method::DELETE, &format!("/vocabulary/{id}"), &user.token)
+        .await;
     assert_eq!(response.status(), 204);
     let response = app
-        .authed(Method::GET, &format!("/vocabulary/{id}"), &user.token)
-        .send()
-        .await
-        .unwrap();
+        .send_as(Method::GET, &format!("/vocabulary/{id}"), &user.token)
+        .await;
     assert_problem(response, 404, "not_found").await;
     let response = app
-        .authed(Method::DELETE, &format!("/vocabulary/{id}"), &user.token)
-        .send()
-        .await
-        .unwrap();
+        .send_as(Method::DELETE, &format!("/vocabulary/{id}"), &user.token)
+        .await;
     assert_problem(response, 404, "not_found").await;
     assert_eq!(
         app.count("SELECT count(*) FROM vocabulary_items WHERE deleted_at IS NOT NULL")
@@ -195,10 +189,8 @@ async fn a_deleted_word_is_gone_and_can_be_saved_again() {
     let again = save(&app, &user, "house").await;
     assert_ne!(again, id);
     let response = app
-        .authed(Method::DELETE, &format!("/vocabulary/{again}"), &user.token)
-        .send()
-        .await
-        .unwrap();
+        .send_as(Method::DELETE, &format!("/vocabulary/{again}"), &user.token)
+        .await;
     assert_eq!(response.status(), 204);
     let response = put_word(
         &app,
@@ -369,10 +361,8 @@ async fn lists_page_newest_change_first_or_in_due_order() {
         ("due_before=tomorrow", "due_before"),
     ] {
         let response = app
-            .authed(Method::GET, &format!("/vocabulary?{query}"), &user.token)
-            .send()
-            .await
-            .unwrap();
+            .send_as(Method::GET, &format!("/vocabulary?{query}"), &user.token)
+            .await;
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(problem["field"], field, "{query}");
     }
