@@ -216,8 +216,12 @@ pub async fn list_assessments(
     db::recordings::get(&ctx.db, user.user_id, recording_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let items = db::assessments::for_recording(&ctx.db, user.user_id, recording_id).await?;
+    // The job first: it is deleted in the transaction that stores its
+    // assessment, so a job gone by now means the items read next include
+    // that assessment. Read the other way round, a job finishing between
+    // the two reads answered "none" for a take just scored.
     let job = db::jobs::recording_assessment(&ctx.db, user.user_id, recording_id).await?;
+    let items = db::assessments::for_recording(&ctx.db, user.user_id, recording_id).await?;
     let server_id = assess_recording::assessment_id(recording_id);
     let stored = items.iter().any(|item| item.id == server_id);
     let mut unscored_language = None;
