@@ -1,5 +1,5 @@
 // Two devices, one account: what the learner made on the first (a material
-// with its sentences, progress, a saved word with an answer) appears on the
+// with its sentences, progress, a take, a saved word with an answer) appears on the
 // second once it signs in — pulled from the server — and the second says
 // where the media file is. Each device is its own Chromium profile.
 import { test, before, after } from 'node:test';
@@ -14,6 +14,7 @@ let deviceB;
 let pageA;
 let pageB;
 let materialId;
+let takeId;
 
 const email = `devices-${Date.now()}@example.com`;
 const password = 'correct horse battery';
@@ -21,7 +22,7 @@ const password = 'correct horse battery';
 before(async () => {
   fx = await makeFixtures();
   server = await startServer();
-  deviceA = await launchBrowser();
+  deviceA = await launchBrowser({ fakeAudio: fx.mic });
   deviceB = await launchBrowser();
   pageA = await deviceA.context.newPage();
   pageB = await deviceB.context.newPage();
@@ -54,6 +55,14 @@ test('device A: import, practise, save a word and answer it, then sign up (every
   await pageA.getByTestId('word-panel').getByTestId('word-saved').waitFor();
   await pageA.keyboard.press('Escape');
 
+  // A take of that sentence (the fake microphone).
+  await pageA.locator('body').click({ position: { x: 5, y: 5 } });
+  await pageA.keyboard.down('r');
+  await pageA.waitForTimeout(1200);
+  await pageA.keyboard.up('r');
+  await pageA.getByTestId('take').first().waitFor();
+  takeId = await pageA.getByTestId('take').first().getAttribute('data-take-id');
+
   await pageA.getByTestId('nav-review').click();
   const reviewCard = pageA.getByTestId('review-card');
   await reviewCard.getByTestId('review-show').click();
@@ -72,12 +81,13 @@ test('device A: import, practise, save a word and answer it, then sign up (every
   await pageA.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 30000 });
 });
 
-test('device B: signing in brings the material, its sentences, the progress and the saved word', async () => {
+test('device B: signing in brings the material, its sentences, the progress, the take (without its audio) and the saved word', async () => {
   const started = Date.now();
   await pageB.goto(`${server.base}/signin`);
   await pageB.getByLabel('Email', { exact: true }).fill(email);
   await pageB.getByLabel('Password', { exact: true }).fill(password);
   await pageB.getByTestId('signin-submit').click();
+  await pageB.getByTestId('account-page').waitFor(); // signing in lands there; then to the library
   await pageB.getByRole('link', { name: 'Library', exact: true }).click();
   const card = pageB.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
   await card.waitFor({ timeout: 30000 });
@@ -93,6 +103,9 @@ test('device B: signing in brings the material, its sentences, the progress and 
   for (const line of ['Hello there.', 'How are you today?', 'I am fine, thank you.', 'Let us practise together.']) assert.ok(texts.includes(line), `${line} in the list`);
   await pageB.locator('[data-testid="practice"][data-current-index="1"]').waitFor();
   assert.equal(await pageB.getByTestId('media-elsewhere').getAttribute('data-where'), 'otherDevice');
+  const take = pageB.locator(`[data-testid="take"][data-take-id="${takeId}"]`);
+  await take.waitFor();
+  assert.match(await take.getByTestId('take-elsewhere').textContent(), /Recorded on another device/);
   await screenshot(pageB, 'devices-practice');
 
   // The saved word with device A's answer and schedule.
@@ -113,4 +126,37 @@ test('device B: signing in brings the material, its sentences, the progress and 
   const pulled = pageB.getByTestId('last-pull');
   await pulled.waitFor();
   assert.notEqual((await pulled.textContent()).trim(), 'not yet');
+});
+
+test('once the plan backs up media: device B gets the media file from the server and plays it', async () => {
+  // The same data, now with a plan that backs up media; device A sends its file.
+  await server.stop();
+  server = await startServer({ port: server.port, dataDir: server.dataDir, env: { ECHOLOOP_FREE_LARGE_MEDIA_BACKUP: 'true' } });
+  await pageA.goto(`${server.base}/account`);
+  await pageA.getByTestId('backup-now').click();
+  const [session] = await idbAll(pageA, 'auth');
+  const end = Date.now() + 30000;
+  for (;;) {
+    const res = await fetch(`${server.base}/api/v1/materials/${materialId}`, { headers: { Authorization: `Bearer ${session.token}` } });
+    if (res.ok && (await res.json()).media_url) break;
+    if (Date.now() > end) throw new Error('media not backed up by device A');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+
+  // Device B pulls ("Back up now" runs a pass, which pulls): the media is now on the server.
+  await pageB.goto(`${server.base}/account`);
+  await pageB.getByTestId('backup-now').click();
+  await pageB.getByRole('link', { name: 'Library', exact: true }).click();
+  const card = pageB.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
+  await card.getByTestId('media-elsewhere-badge').and(pageB.getByText('Media on the server')).waitFor({ timeout: 30000 });
+  await card.getByTestId('material-title').click();
+  await pageB.locator('[data-testid="media-elsewhere"][data-where="server"]').waitFor();
+  await pageB.getByTestId('fetch-media').click();
+  await pageB.waitForFunction(() => document.querySelector('[data-testid="media"]')?.readyState >= 1, undefined, { timeout: 30000 });
+  const [m] = (await idbAll(pageB, 'materials')).filter((x) => x.id === materialId);
+  assert.equal(m.mediaBackup, 'synced');
+  const [blob] = (await idbAll(pageB, 'blobs')).filter((b) => b.key === m.mediaBlobKey);
+  const [onA] = (await idbAll(pageA, 'materials')).filter((x) => x.id === materialId);
+  const [blobOnA] = (await idbAll(pageA, 'blobs')).filter((b) => b.key === onA.mediaBlobKey);
+  assert.equal(blob.size, blobOnA.size, 'the same file as on device A');
 });

@@ -265,8 +265,28 @@ describe('applying pulled changes', () => {
     expect(await snapshot()).toEqual(first);
   });
 
-  it('ignores kinds it does not know and takes (their audio stays on the server)', async () => {
-    expect(await apply([change('recording', { id: 'r', segment_id: 's1', material_id: M }), change('future_kind', { id: 'x' })])).toEqual({ received: 2, applied: 0 });
-    expect(await pull.pullCursor(db, USER)).toBe(2);
+  it('lists a take from another device without its audio (it stays on the server), and removes it on a tombstone', async () => {
+    const take = (deleted = false) =>
+      change('recording', { id: 'take-1', segment_id: 's1', material_id: M, duration: 900, cloud_url: '/api/v1/recordings/take-1/audio', audio_size: 10, audio_content_type: 'audio/ogg', created_at: ISO, updated_at: ISO }, deleted);
+    await apply([material(), segment('s1', 0, 'first'), take()]);
+    const stored = await db.recordings.get('take-1');
+    expect(stored).toMatchObject({ segmentId: 's1', materialId: M, duration: 900, mimeType: 'audio/ogg', syncStatus: 'synced', createdAt: T, cloudUrl: '/api/v1/recordings/take-1/audio' });
+    expect(stored?.blob).toBeUndefined();
+    expect(await db.outbox.count()).toBe(0);
+    await apply([take(true)]);
+    expect(await db.recordings.count()).toBe(0);
+  });
+
+  it('keeps a take recorded here (with its audio) when it comes back', async () => {
+    await apply([material(), segment('s1', 0, 'first')]);
+    const own = await recordings.addRecording(db, { segmentId: 's1', materialId: M, blob: new Blob([new Uint8Array(2)]), duration: 500 });
+    await db.outbox.clear();
+    await apply([change('recording', { id: own.id, segment_id: 's1', material_id: M, duration: 480, cloud_url: 'x', audio_content_type: 'audio/webm', created_at: ISO })]);
+    expect((await db.recordings.get(own.id))?.blob?.size).toBe(2);
+  });
+
+  it('ignores kinds it does not know', async () => {
+    expect(await apply([change('future_kind', { id: 'x' })])).toEqual({ received: 1, applied: 0 });
+    expect(await pull.pullCursor(db, USER)).toBe(1);
   });
 });

@@ -193,7 +193,7 @@ describe('recordings repository', () => {
     expect(a).toMatchObject({ syncStatus: 'pending', duration: 1235, mimeType: 'audio/webm' });
     expect((await recordings.listRecordings(db, s1!.id)).map((r) => r.id)).toEqual([b.id, a.id]);
     const stored = await db.recordings.get(a.id);
-    expect(stored?.blob.size).toBe(1);
+    expect(stored?.blob?.size).toBe(1);
     const counts = await recordings.countRecordingsBySegment(db, m.id);
     expect(counts.get(s1!.id)).toBe(2);
     expect(counts.get(s2!.id)).toBe(1);

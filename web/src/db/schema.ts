@@ -86,7 +86,12 @@ export interface LocalRecording {
   segmentId: string;
   /** Added in schema v2 so takes can be listed per material. */
   materialId: string;
-  blob: Blob;
+  /**
+   * The take's audio; absent for a take recorded on another device (pulled:
+   * its audio stays on the server, `cloudUrl`). No schema version: unindexed.
+   */
+  blob?: Blob;
+  cloudUrl?: string;
   duration: number;
   mimeType: string;
   syncStatus: 'pending' | 'synced';

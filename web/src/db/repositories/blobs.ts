@@ -18,6 +18,6 @@ export async function deleteBlobs(db: EcholoopDb, keys: (string | undefined)[]):
 export async function localBytes(db: EcholoopDb): Promise<number> {
   let total = 0;
   await db.blobs.each((b) => (total += b.size));
-  await db.recordings.each((r) => (total += r.blob.size));
+  await db.recordings.each((r) => (total += r.blob?.size ?? 0));
   return total;
 }

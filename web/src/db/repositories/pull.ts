@@ -67,6 +67,16 @@ export interface PulledProgress {
   updated_at: string;
 }
 
+export interface PulledRecording {
+  id: string;
+  segment_id: string;
+  material_id: string;
+  duration: number;
+  cloud_url: string | null;
+  audio_content_type: string | null;
+  created_at: string;
+}
+
 export interface PulledVocabularyItem {
   id: string;
   word: string;
@@ -177,8 +187,33 @@ export async function applyPullPage(db: EcholoopDb, userId: string, changes: Pul
           wordsToReschedule.add(r.vocabulary_item_id);
           break;
         }
+        case 'recording': {
+          const r = change.data as unknown as PulledRecording;
+          if (isQueued('recording', r.id) || isDeletedHere(queued, r.material_id)) break;
+          if (gone) {
+            if (await db.recordings.get(r.id)) {
+              await db.recordings.delete(r.id);
+              await db.assessments.delete(r.id);
+              applied++;
+            }
+          } else if (!(await db.recordings.get(r.id))) {
+            // A take from another device: listed with its metadata; its audio stays on the server.
+            await db.recordings.add({
+              id: r.id,
+              segmentId: r.segment_id,
+              materialId: r.material_id,
+              duration: r.duration,
+              mimeType: r.audio_content_type ?? 'audio/webm',
+              syncStatus: 'synced',
+              createdAt: Date.parse(r.created_at),
+              ...(r.cloud_url ? { cloudUrl: r.cloud_url } : {}),
+            });
+            applied++;
+          }
+          break;
+        }
         default:
-          // `recording` (takes' audio stays on the server for now) and kinds this client does not know.
+          // Kinds this client does not know yet.
           break;
       }
     }

@@ -146,6 +146,7 @@ const en = {
     recording: 'Recording… release to stop',
     stop: 'Stop',
     none: 'No takes for this segment yet.',
+    onAnotherDevice: 'Recorded on another device: its audio stays there and on the server, not on this device.',
     play: 'Play take',
     delete: 'Delete take',
     compare: 'Compare',

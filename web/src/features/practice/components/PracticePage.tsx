@@ -305,9 +305,9 @@ function Practice({ material, segments, progress, startSegmentId, attachSubtitle
             {selected && selectedScore && (
               <AssessmentView assessment={selectedScore} onPlayWord={playWord} earlierText={selectedEarlier} rescoring={selectedRescoring} />
             )}
-            {selected && selectedScore && material.sourceType !== 'youtube' && material.mediaBlobKey && (
+            {selected?.blob && selectedScore && material.sourceType !== 'youtube' && material.mediaBlobKey && (
               <ShadowingView
-                take={selected}
+                take={{ ...selected, blob: selected.blob }}
                 assessment={selectedScore}
                 original={{ blobKey: material.mediaBlobKey, blob: mediaBlob, fromMs: current.startTime, toMs: current.endTime }}
               />

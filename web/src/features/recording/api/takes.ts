@@ -14,6 +14,7 @@ let playerUrl: string | null = null;
 /** Plays a take; resolves when it ends (or is interrupted). */
 export function playTake(take: LocalRecording): Promise<void> {
   stopTake();
+  if (!take.blob) return Promise.resolve(); // recorded on another device: its audio is not here
   playerUrl = URL.createObjectURL(take.blob);
   const audio = new Audio(playerUrl);
   audio.dataset.takeId = take.id;
@@ -40,13 +41,15 @@ const decodedTakes = new WeakMap<Blob, Promise<AudioBuffer>>();
  */
 export async function playTakePart(take: LocalRecording, fromMs: number, durationMs: number): Promise<void> {
   stopTake();
+  const blob = take.blob;
+  if (!blob) return;
   partContext ??= new AudioContext();
   const context = partContext;
   await context.resume();
-  let decoded = decodedTakes.get(take.blob);
+  let decoded = decodedTakes.get(blob);
   if (!decoded) {
-    decoded = take.blob.arrayBuffer().then((bytes) => context.decodeAudioData(bytes));
-    decodedTakes.set(take.blob, decoded);
+    decoded = blob.arrayBuffer().then((bytes) => context.decodeAudioData(bytes));
+    decodedTakes.set(blob, decoded);
   }
   const buffer = await decoded;
   const from = Math.max(0, fromMs - PART_PADDING_MS) / 1000;

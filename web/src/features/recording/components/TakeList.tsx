@@ -5,7 +5,7 @@ import { formatDuration } from '../../../lib/format';
 import { TakeScore, useSignedIn, useTakeScores } from '../../scoring';
 import { deleteTake } from '../api/takes';
 
-function TakeAudio({ take }: { take: LocalRecording }) {
+function TakeAudio({ take }: { take: LocalRecording & { blob: Blob } }) {
   const { t } = useTranslation();
   const ref = useRef<HTMLAudioElement>(null);
   useEffect(() => {
@@ -45,7 +45,13 @@ export function TakeList({ takes, selectedId, onSelect, sentence }: Props) {
             <span className="muted">{take.syncStatus === 'synced' ? t('recording.synced') : t('recording.pending')}</span>
             {scores && signedIn !== undefined && <TakeScore take={take} row={scores.get(take.id)} signedIn={signedIn} sentence={sentence} />}
           </div>
-          <TakeAudio take={take} />
+          {take.blob ? (
+            <TakeAudio take={{ ...take, blob: take.blob }} />
+          ) : (
+            <p className="muted small" data-testid="take-elsewhere">
+              {t('recording.onAnotherDevice')}
+            </p>
+          )}
           <div className="take-actions">
             <button type="button" className="btn small" aria-pressed={take.id === selectedId} onClick={() => onSelect(take.id)}>
               {take.id === selectedId ? t('recording.selected') : t('recording.select')}

@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
 import Dexie from 'dexie';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { EcholoopDb, setDb } from '../../../db/database';
 import * as materials from '../../../db/repositories/materials';
 import * as progress from '../../../db/repositories/progress';
 import * as pull from '../../../db/repositories/pull';
+import * as recordings from '../../../db/repositories/recordings';
 import * as syncState from '../../../db/repositories/syncState';
 import * as vocabulary from '../../../db/repositories/vocabulary';
 import { connect, FaultProxy, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import { runOnce } from './runner';
+
+// Real audio for a take: the server checks uploads with ffprobe.
+const TAKE = new Uint8Array(readFileSync(inject('media').take));
 
 // Two devices of one learner: two IndexedDB databases signed in to one account.
 let deviceA: EcholoopDb;
@@ -66,12 +71,13 @@ async function lessonOnA() {
   });
   await vocabulary.recordReview(deviceA, item.id, 3, T);
   await vocabulary.recordReview(deviceA, item.id, 2, T + 2 * DAY);
-  return { m, segments, item };
+  const take = await recordings.addRecording(deviceA, { segmentId: segments[1]!.id, materialId: m.id, blob: new Blob([TAKE], { type: 'audio/ogg' }), duration: 1000 });
+  return { m, segments, item, take };
 }
 
 describe('pulling changes from the server onto a second device (against the real server)', () => {
   it('brings device A’s material, sentences, progress, saved word and answers to device B; A’s delete removes B’s copy', async () => {
-    const { m, segments, item } = await lessonOnA();
+    const { m, segments, item, take } = await lessonOnA();
     expect(await run(deviceA)).toEqual({ kind: 'idle' });
     const onA = await vocabulary.getWord(deviceA, item.id);
 
@@ -94,6 +100,10 @@ describe('pulling changes from the server onto a second device (against the real
       context: { materialId: m.id, segmentId: segments[0]!.id },
     });
     expect(await deviceB.reviewLogs.count()).toBe(2);
+    // The take is listed without its audio, which stays on the server.
+    const takeOnB = await recordings.getRecording(deviceB, take.id);
+    expect(takeOnB).toMatchObject({ segmentId: segments[1]!.id, materialId: m.id, syncStatus: 'synced', cloudUrl: `/api/v1/recordings/${take.id}/audio` });
+    expect(takeOnB?.blob).toBeUndefined();
     // Nothing pulled is pushed back.
     expect(await deviceB.outbox.count()).toBe(0);
     const state = await syncState.getSyncState(deviceB);
@@ -116,6 +126,7 @@ describe('pulling changes from the server onto a second device (against the real
     expect(await materials.getMaterial(deviceB, m.id)).toBeUndefined();
     expect(await materials.listSegments(deviceB, m.id)).toEqual([]);
     expect(await progress.getProgress(deviceB, m.id)).toBeUndefined();
+    expect(await recordings.getRecording(deviceB, take.id)).toBeUndefined();
     expect(await deviceB.outbox.count()).toBe(0);
   });
 
