@@ -42,8 +42,8 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms
   }
 }
 
-function scheduler(locks: FakeLocks, runs: RunResult[]) {
-  const s = new BackupScheduler({ db, locks: locks as unknown as LockManager, events: null, debounceMs: 10, onRun: (r) => runs.push(r) });
+function scheduler(locks: FakeLocks, runs: RunResult[], pullIntervalMs?: number) {
+  const s = new BackupScheduler({ db, locks: locks as unknown as LockManager, events: null, debounceMs: 10, onRun: (r) => runs.push(r), ...(pullIntervalMs ? { pullIntervalMs } : {}) });
   started.push(s);
   s.start();
   return s;
@@ -129,6 +129,25 @@ describe('backup scheduler', () => {
     expect(settled).toBeLessThanOrEqual(3);
     expect(runs.at(-1)).toEqual({ kind: 'idle' });
     expect(await outbox.loadGroup(db, 'progress', m.id)).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+
+  it('pulls again on its own after the interval, and at once when a tab regains the focus', async () => {
+    await signIn(db, me);
+    const pulls = () => proxy.count('GET', /\/sync\/pull$/);
+    const runs: RunResult[] = [];
+    const s = scheduler(new FakeLocks(), runs, 300);
+    await waitFor(() => pulls() >= 1, 'the first pull');
+    await waitFor(() => pulls() >= 3, 'pulls every 300 ms while idle');
+    expect(runs.every((r) => r.kind === 'idle')).toBe(true);
+    s.stop();
+
+    const focused = scheduler(new FakeLocks(), [], 60 * 60 * 1000);
+    await waitFor(() => pulls() >= 4, 'the new leader pulls at start');
+    await new Promise((r) => setTimeout(r, 100));
+    const before = pulls();
+    await syncState.requestPull(db);
+    await waitFor(() => pulls() === before + 1, 'a pull right after the focus');
+    focused.stop();
   });
 
   it('uses the lock named for the backup', () => {

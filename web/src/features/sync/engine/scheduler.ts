@@ -14,11 +14,16 @@ import { runOnce, type RunResult } from './runner';
 
 export const LOCK_NAME = 'echoloop-backup';
 
+/** A tab left open still sees other devices' changes within this long (focus and sign-in pull at once). */
+export const PULL_INTERVAL_MS = 5 * 60 * 1000;
+
 export interface SchedulerOptions extends LeaderLoopOptions {
   db: EcholoopDb;
   /** Local changes are gathered this long before a run (a learner stepping through segments). */
   debounceMs?: number;
   chunkBytes?: number;
+  /** Signed in and nothing to push: how often to pull what other devices changed meanwhile. */
+  pullIntervalMs?: number;
   /** Called after each run (tests, diagnostics). */
   onRun?: (result: RunResult) => void;
 }
@@ -68,12 +73,13 @@ export class BackupScheduler extends LeaderLoop {
     return () => subscription.unsubscribe();
   }
 
-  /** One run; then when to run next: at the earliest retry, after an offline backoff, or only when something changes. */
+  /** One run; then when to run next: at the earliest retry, after an offline backoff, or for the next pull. */
   protected async runPass(signal: AbortSignal): Promise<number | null> {
     const { db } = this.options;
     const result = await runOnce({ db, signal, now: this.now, random: this.options.random, chunkBytes: this.options.chunkBytes });
     this.options.onRun?.(result);
-    const until = this.nextAfter(result.kind === 'offline', result.kind === 'waiting' ? result.until : null);
+    const pullAt = this.now() + (this.options.pullIntervalMs ?? PULL_INTERVAL_MS);
+    const until = this.nextAfter(result.kind === 'offline', result.kind === 'waiting' ? Math.min(result.until, pullAt) : result.kind === 'idle' ? pullAt : null);
     if (result.kind !== 'stopped') await syncState.updateSyncState(db, { nextRunAt: until ?? undefined });
     return until;
   }
