@@ -106,6 +106,12 @@ test('device B: signing in brings the material, its sentences, the progress, the
   const take = pageB.locator(`[data-testid="take"][data-take-id="${takeId}"]`);
   await take.waitFor();
   assert.match(await take.getByTestId('take-elsewhere').textContent(), /Recorded on another device/);
+  // Its audio comes from the server on request and then plays here.
+  await take.getByTestId('fetch-take-audio').click();
+  await take.getByTestId('take-audio').waitFor();
+  const [takeOnB] = (await idbAll(pageB, 'recordings')).filter((r) => r.id === takeId);
+  assert.equal(takeOnB.syncStatus, 'synced');
+  assert.equal((await idbAll(pageB, 'outbox')).length, 0, 'a fetched take is not pushed back');
   await screenshot(pageB, 'devices-practice');
 
   // The saved word with device A's answer and schedule.

@@ -50,6 +50,14 @@ export async function countRecordingsBySegment(db: EcholoopDb, materialId: strin
   return counts;
 }
 
+/**
+ * A take recorded on another device gets its audio here (fetched from the
+ * server): it plays and compares like one recorded here. Nothing to back up.
+ */
+export async function attachAudio(db: EcholoopDb, id: string, blob: Blob): Promise<void> {
+  await db.recordings.update(id, { blob, ...(blob.type ? { mimeType: blob.type } : {}) });
+}
+
 /** Deletes the take and its score. */
 export async function deleteRecording(db: EcholoopDb, id: string): Promise<void> {
   await db.transaction('rw', [db.recordings, db.assessments, db.outbox], async () => {

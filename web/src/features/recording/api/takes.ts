@@ -1,4 +1,5 @@
-import { getDb, recordings, type LocalRecording } from '../../../db';
+import { auth, getDb, recordings, type LocalRecording } from '../../../db';
+import { API_BASE, apiDownload } from '../../../lib/api';
 
 export function saveTake(segmentId: string, materialId: string, blob: Blob, duration: number) {
   return recordings.addRecording(getDb(), { segmentId, materialId, blob, duration });
@@ -6,6 +7,15 @@ export function saveTake(segmentId: string, materialId: string, blob: Blob, dura
 
 export function deleteTake(id: string) {
   return recordings.deleteRecording(getDb(), id);
+}
+
+/** Fetches the audio of a take recorded on another device from the server (`cloud_url`, with the token) and keeps it here. */
+export async function fetchTakeAudio(take: LocalRecording): Promise<void> {
+  if (!take.cloudUrl) throw new Error('The audio of this take is not on the server');
+  const db = getDb();
+  const path = take.cloudUrl.startsWith(API_BASE) ? take.cloudUrl.slice(API_BASE.length) : take.cloudUrl;
+  const { blob } = await apiDownload(path, { token: await auth.getToken(db), timeoutMs: 5 * 60 * 1000 });
+  await recordings.attachAudio(db, take.id, blob);
 }
 
 let player: HTMLAudioElement | null = null;

@@ -1,9 +1,9 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LocalRecording } from '../../../db';
 import { formatDuration } from '../../../lib/format';
 import { TakeScore, useSignedIn, useTakeScores } from '../../scoring';
-import { deleteTake } from '../api/takes';
+import { deleteTake, fetchTakeAudio } from '../api/takes';
 
 function TakeAudio({ take }: { take: LocalRecording & { blob: Blob } }) {
   const { t } = useTranslation();
@@ -19,6 +19,35 @@ function TakeAudio({ take }: { take: LocalRecording & { blob: Blob } }) {
     };
   }, [take.blob]);
   return <audio ref={ref} controls preload="metadata" aria-label={t('recording.play')} data-testid="take-audio" />;
+}
+
+/** A take recorded on another device: its audio is on the server (fetch it) or only there. */
+function TakeElsewhere({ take }: { take: LocalRecording }) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const fetchAudio = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fetchTakeAudio(take);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="muted small" data-testid="take-elsewhere">
+      <p>{t('recording.onAnotherDevice')}</p>
+      {take.cloudUrl && (
+        <button type="button" className="btn small" disabled={busy} onClick={() => void fetchAudio()} data-testid="fetch-take-audio">
+          {busy ? t('recording.fetchingAudio') : t('recording.fetchAudio')}
+        </button>
+      )}
+      {error && <p role="alert">{t('recording.fetchFailed', { detail: error })}</p>}
+    </div>
+  );
 }
 
 interface Props {
@@ -48,9 +77,7 @@ export function TakeList({ takes, selectedId, onSelect, sentence }: Props) {
           {take.blob ? (
             <TakeAudio take={{ ...take, blob: take.blob }} />
           ) : (
-            <p className="muted small" data-testid="take-elsewhere">
-              {t('recording.onAnotherDevice')}
-            </p>
+            <TakeElsewhere take={take} />
           )}
           <div className="take-actions">
             <button type="button" className="btn small" aria-pressed={take.id === selectedId} onClick={() => onSelect(take.id)}>
