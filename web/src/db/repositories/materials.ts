@@ -207,25 +207,35 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
 /** Deletes a material with its segments, takes (and their scores), progress, transcription state and blobs. */
 export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> {
   await db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.assessments, db.blobs, db.progress, db.transcriptions, db.outbox], async () => {
-    const material = await db.materials.get(id);
-    if (!material) return;
-    await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
-    await db.segmentLists.delete(id);
-    const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
-    // The server deletes them with the material: their queued uploads (even failed ones) are moot.
-    await dropQueued(db, [
-      ...(['segments', 'progress', 'media'] as const).map((entity) => [entity, id] as const),
-      ...takes.map((take) => ['recording', take] as const),
-    ]);
-    await db.recordings.bulkDelete(takes);
-    await db.assessments.bulkDelete(takes);
-    await db.progress.delete(id);
-    const transcription = await db.transcriptions.get(id);
-    if (transcription?.sound?.blobKey) await db.blobs.delete(transcription.sound.blobKey);
-    await db.transcriptions.delete(id);
-    await db.materials.delete(id);
-    await enqueue(db, 'material', id, 'delete');
+    if (await removeMaterialHere(db, id)) await enqueue(db, 'material', id, 'delete');
   });
+}
+
+/**
+ * Removes a material and everything under it from this device, in the
+ * caller's transaction, without queueing a delete for the server (a local
+ * delete queues one; a pulled tombstone is the server's own). Queued
+ * uploads under it are dropped: the server deletes them with the material,
+ * so they are moot even when they failed. Returns whether it was here.
+ */
+export async function removeMaterialHere(db: EcholoopDb, id: string): Promise<boolean> {
+  const material = await db.materials.get(id);
+  // What is under it goes even without the row (a pulled list can arrive before its material).
+  if (material) await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
+  await db.segmentLists.delete(id);
+  const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
+  await dropQueued(db, [
+    ...(['segments', 'progress', 'media'] as const).map((entity) => [entity, id] as const),
+    ...takes.map((take) => ['recording', take] as const),
+  ]);
+  await db.recordings.bulkDelete(takes);
+  await db.assessments.bulkDelete(takes);
+  await db.progress.delete(id);
+  const transcription = await db.transcriptions.get(id);
+  if (transcription?.sound?.blobKey) await db.blobs.delete(transcription.sound.blobKey);
+  await db.transcriptions.delete(id);
+  await db.materials.delete(id);
+  return material !== undefined;
 }
 
 export function getMaterial(db: EcholoopDb, id: string): Promise<LocalMaterial | undefined> {

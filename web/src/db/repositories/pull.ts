@@ -12,7 +12,7 @@ import type {
   SyncState,
   VocabularyContext,
 } from '../schema';
-import { deleteBlobs } from './blobs';
+import { removeMaterialHere } from './materials';
 import { dropQueued } from './outbox';
 import { reviewLogOf } from './vocabulary';
 
@@ -129,7 +129,8 @@ export async function applyPullPage(db: EcholoopDb, userId: string, changes: Pul
         case 'material': {
           const m = change.data as unknown as PulledMaterial;
           if (isQueued('material', m.id)) break;
-          if (gone) applied += (await removeMaterial(db, m.id)) ? 1 : 0;
+          // Deleted on another device: it goes as a local delete would, but the server has done it.
+          if (gone) applied += (await removeMaterialHere(db, m.id)) ? 1 : 0;
           else {
             await putMaterial(db, m);
             applied++;
@@ -283,27 +284,6 @@ async function putMaterial(db: EcholoopDb, m: PulledMaterial): Promise<void> {
     delete material.mediaSize;
   }
   await db.materials.put(material);
-}
-
-/**
- * The material was deleted on another device: it goes with everything
- * under it, as a local delete (deleteMaterial) — without queueing a delete,
- * the server has done it. Returns whether there was anything here.
- */
-async function removeMaterial(db: EcholoopDb, id: string): Promise<boolean> {
-  const material = await db.materials.get(id);
-  const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
-  await dropQueued(db, [...(['segments', 'progress', 'media'] as const).map((entity) => [entity, id] as const), ...takes.map((take) => ['recording', take] as const)]);
-  if (material) await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
-  await db.segmentLists.delete(id);
-  await db.recordings.bulkDelete(takes);
-  await db.assessments.bulkDelete(takes);
-  await db.progress.delete(id);
-  const transcription = await db.transcriptions.get(id);
-  if (transcription?.sound?.blobKey) await db.blobs.delete(transcription.sound.blobKey);
-  await db.transcriptions.delete(id);
-  await db.materials.delete(id);
-  return material !== undefined;
 }
 
 /**
