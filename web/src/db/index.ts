@@ -13,4 +13,4 @@ export type { OutboxGroup, SyncEffect } from './repositories/outbox';
 export * as transcriptions from './repositories/transcriptions';
 export * as vocabulary from './repositories/vocabulary';
 export * as pull from './repositories/pull';
-export type { PulledChange, PullSummary } from './repositories/pull';
+export type { PulledChange, PulledVocabularyItem, PullSummary } from './repositories/pull';

@@ -77,10 +77,12 @@ export interface PulledRecording {
   created_at: string;
 }
 
+/** A saved word as the server sends it (its own endpoints and the pull alike). */
 export interface PulledVocabularyItem {
   id: string;
   word: string;
   language: string;
+  ipa: string | null;
   status: LocalVocabularyItem['status'];
   next_review_at: string | null;
   stability: number | null;

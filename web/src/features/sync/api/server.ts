@@ -2,7 +2,7 @@
  * The content endpoints the backup uses (docs/api/content.md), each one
  * call of the shared API client with the signed-in token.
  */
-import type { PulledChange } from '../../../db';
+import type { PulledChange, PulledVocabularyItem } from '../../../db';
 import { ApiError, apiRequest } from '../../../lib/api';
 
 /** The token to send and the signal that stops the runner. */
@@ -92,20 +92,8 @@ export interface ServerVocabularyContext {
   time_ms?: number;
 }
 
-export interface ServerVocabularyItem {
-  id: string;
-  word: string;
-  language: string;
-  ipa: string | null;
-  status: 'new' | 'learning' | 'mastered';
-  next_review_at: string | null;
-  stability: number | null;
-  difficulty: number | null;
-  reviews: number;
-  lapses: number;
-  last_reviewed_at: string | null;
-  context: ServerVocabularyContext | null;
-}
+/** The server's word: one shape for its endpoints and the pull. */
+export type ServerVocabularyItem = PulledVocabularyItem;
 
 export interface ServerReview {
   id: string;
