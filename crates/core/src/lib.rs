@@ -8,5 +8,6 @@ pub mod review;
 pub mod segment_id;
 pub mod shadowing;
 pub mod subtitles;
+pub mod sync;
 pub mod text;
 pub mod time;

@@ -273,3 +273,96 @@ mod review {
         ))
     }
 }
+
+mod sync {
+    //! Sync merge rules for the browser (`echoloop_core::sync`): the device's
+    //! hybrid logical clock and the verdicts the server gives a push, so a
+    //! pulled row is merged exactly as the server would merge it.
+
+    use echoloop_core::sync::{self, Clock, Hlc, NodeId, ProgressState, RowClock, Write};
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
+
+    fn parse_hlc(input: &str, name: &str) -> Result<Hlc, JsError> {
+        input
+            .parse()
+            .map_err(|error| JsError::new(&format!("{name}: {error}")))
+    }
+
+    fn clock(last: Option<String>, node: &str) -> Result<Clock, JsError> {
+        let node: NodeId = node
+            .parse()
+            .map_err(|error| JsError::new(&format!("node: {error}")))?;
+        let last = last.as_deref().map(|l| parse_hlc(l, "last")).transpose()?;
+        Ok(Clock::new(node, last))
+    }
+
+    fn wall(wall_ms: f64) -> Result<u64, JsError> {
+        if wall_ms.is_finite() && wall_ms >= 0.0 {
+            Ok(wall_ms as u64)
+        } else {
+            Err(JsError::new(
+                "wall_ms must be a non-negative number of milliseconds",
+            ))
+        }
+    }
+
+    fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+        value
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|error| JsError::new(&error.to_string()))
+    }
+
+    /// The clock of a local write: later than `last` (the device's last
+    /// clock, `undefined` on its first write) and than the wall time.
+    /// `node` is the device's 16-hex-digit id.
+    #[wasm_bindgen(js_name = hlcNow)]
+    pub fn hlc_now(last: Option<String>, wall_ms: f64, node: &str) -> Result<String, JsError> {
+        Ok(clock(last, node)?.now(wall(wall_ms)?).to_string())
+    }
+
+    /// The device's clock after seeing `remote` (a pulled row's clock).
+    #[wasm_bindgen(js_name = hlcObserve)]
+    pub fn hlc_observe(
+        last: Option<String>,
+        remote: &str,
+        wall_ms: f64,
+        node: &str,
+    ) -> Result<String, JsError> {
+        let remote = parse_hlc(remote, "remote")?;
+        Ok(clock(last, node)?
+            .observe(remote, wall(wall_ms)?)
+            .to_string())
+    }
+
+    /// Whether a write with clock `incoming` wins over a row that holds
+    /// `stored` (`{hlc: string | null, deleted: boolean}`, or `null` when
+    /// there is no row): `"apply"`, `"already_applied"` or `"superseded"`.
+    #[wasm_bindgen(js_name = syncDecide)]
+    pub fn sync_decide(stored: JsValue, write: &str, incoming: &str) -> Result<JsValue, JsError> {
+        let stored: Option<RowClock> = serde_wasm_bindgen::from_value(stored)
+            .map_err(|error| JsError::new(&format!("stored: {error}")))?;
+        let write = match write {
+            "upsert" => Write::Upsert,
+            "delete" => Write::Delete,
+            _ => return Err(JsError::new("write must be \"upsert\" or \"delete\"")),
+        };
+        to_js(&sync::decide(
+            stored,
+            write,
+            parse_hlc(incoming, "incoming")?,
+        ))
+    }
+
+    /// Progress merged as the server merges it: `stored` and `incoming` are
+    /// `{last_segment_index, completed, hlc}` (`stored` may be `null`);
+    /// returns `{value, verdict, changed}`.
+    #[wasm_bindgen(js_name = mergeProgress)]
+    pub fn merge_progress(stored: JsValue, incoming: JsValue) -> Result<JsValue, JsError> {
+        let stored: Option<ProgressState> = serde_wasm_bindgen::from_value(stored)
+            .map_err(|error| JsError::new(&format!("stored: {error}")))?;
+        let incoming: ProgressState = serde_wasm_bindgen::from_value(incoming)
+            .map_err(|error| JsError::new(&format!("incoming: {error}")))?;
+        to_js(&sync::merge_progress(stored, incoming))
+    }
+}
