@@ -230,3 +230,52 @@ export function previewReviews(log: ReviewEntry[], nowMs: number): [number, numb
 export function mergeReviewLogs(a: ReviewEntry[], b: ReviewEntry[]): ReviewEntry[] {
   return call('mergeReviewLogs', a, b) as ReviewEntry[];
 }
+
+/**
+ * Hybrid logical clocks (the core's `sync::Hlc`): text
+ * `<13-digit ms>-<4 hex counter>-<16 hex node>`, whose text order is the
+ * clock order. The device's clock itself is lib/clock.ts.
+ */
+export type Hlc = string;
+
+/** The clock of a local write: later than `last` (undefined: the device's first) and than `wallMs`. */
+export function hlcNow(last: Hlc | undefined, wallMs: number, node: string): Hlc {
+  return call('hlcNow', last, wallMs, node) as Hlc;
+}
+
+/** The device's clock after seeing `remote` (a pulled or pushed-back row's clock). */
+export function hlcObserve(last: Hlc | undefined, remote: Hlc, wallMs: number, node: string): Hlc {
+  return call('hlcObserve', last, remote, wallMs, node) as Hlc;
+}
+
+/** What a row holds as far as merging is concerned (`hlc` null: written before clocks; it loses to any clocked write). */
+export interface RowClock {
+  hlc: Hlc | null;
+  deleted: boolean;
+}
+
+/** The fate of a write against a stored row (the core's `sync::Verdict`). */
+export type SyncVerdict = 'apply' | 'already_applied' | 'superseded';
+
+/**
+ * Whether a write (`upsert` or `delete`) with clock `incoming` wins over a
+ * row that holds `stored` (null: no row): last writer wins, tombstones final.
+ */
+export function syncDecide(stored: RowClock | null, write: 'upsert' | 'delete', incoming: Hlc): SyncVerdict {
+  return call('syncDecide', stored, write, incoming) as SyncVerdict;
+}
+
+/** Progress as the merge sees it (`hlc` null: stored before clocks). */
+export interface ProgressClockState {
+  last_segment_index: number;
+  completed: boolean;
+  hlc: Hlc | null;
+}
+
+/**
+ * Progress merged as the server merges it: the position of the newer write,
+ * "completed" never regressing. `changed`: the value differs from `stored`.
+ */
+export function mergeProgress(stored: ProgressClockState | null, incoming: ProgressClockState): { value: ProgressClockState; verdict: SyncVerdict; changed: boolean } {
+  return call('mergeProgress', stored, incoming) as { value: ProgressClockState; verdict: SyncVerdict; changed: boolean };
+}
