@@ -17,7 +17,7 @@ import type {
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 11;
+export const LATEST_VERSION = 12;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -118,6 +118,15 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
     vocabulary: 'id, [word+language], nextReviewAt, createdAt',
     reviewLogs: 'id, itemId, reviewedAt',
   });
+  if (upTo < 12) return;
+
+  // v12: hybrid logical clocks (lib/clock.ts) on the rows the batched push
+  // carries — materials, progress, saved words — and on outbox rows (a
+  // delete's clock outlives its row). `hlc` is not indexed, so no table
+  // changes and no row is rewritten: rows from before have none, and lose to
+  // any clocked write (the core's rule); a queued change without one is
+  // stamped when it is pushed.
+  db.version(12).stores({});
 }
 
 async function upgradeToV2(tx: Transaction): Promise<void> {

@@ -8,6 +8,7 @@ import * as progress from './repositories/progress';
 import * as blobs from './repositories/blobs';
 import * as definitions from './repositories/definitions';
 import * as outbox from './repositories/outbox';
+import * as vocabulary from './repositories/vocabulary';
 
 let db: EcholoopDb;
 let n = 0;
@@ -239,5 +240,40 @@ describe('blob store', () => {
     expect(await blobs.localBytes(db)).toBe(320);
     await blobs.deleteBlobs(db, [key, undefined]);
     expect(await blobs.getBlob(db, key)).toBeUndefined();
+  });
+});
+
+describe('clocks on local writes (the batched push sends them)', () => {
+  const clocks: string[] = [];
+  /** Each write's clock is later than every one before it. */
+  const later = (hlc: string | undefined) => {
+    expect(hlc).toMatch(/^\d{13}-[0-9a-f]{4}-[0-9a-f]{16}$/);
+    if (clocks.length) expect(hlc! > clocks[clocks.length - 1]!).toBe(true);
+    clocks.push(hlc!);
+  };
+
+  it('stamps materials, progress and saved words; a delete keeps its clock on its outbox row', async () => {
+    const m = await sample();
+    later(m.hlc);
+    const yt = await materials.createYoutubeMaterial(db, { videoId: 'abc', title: 'Song' });
+    later(yt.hlc);
+    await materials.renameMaterial(db, m.id, 'Renamed');
+    later((await materials.getMaterial(db, m.id))?.hlc);
+    later((await progress.saveProgress(db, m.id, 1)).hlc);
+    const { item } = await vocabulary.saveWord(db, { word: 'house', surface: 'house', language: 'en', context: { sentence: 'A house.' } });
+    later(item.hlc);
+    const changed = await vocabulary.changeContext(db, item.id, { sentence: 'Another house.' });
+    later(changed?.hlc);
+    expect(changed).toMatchObject({ context: { sentence: 'Another house.' } });
+    expect(await vocabulary.changeContext(db, item.id, { sentence: 'Another house.' })).toMatchObject({ hlc: changed!.hlc }); // the same again: no write
+
+    const [segment] = await materials.listSegments(db, m.id);
+    const take = await recordings.addRecording(db, { segmentId: segment!.id, materialId: m.id, blob: new Blob([new Uint8Array(2)]), duration: 500 });
+    await recordings.deleteRecording(db, take.id);
+    await vocabulary.deleteWord(db, item.id);
+    await materials.deleteMaterial(db, yt.id);
+    const deletes = (await db.outbox.orderBy('seq').toArray()).filter((r) => r.op === 'delete');
+    expect(deletes.map((r) => r.entity)).toEqual(['recording', 'vocabulary', 'material']);
+    for (const row of deletes) later(row.hlc);
   });
 });

@@ -42,6 +42,12 @@ export interface LocalMaterial {
    */
   mediaUrl?: string;
   mediaSize?: number;
+  /**
+   * The clock of the write that made the synced fields (title, type,
+   * duration…) what they are (schema v12): this device's `stamp()` for a
+   * local edit, the server's for a pulled row. Absent: written before clocks.
+   */
+  hlc?: string;
 }
 
 export type MediaBackupState = 'pending' | 'synced' | 'device_only';
@@ -122,6 +128,8 @@ export interface LearningProgress {
   lastSegmentIndex: number;
   status: ProgressStatus;
   updatedAt: number;
+  /** The clock of the write of this position (schema v12; absent: before clocks). */
+  hlc?: string;
 }
 
 /**
@@ -150,6 +158,8 @@ export interface SyncProblem {
   status?: number;
   field?: string;
   at: number;
+  /** `clock_ahead`: how far this device's clock is ahead of the server's (ms). */
+  aheadMs?: number;
 }
 
 /** A tus upload in flight: where it lives on the server and how far it got. */
@@ -172,6 +182,11 @@ export interface OutboxItem {
   nextAttemptAt: number;
   lastError?: SyncProblem;
   upload?: UploadProgress;
+  /**
+   * The clock of the change (schema v12). A delete's clock lives only here:
+   * the local row is gone, and the push sends this one.
+   */
+  hlc?: string;
 }
 
 /** The backup runner's state on this device (one row, key 'current'; schema v5). */
@@ -430,6 +445,8 @@ export interface LocalVocabularyItem {
   /** The id the server confirmed (after a `409 word_already_saved`, the server's own id, which this row then takes). */
   serverId?: string;
   syncStatus: SyncStatus;
+  /** The clock of the write of the word and its context (schema v12; absent: before clocks). The schedule is derived, never stamped. */
+  hlc?: string;
 }
 
 export type ReviewRating = 1 | 2 | 3 | 4;

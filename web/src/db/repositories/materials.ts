@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { stableSegmentId } from '../../lib/core';
+import { stamp } from '../../lib/clock';
 import type { EcholoopDb } from '../database';
 import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
 import { parseSegmentText, SegmentTextError } from '../../lib/segmentText';
@@ -90,6 +91,7 @@ export async function createLocalMaterial(db: EcholoopDb, input: NewLocalMateria
     mimeType: input.media.type,
     mediaBackup: 'pending',
     searchTitle: '',
+    hlc: stamp(),
     segmentCount: segments.length,
     hasTranslations: segments.some((s) => s.translation),
   };
@@ -136,6 +138,7 @@ export async function createYoutubeMaterial(db: EcholoopDb, input: NewYoutubeMat
       searchTitle: title.toLowerCase(),
       segmentCount: 0,
       hasTranslations: false,
+      hlc: stamp(),
     };
     await db.materials.add(material);
     await enqueue(db, 'material', id, 'upsert');
@@ -199,7 +202,7 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
   await db.transaction('rw', [db.materials, db.outbox], async () => {
     const material = await db.materials.get(id);
     if (!material) throw new Error('Material not found');
-    await db.materials.update(id, { title: clean, searchTitle: clean.toLowerCase(), updatedAt: Date.now(), syncStatus: changedSince(material) });
+    await db.materials.update(id, { title: clean, searchTitle: clean.toLowerCase(), updatedAt: Date.now(), syncStatus: changedSince(material), hlc: stamp() });
     await enqueue(db, 'material', id, 'upsert');
   });
 }
@@ -207,7 +210,7 @@ export async function renameMaterial(db: EcholoopDb, id: string, title: string):
 /** Deletes a material with its segments, takes (and their scores), progress, transcription state and blobs. */
 export async function deleteMaterial(db: EcholoopDb, id: string): Promise<void> {
   await db.transaction('rw', [db.materials, db.segmentLists, db.recordings, db.assessments, db.blobs, db.progress, db.transcriptions, db.outbox], async () => {
-    if (await removeMaterialHere(db, id)) await enqueue(db, 'material', id, 'delete');
+    if (await removeMaterialHere(db, id)) await enqueue(db, 'material', id, 'delete', stamp());
   });
 }
 

@@ -6,16 +6,22 @@ import type { MediaBackupState, OutboxEntity, OutboxItem, OutboxOp, OutboxStatus
  * Queues a change for the backup runner; call inside the writing
  * transaction. A change whose newest row is the same and not yet picked up
  * is not queued twice: the runner always uploads the entity's current state.
+ * `hlc` is the change's clock, kept on the row: a delete's (its local row
+ * is gone, so the push takes the clock from here); an upsert's clock is on
+ * the entity's own row.
  */
-export async function enqueue(db: EcholoopDb, entity: OutboxEntity, entityId: string, op: OutboxOp): Promise<void> {
+export async function enqueue(db: EcholoopDb, entity: OutboxEntity, entityId: string, op: OutboxOp, hlc?: string): Promise<void> {
   const rows = await db.outbox.where('[entity+entityId]').equals([entity, entityId]).sortBy('seq');
   const newest = rows[rows.length - 1];
-  if (newest?.status === 'pending' && newest.op === op) return;
-  await db.outbox.add(newItem(entity, entityId, op, Date.now()));
+  if (newest?.status === 'pending' && newest.op === op) {
+    if (hlc && newest.seq !== undefined) await db.outbox.update(newest.seq, { hlc });
+    return;
+  }
+  await db.outbox.add(newItem(entity, entityId, op, Date.now(), hlc));
 }
 
-function newItem(entity: OutboxEntity, entityId: string, op: OutboxOp, now: number): OutboxItem {
-  return { entity, entityId, op, createdAt: now, attempts: 0, status: 'pending', nextAttemptAt: 0 };
+function newItem(entity: OutboxEntity, entityId: string, op: OutboxOp, now: number, hlc?: string): OutboxItem {
+  return { entity, entityId, op, createdAt: now, attempts: 0, status: 'pending', nextAttemptAt: 0, ...(hlc ? { hlc } : {}) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { stamp } from '../../lib/clock';
 import type { EcholoopDb } from '../database';
 import type { LearningProgress } from '../schema';
 import { enqueue } from './outbox';
@@ -15,7 +16,7 @@ export async function saveProgress(db: EcholoopDb, materialId: string, lastSegme
     const previous = await db.progress.get(materialId);
     const status = reachedEnd || previous?.status === 'completed' ? 'completed' : 'in_progress';
     if (previous && previous.lastSegmentIndex === lastSegmentIndex && previous.status === status) return previous;
-    const next: LearningProgress = { materialId, lastSegmentIndex: Math.max(0, Math.trunc(lastSegmentIndex)), status, updatedAt: Date.now() };
+    const next: LearningProgress = { materialId, lastSegmentIndex: Math.max(0, Math.trunc(lastSegmentIndex)), status, updatedAt: Date.now(), hlc: stamp() };
     await db.progress.put(next);
     await enqueue(db, 'progress', materialId, 'upsert');
     return next;

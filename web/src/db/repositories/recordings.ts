@@ -1,3 +1,4 @@
+import { stamp } from '../../lib/clock';
 import type { EcholoopDb } from '../database';
 import type { LocalRecording } from '../schema';
 import { enqueue } from './outbox';
@@ -63,6 +64,6 @@ export async function deleteRecording(db: EcholoopDb, id: string): Promise<void>
   await db.transaction('rw', [db.recordings, db.assessments, db.outbox], async () => {
     await db.recordings.delete(id);
     await db.assessments.delete(id);
-    await enqueue(db, 'recording', id, 'delete');
+    await enqueue(db, 'recording', id, 'delete', stamp());
   });
 }

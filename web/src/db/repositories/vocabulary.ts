@@ -1,3 +1,4 @@
+import { stamp } from '../../lib/clock';
 import { scheduleFromLog, type ReviewEntry, type ReviewSchedule } from '../../lib/core';
 import type { EcholoopDb } from '../database';
 import type { LocalReviewLog, LocalVocabularyItem, ReviewRating, VocabularyContext } from '../schema';
@@ -40,7 +41,7 @@ export async function saveWord(db: EcholoopDb, input: NewWord, now = Date.now())
       word: input.word,
       surface: input.surface,
       language: input.language,
-      ...(input.context ? { context: { ...input.context, sentence: [...input.context.sentence].slice(0, MAX_CONTEXT_CHARS).join('') } } : {}),
+      ...(input.context ? { context: clip(input.context) } : {}),
       status: 'new',
       nextReviewAt: now,
       stability: null,
@@ -51,6 +52,7 @@ export async function saveWord(db: EcholoopDb, input: NewWord, now = Date.now())
       createdAt: now,
       updatedAt: now,
       syncStatus: 'local',
+      hlc: stamp(),
     };
     await db.vocabulary.add(item);
     await enqueueCreated(db, [['vocabulary', item.id]]);
@@ -71,7 +73,28 @@ export async function deleteWord(db: EcholoopDb, id: string): Promise<void> {
     // The server deletes the word's reviews with it: queued ones are moot.
     await dropQueued(db, [['reviews', id]]);
     await db.vocabulary.delete(id);
-    await enqueue(db, 'vocabulary', id, 'delete');
+    await enqueue(db, 'vocabulary', id, 'delete', stamp());
+  });
+}
+
+const clip = (context: VocabularyContext): VocabularyContext => ({ ...context, sentence: [...context.sentence].slice(0, MAX_CONTEXT_CHARS).join('') });
+
+/**
+ * The learner keeps another sentence as the word's context (met again
+ * elsewhere): a stamped edit of the word, queued for backup. Returns the
+ * word as it is now (undefined when it is gone); the same sentence again
+ * changes nothing.
+ */
+export async function changeContext(db: EcholoopDb, id: string, context: VocabularyContext, now = Date.now()): Promise<LocalVocabularyItem | undefined> {
+  return db.transaction('rw', [db.vocabulary, db.outbox], async () => {
+    const item = await db.vocabulary.get(id);
+    if (!item) return undefined;
+    const next = clip(context);
+    if (JSON.stringify(item.context ?? null) === JSON.stringify(next)) return item;
+    const changed: LocalVocabularyItem = { ...item, context: next, updatedAt: now, syncStatus: item.syncStatus === 'local' ? 'local' : 'pending', hlc: stamp() };
+    await db.vocabulary.put(changed);
+    await enqueue(db, 'vocabulary', id, 'upsert');
+    return changed;
   });
 }
 
@@ -196,13 +219,21 @@ export async function adoptServerId(db: EcholoopDb, localId: string, serverId: s
         log.itemId = serverId;
       });
     const local = await db.vocabulary.get(localId);
-    const kept = (await db.vocabulary.get(serverId)) ?? (local ? { ...local, id: serverId } : undefined);
+    // The server's word wins: a copy made from this device's row has no
+    // clock, so the server's row (pulled next) replaces its fields.
+    const kept = (await db.vocabulary.get(serverId)) ?? (local ? { ...withoutClock(local), id: serverId } : undefined);
     await db.vocabulary.delete(localId);
     if (!kept) return;
     const newer = (await db.outbox.where('[entity+entityId]').equals(['vocabulary', serverId]).count()) > 0;
     const item = scheduled({ ...kept, serverId, syncStatus: newer ? 'pending' : 'synced' }, scheduleFromLog(await reviewLogOf(db, serverId)), now);
     await db.vocabulary.put(item);
   });
+}
+
+function withoutClock(item: LocalVocabularyItem): LocalVocabularyItem {
+  const copy = { ...item };
+  delete copy.hlc;
+  return copy;
 }
 
 /** How many saved words there are by status (the list's header). */

@@ -428,6 +428,7 @@ const en = {
       quota: 'Your backup storage is full: {{detail}}',
       notMedia: 'The server could not read it as audio or video: {{detail}}',
       deletedOnServer: 'It was deleted on the server.',
+      clockAhead: 'this device’s clock is {{minutes}} min ahead — set the time; trying again at {{time}}',
     },
     indicator: {
       synced: 'Backed up',
@@ -451,6 +452,8 @@ const en = {
     save: 'Save word',
     saved: 'Saved to your vocabulary.',
     openList: 'Open vocabulary',
+    useContext: 'Keep this sentence for it',
+    savedWith: 'Saved with: “{{sentence}}”',
     counts: '{{new}} new · {{learning}} learning · {{mastered}} mastered',
     status: { new: 'new', learning: 'learning', mastered: 'mastered' },
     next: 'Next review: {{when}}',

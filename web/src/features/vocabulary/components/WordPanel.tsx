@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { VocabularyContext } from '../../../db';
-import { saveWord, useLanguages, useLookup, useSavedWord } from '../hooks/useVocabulary';
+import { changeContext, saveWord, useLanguages, useLookup, useSavedWord } from '../hooks/useVocabulary';
 import { DefinitionView } from './DefinitionView';
 import type { PickedWord } from './SentenceWords';
 
@@ -56,6 +56,18 @@ export function WordPanel({ word, context, onClose }: Props) {
     }
   };
 
+  // Saved with another sentence: the learner may keep this one instead (a synced edit of the word).
+  const keepSentence = async () => {
+    if (!saved) return;
+    try {
+      await changeContext(saved.id, context);
+      setError(null);
+    } catch (e) {
+      setError(t('errors.generic', { reason: e instanceof Error ? e.message : String(e) }));
+    }
+  };
+  const otherSentence = saved && saved.context?.sentence !== context.sentence;
+
   return (
     <section
       className="word-panel"
@@ -81,6 +93,14 @@ export function WordPanel({ word, context, onClose }: Props) {
           <button type="button" className="btn small primary" onClick={() => void save()} disabled={!languages || saved === undefined} data-testid="word-save">
             {t('vocabulary.save')}
           </button>
+        )}
+        {otherSentence && (
+          <p className="small" data-testid="word-other-context">
+            {saved.context && <span className="muted">{t('vocabulary.savedWith', { sentence: saved.context.sentence })} </span>}
+            <button type="button" className="btn small" onClick={() => void keepSentence()} data-testid="word-use-context">
+              {t('vocabulary.useContext')}
+            </button>
+          </p>
         )}
         {error && (
           <p className="field-error" role="alert">

@@ -1,6 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { auth, blobs, getDb, materials, vocabulary, type LocalVocabularyItem, type ReviewRating } from '../../../db';
+import { auth, blobs, getDb, materials, vocabulary, type LocalVocabularyItem, type ReviewRating, type VocabularyContext } from '../../../db';
 import { lookUp, type Lookup } from '../api/dictionary';
 
 /** A language tag's primary language, as the dictionary is keyed (`en-GB` → `en`). */
@@ -110,4 +110,5 @@ export function useContextClip(item: LocalVocabularyItem | undefined): { blob: B
 
 export const saveWord = (input: vocabulary.NewWord) => vocabulary.saveWord(getDb(), input);
 export const deleteWord = (id: string) => vocabulary.deleteWord(getDb(), id);
+export const changeContext = (id: string, context: VocabularyContext) => vocabulary.changeContext(getDb(), id, context);
 export const answerReview = (id: string, rating: ReviewRating) => vocabulary.recordReview(getDb(), id, rating);
