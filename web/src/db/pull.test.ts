@@ -75,6 +75,11 @@ const word = (over: Record<string, unknown> = {}, deleted = false) =>
 const answer = (id: string, at: number, rating: number, itemId = WORD) =>
   change('review_log', { id, vocabulary_item_id: itemId, rating, reviewed_at: new Date(at).toISOString(), created_at: ISO });
 
+/** Clocks of writes on another device: before anything stamped here in this run, or after it (a minute ahead, `n` apart). */
+const OTHER_NODE = '00000000000000aa';
+const earlier = (n = 0) => `${T + n}-0000-${OTHER_NODE}`;
+const later = (n = 0) => `${Date.now() + 60_000 + n}-0000-${OTHER_NODE}`;
+
 const apply = (changes: PulledChange[]) => pull.applyPullPage(db, USER, changes, seq, T + 1000);
 const segmentTexts = async () => (await materials.listSegments(db, M)).map((s) => `${s.index}:${s.text}`);
 
@@ -131,7 +136,7 @@ describe('applying pulled changes', () => {
     await db.outbox.clear(); // pushed
     const [s] = await materials.listSegments(db, local.id);
     seq = 10;
-    await apply([change('material', { ...material().data, id: local.id, title: 'Mine (renamed elsewhere)' }), segment(s!.id, 0, 'hello', false, local.id)]);
+    await apply([change('material', { ...material().data, id: local.id, title: 'Mine (renamed elsewhere)', hlc: later() }), segment(s!.id, 0, 'hello', false, local.id)]);
     expect(await materials.getMaterial(db, local.id)).toMatchObject({
       title: 'Mine (renamed elsewhere)',
       mediaBlobKey: local.mediaBlobKey,
@@ -142,26 +147,88 @@ describe('applying pulled changes', () => {
     });
   });
 
-  it('leaves entities with local work not pushed yet as they are (their push comes back later)', async () => {
+  it('a pulled material replaces the local one unless the local clock is newer; the edit that lost is not pushed', async () => {
     const local = await materials.createLocalMaterial(db, {
       title: 'Mine',
       type: 'audio',
       media: new Blob([new Uint8Array(4)]),
       segments: [{ startTime: 0, endTime: 800, text: 'hello' }],
     });
-    await progress.saveProgress(db, local.id, 0);
-    const page = [
-      change('material', { ...material().data, id: local.id, title: 'Server title' }),
-      segment('other', 0, 'server text', false, local.id),
-      change('progress', { material_id: local.id, last_segment_index: 5, status: 'completed', updated_at: ISO }),
-    ];
-    expect(await apply(page)).toMatchObject({ received: 3, applied: 0 });
-    expect((await materials.getMaterial(db, local.id))?.title).toBe('Mine');
+    await db.outbox.clear(); // backed up…
+    await materials.renameMaterial(db, local.id, 'Renamed here'); // …then renamed here, not pushed yet
+    const renamed = (await materials.getMaterial(db, local.id))!;
+    const pulled = (title: string, hlc: string) => change('material', { ...material().data, id: local.id, title, hlc });
+
+    // An older rename from another device loses; the local rename still waits to be pushed.
+    expect(await apply([pulled('Older title', earlier())])).toMatchObject({ applied: 0 });
+    expect(await materials.getMaterial(db, local.id)).toMatchObject({ title: 'Renamed here', hlc: renamed.hlc });
+    expect((await db.outbox.toArray()).map((r) => r.entity)).toEqual(['material']);
+
+    // A newer one wins: the local rename is overwritten and its upload dropped; the clock moves past it.
+    const newer = later();
+    expect(await apply([pulled('Newer title', newer)])).toMatchObject({ applied: 1 });
+    expect(await materials.getMaterial(db, local.id)).toMatchObject({ title: 'Newer title', hlc: newer, syncStatus: 'synced', mediaBlobKey: local.mediaBlobKey });
+    expect(await db.outbox.count()).toBe(0);
+    await materials.renameMaterial(db, local.id, 'After it');
+    expect((await materials.getMaterial(db, local.id))!.hlc! > newer).toBe(true);
+
+    // The same write again (its own push coming back) changes nothing but what the server keeps.
+    const again = await materials.getMaterial(db, local.id);
+    await apply([change('material', { ...material().data, id: local.id, title: 'After it', hlc: again!.hlc, media_url: `/api/v1/materials/${local.id}/media`, media_size: 4 })]);
+    expect(await materials.getMaterial(db, local.id)).toMatchObject({ title: 'After it', hlc: again!.hlc, mediaUrl: `/api/v1/materials/${local.id}/media` });
+  });
+
+  it('a queued segment list and take are left as they are; a tombstone is final even over a local edit', async () => {
+    const local = await materials.createLocalMaterial(db, {
+      title: 'Mine',
+      type: 'audio',
+      media: new Blob([new Uint8Array(4)]),
+      segments: [{ startTime: 0, endTime: 800, text: 'hello' }],
+    });
+    expect(await apply([segment('other', 0, 'server text', false, local.id)])).toMatchObject({ applied: 0 });
     expect((await materials.listSegments(db, local.id)).map((s) => s.text)).toEqual(['hello']);
-    expect((await progress.getProgress(db, local.id))?.lastSegmentIndex).toBe(0);
-    // Even its tombstone waits: the local material is still to be pushed.
-    await apply([change('material', { ...material().data, id: local.id }, true)]);
-    expect(await materials.getMaterial(db, local.id)).toBeDefined();
+    // Deleted on the server (final there): the local edit could only be refused, so the tombstone wins.
+    await apply([change('material', { ...material().data, id: local.id, hlc: earlier() }, true)]);
+    expect(await materials.getMaterial(db, local.id)).toBeUndefined();
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('merges progress with the core: the newer position, completion never lost, a completion only this device has is pushed', async () => {
+    await apply([material({ hlc: earlier() })]);
+    await progress.saveProgress(db, M, 2); // here, now: in progress at 2
+    // Another device completed it earlier: the position stays ours, completed comes in, ours still goes up.
+    await apply([change('progress', { material_id: M, last_segment_index: 5, status: 'completed', updated_at: ISO, hlc: earlier(1) })]);
+    const mine = await progress.getProgress(db, M);
+    expect(mine).toMatchObject({ lastSegmentIndex: 2, status: 'completed' });
+    expect((await db.outbox.toArray()).map((r) => r.entity)).toEqual(['progress']);
+
+    // A newer "in progress at 7" elsewhere: its position, still completed — a completion the server
+    // does not have, so it is stamped anew and queued.
+    const newer = later();
+    await apply([change('progress', { material_id: M, last_segment_index: 7, status: 'in_progress', updated_at: ISO, hlc: newer })]);
+    const merged = await progress.getProgress(db, M);
+    expect(merged).toMatchObject({ lastSegmentIndex: 7, status: 'completed' });
+    expect(merged!.hlc! > newer).toBe(true);
+    expect((await db.outbox.toArray()).map((r) => r.entity)).toEqual(['progress']);
+
+    // The server then has all of it: the queued upload is moot.
+    await apply([change('progress', { material_id: M, last_segment_index: 7, status: 'completed', updated_at: ISO, hlc: merged!.hlc })]);
+    expect(await db.outbox.count()).toBe(0);
+    expect(await progress.getProgress(db, M)).toMatchObject({ lastSegmentIndex: 7, status: 'completed', hlc: merged!.hlc });
+  });
+
+  it('a saved word’s context: the later edit wins, in either order', async () => {
+    const { item } = await vocabulary.saveWord(db, { word: 'house', surface: 'house', language: 'en', context: { sentence: 'First.' } });
+    await db.outbox.clear();
+    await vocabulary.changeContext(db, item.id, { sentence: 'Mine, now.' });
+    const pulled = (sentence: string, hlc: string) => ({ ...word({ context: { sentence }, hlc }), data: { ...word({ context: { sentence }, hlc }).data, id: item.id } });
+    await apply([pulled('Older elsewhere.', earlier())]);
+    expect(await vocabulary.getWord(db, item.id)).toMatchObject({ context: { sentence: 'Mine, now.' } });
+    expect(await db.outbox.count()).toBe(1);
+    const newer = later(5);
+    await apply([pulled('Newer elsewhere.', newer)]);
+    expect(await vocabulary.getWord(db, item.id)).toMatchObject({ context: { sentence: 'Newer elsewhere.' }, syncStatus: 'synced', hlc: newer });
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('removes a material deleted elsewhere with everything under it, without queueing a delete', async () => {

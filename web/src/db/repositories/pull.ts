@@ -1,4 +1,5 @@
-import { scheduleFromLog } from '../../lib/core';
+import { observe, stamp } from '../../lib/clock';
+import { mergeProgress, scheduleFromLog, syncDecide, type ProgressClockState, type RowClock } from '../../lib/core';
 import type { EcholoopDb } from '../database';
 import type {
   LearningProgress,
@@ -7,21 +8,30 @@ import type {
   LocalSegment,
   LocalVocabularyItem,
   OutboxEntity,
+  OutboxItem,
   ReviewRating,
   ServerAssessment,
   SyncState,
   VocabularyContext,
 } from '../schema';
 import { removeMaterialHere } from './materials';
-import { dropQueued } from './outbox';
+import { dropQueued, enqueue } from './outbox';
 import { reviewLogOf } from './vocabulary';
 
 /**
  * Applying the server's changes (`GET /sync/pull`, docs/api/sync.md) to this
- * device. Local work not pushed yet wins: an entity with a queued outbox row
- * is left as it is (its push reaches the server and comes back later, with a
- * higher change number). Otherwise the server's row replaces the local copy,
- * keeping what only this device has (media and thumbnail blobs, takes' audio).
+ * device, merged by clock with the core's rules (SPEC §5; lib/clock.ts):
+ * a pulled material or saved word replaces the local row unless the local
+ * row's clock is newer (`syncDecide`), a pulled tombstone is final, progress
+ * merges field by field (`mergeProgress`: the newer position, "completed"
+ * never regressing), and every pulled clock is observed so the next local
+ * write is later. A row whose local edit lost is overwritten and its queued
+ * upload dropped: the local row is then the server's, so pushing it would
+ * only be answered "already there". A delete made here and not pushed yet
+ * keeps the row away until its push is answered (a newer edit elsewhere
+ * comes back as the push's conflict). Segment lists and takes are not
+ * clocked: a queued list or take is left as it is. The server's row keeps
+ * what only this device has (media and thumbnail blobs, takes' audio).
  * Applying a page twice gives the same result, so a crash between applying
  * and storing the cursor only means the page is pulled again.
  */
@@ -48,6 +58,8 @@ export interface PulledMaterial {
   duration: number | null;
   created_at: string;
   updated_at: string;
+  /** The clock of the write that made the row (null: written before clocks; absent from servers before clocks). */
+  hlc?: string | null;
 }
 
 export interface PulledSegment {
@@ -65,6 +77,7 @@ export interface PulledProgress {
   last_segment_index: number;
   status: 'in_progress' | 'completed';
   updated_at: string;
+  hlc?: string | null;
 }
 
 export interface PulledRecording {
@@ -93,6 +106,7 @@ export interface PulledVocabularyItem {
   context: { sentence: string; material_id?: string | null; segment_id?: string | null; time_ms?: number | null } | null;
   created_at: string;
   updated_at: string;
+  hlc?: string | null;
 }
 
 export interface PulledReviewLog {
@@ -112,121 +126,18 @@ export interface PullSummary {
 
 const ms = (iso: string | null | undefined): number | null => (iso ? Date.parse(iso) : null);
 
+/** The tables a page's changes may touch (for a caller's own transaction around `applyChanges`). */
+export function pullTables(db: EcholoopDb) {
+  return [db.materials, db.segmentLists, db.progress, db.recordings, db.assessments, db.blobs, db.transcriptions, db.vocabulary, db.reviewLogs, db.outbox, db.syncState];
+}
+
 /**
  * Applies one page and stores `nextCursor` as `userId`'s cursor, in one
  * transaction: the cursor never runs ahead of what is applied.
  */
 export async function applyPullPage(db: EcholoopDb, userId: string, changes: PulledChange[], nextCursor: number, now = Date.now()): Promise<PullSummary> {
-  const tables = [db.materials, db.segmentLists, db.progress, db.recordings, db.assessments, db.blobs, db.transcriptions, db.vocabulary, db.reviewLogs, db.outbox, db.syncState];
-  return db.transaction('rw', tables, async () => {
-    const queued = await queuedKeys(db);
-    const isQueued = (entity: OutboxEntity, id: string) => queued.has(`${entity}:${id}`);
-    let applied = 0;
-    const segmentsByMaterial = new Map<string, PulledChange[]>();
-    const wordsToReschedule = new Set<string>();
-
-    for (const change of changes) {
-      const gone = change.deleted_at !== null;
-      switch (change.kind) {
-        case 'material': {
-          const m = change.data as unknown as PulledMaterial;
-          if (isQueued('material', m.id)) break;
-          // Deleted on another device: it goes as a local delete would, but the server has done it.
-          if (gone) applied += (await removeMaterialHere(db, m.id)) ? 1 : 0;
-          else {
-            await putMaterial(db, m);
-            applied++;
-          }
-          break;
-        }
-        case 'segment': {
-          // A material's segments come in a burst: merged into its list once per page.
-          const s = change.data as unknown as PulledSegment;
-          const list = segmentsByMaterial.get(s.material_id) ?? [];
-          list.push(change);
-          segmentsByMaterial.set(s.material_id, list);
-          break;
-        }
-        case 'progress': {
-          const p = change.data as unknown as PulledProgress;
-          if (isQueued('progress', p.material_id) || isDeletedHere(queued, p.material_id)) break;
-          if (gone) await db.progress.delete(p.material_id);
-          else await db.progress.put(toProgress(p));
-          applied++;
-          break;
-        }
-        case 'assessment': {
-          const a = change.data as unknown as ServerAssessment;
-          if (gone) {
-            const row = await db.assessments.get(a.recording_id);
-            if (row?.assessment?.id === a.id) await db.assessments.delete(a.recording_id);
-          } else if (await storeAssessment(db, a)) applied++;
-          break;
-        }
-        case 'vocabulary_item': {
-          const w = change.data as unknown as PulledVocabularyItem;
-          if (isQueued('vocabulary', w.id)) break;
-          if (gone) {
-            await db.reviewLogs.where('itemId').equals(w.id).delete();
-            await dropQueued(db, [['reviews', w.id]]);
-            await db.vocabulary.delete(w.id);
-            wordsToReschedule.delete(w.id);
-          } else {
-            // Answers given here and not pushed yet keep the fields this device derived; the log merges below.
-            if (!isQueued('reviews', w.id)) await putWord(db, w, now);
-            wordsToReschedule.add(w.id);
-          }
-          applied++;
-          break;
-        }
-        case 'review_log': {
-          const r = change.data as unknown as PulledReviewLog;
-          if (isQueued('vocabulary', r.vocabulary_item_id) && (await db.vocabulary.get(r.vocabulary_item_id)) === undefined) break; // deleted here
-          if (!(await db.reviewLogs.get(r.id))) {
-            const log: LocalReviewLog = { id: r.id, itemId: r.vocabulary_item_id, reviewedAt: Date.parse(r.reviewed_at), rating: r.rating, syncStatus: 'synced' };
-            await db.reviewLogs.add(log);
-            applied++;
-          }
-          wordsToReschedule.add(r.vocabulary_item_id);
-          break;
-        }
-        case 'recording': {
-          const r = change.data as unknown as PulledRecording;
-          if (isQueued('recording', r.id) || isDeletedHere(queued, r.material_id)) break;
-          if (gone) {
-            if (await db.recordings.get(r.id)) {
-              await db.recordings.delete(r.id);
-              await db.assessments.delete(r.id);
-              applied++;
-            }
-          } else if (!(await db.recordings.get(r.id))) {
-            // A take from another device: listed with its metadata; its audio stays on the server.
-            await db.recordings.add({
-              id: r.id,
-              segmentId: r.segment_id,
-              materialId: r.material_id,
-              duration: r.duration,
-              mimeType: r.audio_content_type ?? 'audio/webm',
-              syncStatus: 'synced',
-              createdAt: Date.parse(r.created_at),
-              ...(r.cloud_url ? { cloudUrl: r.cloud_url } : {}),
-            });
-            applied++;
-          }
-          break;
-        }
-        default:
-          // Kinds this client does not know yet.
-          break;
-      }
-    }
-
-    for (const [materialId, list] of segmentsByMaterial) {
-      if (isQueued('segments', materialId) || isDeletedHere(queued, materialId)) continue;
-      if (await mergeSegments(db, materialId, list)) applied += list.length;
-    }
-    for (const id of wordsToReschedule) await reschedule(db, id, now);
-
+  return db.transaction('rw', pullTables(db), async () => {
+    const applied = await applyChanges(db, changes, now);
     const state = await db.syncState.get('current');
     const next: SyncState = {
       ...state,
@@ -238,16 +149,230 @@ export async function applyPullPage(db: EcholoopDb, userId: string, changes: Pul
   });
 }
 
-/** Every `[entity, id]` with a row in the outbox (waiting, uploading or failed). */
-async function queuedKeys(db: EcholoopDb): Promise<Set<string>> {
-  const keys = new Set<string>();
-  await db.outbox.each((row) => keys.add(`${row.entity}:${row.entityId}`));
-  return keys;
+/**
+ * The next pull of `userId` starts from the beginning: rows under a row that
+ * came back (a delete made here lost to a newer edit elsewhere) were removed
+ * here and are behind the cursor. Every merge is idempotent, so pulling again
+ * only costs the transfer.
+ */
+export async function restartPull(db: EcholoopDb, userId: string): Promise<void> {
+  await db.transaction('rw', db.syncState, async () => {
+    const state = await db.syncState.get('current');
+    await db.syncState.put({ ...state, key: 'current', pullCursors: { ...state?.pullCursors, [userId]: 0 } });
+  });
+}
+
+/**
+ * Applies the server's changes (pulled, or answered by a push as the row
+ * that won) inside the caller's transaction over `pullTables`. Returns how
+ * many changed this device.
+ */
+export async function applyChanges(db: EcholoopDb, changes: PulledChange[], now = Date.now()): Promise<number> {
+  const queue = await queuedRows(db);
+  const isQueued = (entity: OutboxEntity, id: string) => queue.has(`${entity}:${id}`);
+  /** This device's clock of a material or word: a delete made here and not pushed yet, else the row's. */
+  const localClock = (entity: 'material' | 'vocabulary', row: { hlc?: string } | undefined, id: string): RowClock | null => {
+    const newest = queue.get(`${entity}:${id}`);
+    if (newest?.op === 'delete') return { hlc: newest.hlc ?? null, deleted: true };
+    return row ? { hlc: row.hlc ?? null, deleted: false } : null;
+  };
+  /** The pulled row won over a local edit: the edit's queued upload is moot. */
+  const dropLost = async (entity: OutboxEntity, id: string) => {
+    if (!isQueued(entity, id)) return;
+    await dropQueued(db, [[entity, id]]);
+    queue.delete(`${entity}:${id}`);
+  };
+  // The clock moves past everything pulled first, so a write made while merging (a completion only
+  // this device has) and every later local write come after it. One observation: text order is clock order.
+  const clocks = changes.map((c) => c.data.hlc).filter((h): h is string => typeof h === 'string');
+  if (clocks.length) observe(clocks.reduce((a, b) => (b > a ? b : a)));
+  let applied = 0;
+  const segmentsByMaterial = new Map<string, PulledChange[]>();
+  const wordsToReschedule = new Set<string>();
+
+  for (const change of changes) {
+    const gone = change.deleted_at !== null;
+    const hlc = typeof change.data.hlc === 'string' ? change.data.hlc : null;
+    switch (change.kind) {
+      case 'material': {
+        const m = change.data as unknown as PulledMaterial;
+        const local = await db.materials.get(m.id);
+        if (!pulledWins(localClock('material', local, m.id), hlc, gone)) break;
+        await dropLost('material', m.id);
+        // Deleted on another device: it goes as a local delete would, but the server has done it.
+        if (gone) applied += (await removeMaterialHere(db, m.id)) ? 1 : 0;
+        else {
+          await putMaterial(db, m, local);
+          applied++;
+        }
+        break;
+      }
+      case 'segment': {
+        // A material's segments come in a burst: merged into its list once per page.
+        const s = change.data as unknown as PulledSegment;
+        const list = segmentsByMaterial.get(s.material_id) ?? [];
+        list.push(change);
+        segmentsByMaterial.set(s.material_id, list);
+        break;
+      }
+      case 'progress': {
+        const p = change.data as unknown as PulledProgress;
+        if (isDeletedHere(queue, p.material_id)) break;
+        if (gone) {
+          // Only with its material's delete, which is final.
+          await dropLost('progress', p.material_id);
+          if (await db.progress.get(p.material_id)) {
+            await db.progress.delete(p.material_id);
+            applied++;
+          }
+        } else if (await mergePulledProgress(db, p, isQueued('progress', p.material_id), () => dropLost('progress', p.material_id))) applied++;
+        break;
+      }
+      case 'assessment': {
+        const a = change.data as unknown as ServerAssessment;
+        if (gone) {
+          const row = await db.assessments.get(a.recording_id);
+          if (row?.assessment?.id === a.id) await db.assessments.delete(a.recording_id);
+        } else if (await storeAssessment(db, a)) applied++;
+        break;
+      }
+      case 'vocabulary_item': {
+        const w = change.data as unknown as PulledVocabularyItem;
+        const local = await db.vocabulary.get(w.id);
+        if (!pulledWins(localClock('vocabulary', local, w.id), hlc, gone)) {
+          // This device's edit is newer: the word stays, and the answers pulled with it still count.
+          if (!gone) wordsToReschedule.add(w.id);
+          break;
+        }
+        await dropLost('vocabulary', w.id);
+        if (gone) {
+          await db.reviewLogs.where('itemId').equals(w.id).delete();
+          await dropLost('reviews', w.id);
+          await db.vocabulary.delete(w.id);
+          wordsToReschedule.delete(w.id);
+        } else {
+          // Answers given here and not pushed yet keep the schedule this device derived; the log merges below.
+          await putWord(db, w, local, isQueued('reviews', w.id), now);
+          wordsToReschedule.add(w.id);
+        }
+        applied++;
+        break;
+      }
+      case 'review_log': {
+        const r = change.data as unknown as PulledReviewLog;
+        if (queue.get(`vocabulary:${r.vocabulary_item_id}`)?.op === 'delete') break; // deleted here
+        if (!(await db.reviewLogs.get(r.id))) {
+          const log: LocalReviewLog = { id: r.id, itemId: r.vocabulary_item_id, reviewedAt: Date.parse(r.reviewed_at), rating: r.rating, syncStatus: 'synced' };
+          await db.reviewLogs.add(log);
+          applied++;
+        }
+        wordsToReschedule.add(r.vocabulary_item_id);
+        break;
+      }
+      case 'recording': {
+        const r = change.data as unknown as PulledRecording;
+        if (isQueued('recording', r.id) || isDeletedHere(queue, r.material_id)) break;
+        if (gone) {
+          if (await db.recordings.get(r.id)) {
+            await db.recordings.delete(r.id);
+            await db.assessments.delete(r.id);
+            applied++;
+          }
+        } else if (!(await db.recordings.get(r.id))) {
+          // A take from another device: listed with its metadata; its audio stays on the server.
+          await db.recordings.add({
+            id: r.id,
+            segmentId: r.segment_id,
+            materialId: r.material_id,
+            duration: r.duration,
+            mimeType: r.audio_content_type ?? 'audio/webm',
+            syncStatus: 'synced',
+            createdAt: Date.parse(r.created_at),
+            ...(r.cloud_url ? { cloudUrl: r.cloud_url } : {}),
+          });
+          applied++;
+        }
+        break;
+      }
+      default:
+        // Kinds this client does not know yet.
+        break;
+    }
+  }
+
+  for (const [materialId, list] of segmentsByMaterial) {
+    if (isQueued('segments', materialId) || isDeletedHere(queue, materialId)) continue;
+    if (await mergeSegments(db, materialId, list)) applied += list.length;
+  }
+  for (const id of wordsToReschedule) await reschedule(db, id, now);
+  return applied;
+}
+
+/**
+ * Whether a pulled row replaces this device's copy of a material or word.
+ * A delete made here and not pushed yet keeps it away (its push decides);
+ * a local row from before clocks loses to anything, and a live pulled row
+ * from before clocks to any clocked local row (the core's rule for rows
+ * without a clock). Otherwise the core decides, asked the server's way — would this
+ * device's row win against the row the server holds? — so the pulled row
+ * wins unless the local clock is newer, and a pulled tombstone always wins
+ * (tombstones are final: a local edit of it would be superseded there).
+ */
+function pulledWins(local: RowClock | null, pulledHlc: string | null, pulledDeleted: boolean): boolean {
+  if (!local) return true;
+  if (local.deleted) return false;
+  if (!pulledHlc) return pulledDeleted || !local.hlc;
+  if (!local.hlc) return true;
+  return syncDecide({ hlc: pulledHlc, deleted: pulledDeleted }, 'upsert', local.hlc) !== 'apply';
+}
+
+const progressState = (p: { lastSegmentIndex: number; status: string; hlc?: string }): ProgressClockState => ({
+  last_segment_index: p.lastSegmentIndex,
+  completed: p.status === 'completed',
+  hlc: p.hlc ?? null,
+});
+
+const sameProgress = (a: ProgressClockState, b: ProgressClockState) => a.last_segment_index === b.last_segment_index && a.completed === b.completed && a.hlc === b.hlc;
+
+/**
+ * Merges pulled progress into this device's with the core (`mergeProgress`).
+ * When the result is what the server holds, a queued upload is moot
+ * (dropped). When this device only adds a completion to the server's newer
+ * position, that is a new write here: stamped and queued, so the server
+ * (and the other devices) learn it. Returns whether the local row changed.
+ */
+async function mergePulledProgress(db: EcholoopDb, p: PulledProgress, queued: boolean, dropLost: () => Promise<void>): Promise<boolean> {
+  const local = await db.progress.get(p.material_id);
+  const incoming: ProgressClockState = { last_segment_index: p.last_segment_index, completed: p.status === 'completed', hlc: p.hlc ?? null };
+  const merged = mergeProgress(local ? progressState(local) : null, incoming);
+  let value = merged.value;
+  if (sameProgress(value, incoming)) await dropLost();
+  else if (merged.verdict !== 'superseded' || !queued) {
+    value = { ...value, hlc: stamp() };
+    await enqueue(db, 'progress', p.material_id, 'upsert');
+  }
+  if (local && sameProgress(progressState(local), value)) return false;
+  const row: LearningProgress = {
+    materialId: p.material_id,
+    lastSegmentIndex: value.last_segment_index,
+    status: value.completed ? 'completed' : 'in_progress',
+    updatedAt: Math.max(local?.updatedAt ?? 0, Date.parse(p.updated_at)),
+    ...(value.hlc ? { hlc: value.hlc } : {}),
+  };
+  await db.progress.put(row);
+  return true;
+}
+
+/** The newest outbox row of every queued `[entity, id]` (waiting, uploading or failed). */
+async function queuedRows(db: EcholoopDb): Promise<Map<string, OutboxItem>> {
+  const rows = new Map<string, OutboxItem>();
+  await db.outbox.orderBy('seq').each((row) => rows.set(`${row.entity}:${row.entityId}`, row));
+  return rows;
 }
 
 /** The learner deleted this material here and the delete is not pushed yet: nothing under it comes back. */
-function isDeletedHere(queued: Set<string>, materialId: string): boolean {
-  return queued.has(`material:${materialId}`);
+function isDeletedHere(queue: Map<string, OutboxItem>, materialId: string): boolean {
+  return queue.get(`material:${materialId}`)?.op === 'delete';
 }
 
 /** The cursor this device reached for `userId` (0: never pulled). */
@@ -255,8 +380,7 @@ export async function pullCursor(db: EcholoopDb, userId: string): Promise<number
   return (await db.syncState.get('current'))?.pullCursors?.[userId] ?? 0;
 }
 
-async function putMaterial(db: EcholoopDb, m: PulledMaterial): Promise<void> {
-  const local = await db.materials.get(m.id);
+async function putMaterial(db: EcholoopDb, m: PulledMaterial, local: LocalMaterial | undefined): Promise<void> {
   const list = (await db.segmentLists.get(m.id))?.segments ?? [];
   const externalId = typeof m.metadata?.external_id === 'string' ? m.metadata.external_id : undefined;
   const updatedAt = Date.parse(m.updated_at);
@@ -276,6 +400,8 @@ async function putMaterial(db: EcholoopDb, m: PulledMaterial): Promise<void> {
     hasTranslations: list.some((s) => Boolean(s.translation)),
   };
   if (externalId) material.externalId = externalId;
+  if (m.hlc) material.hlc = m.hlc;
+  else delete material.hlc;
   if (m.duration !== null) material.durationMs = m.duration;
   if (m.media_content_type && !material.mimeType) material.mimeType = m.media_content_type;
   if (m.media_url) {
@@ -333,10 +459,6 @@ function sameSegments(a: LocalSegment[], b: LocalSegment[]): boolean {
   return a.length === b.length && a.every((s, i) => JSON.stringify(s) === JSON.stringify(b[i]));
 }
 
-function toProgress(p: PulledProgress): LearningProgress {
-  return { materialId: p.material_id, lastSegmentIndex: p.last_segment_index, status: p.status, updatedAt: Date.parse(p.updated_at) };
-}
-
 /** An assessment of a take on this device becomes its score row (a newer one replaces it); takes not here are skipped. */
 async function storeAssessment(db: EcholoopDb, a: ServerAssessment): Promise<boolean> {
   if (!(await db.recordings.get(a.recording_id))) return false;
@@ -357,8 +479,7 @@ function toContext(c: PulledVocabularyItem['context']): VocabularyContext | unde
   };
 }
 
-async function putWord(db: EcholoopDb, w: PulledVocabularyItem, now: number): Promise<void> {
-  const local = await db.vocabulary.get(w.id);
+async function putWord(db: EcholoopDb, w: PulledVocabularyItem, local: LocalVocabularyItem | undefined, keepSchedule: boolean, now: number): Promise<void> {
   const createdAt = local?.createdAt ?? Date.parse(w.created_at);
   const context = toContext(w.context);
   const item: LocalVocabularyItem = {
@@ -379,7 +500,12 @@ async function putWord(db: EcholoopDb, w: PulledVocabularyItem, now: number): Pr
     updatedAt: Math.max(now, local?.updatedAt ?? 0),
     serverId: w.id,
     syncStatus: 'synced',
+    ...(w.hlc ? { hlc: w.hlc } : {}),
   };
+  if (keepSchedule && local) {
+    const { status, nextReviewAt, stability, difficulty, reviews, lapses, lastReviewedAt } = local;
+    Object.assign(item, { status, nextReviewAt, stability, difficulty, reviews, lapses, lastReviewedAt });
+  }
   await db.vocabulary.put(item);
 }
 
