@@ -6,6 +6,7 @@ pub mod dictionary;
 pub mod export;
 pub mod jobs;
 pub mod materials;
+pub mod media_links;
 pub mod progress;
 pub mod rate_limits;
 pub mod recordings;

@@ -1,26 +1,52 @@
 //! Downloads of stored media: `/api/v1/materials/{id}/media` and
 //! `/api/v1/recordings/{id}/audio`. Streamed from object storage, with
 //! `Range` (206, one range), `ETag`/`If-None-Match` and `Content-Type`.
+//!
+//! A `<video>` or `<audio>` element cannot send a bearer token, so a client
+//! that wants to play from the server at once asks for a short-lived link
+//! (`POST …/media/link`, `…/audio/link`) and hands the player
+//! `/api/v1/media/{token}`, which serves the same bytes to whoever holds it
+//! until it expires.
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use serde::Serialize;
+use uuid::Uuid;
 
 use super::ApiContext;
 use super::auth::AuthUser;
 use super::error::{Error, Result};
 use super::extract::PathId;
+use crate::credentials;
 use crate::db;
+use crate::db::media_links::MediaTarget;
 use crate::storage::Storage;
+
+/// How long a media link plays: a film with pauses, not a day of sharing.
+/// A player whose link expired mid-way asks for a new one.
+pub const MEDIA_LINK_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(6);
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/materials/{id}/media", get(material_media))
+        .route("/materials/{id}/media/link", post(material_media_link))
         .route("/recordings/{id}/audio", get(recording_audio))
+        .route("/recordings/{id}/audio/link", post(recording_audio_link))
+        .route("/media/{token}", get(linked_media))
+}
+
+/// A link a player can stream from without credentials.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MediaLink {
+    /// Absolute path on this server: `/api/v1/media/<token>`.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The material's media file (when it is in object storage).
@@ -60,6 +86,99 @@ pub async fn recording_audio(
     let (key, content_type) = db::recordings::audio_object(&ctx.db, user.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let key = key.ok_or(Error::NotFound)?;
+    serve_object(
+        &ctx.settings.storage,
+        &key,
+        content_type.as_deref(),
+        &headers,
+    )
+    .await
+}
+
+/// A short-lived link to the material's media, for `<video src>`.
+#[utoipa::path(post, path = "/api/v1/materials/{id}/media/link", tag = "media", params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = MediaLink), (status = 404, description = "no such material, or its media is not on the server")),
+    security(("bearer" = [])))]
+pub async fn material_media_link(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+) -> Result<(StatusCode, axum::Json<MediaLink>)> {
+    let (key, _) = db::materials::media_object(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    key.ok_or(Error::NotFound)?;
+    mint_link(&ctx, user.user_id, MediaTarget::Material(id)).await
+}
+
+/// A short-lived link to a take's audio, for `<audio src>`.
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/audio/link", tag = "media", params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = MediaLink), (status = 404, description = "no such take, or its audio is not on the server")),
+    security(("bearer" = [])))]
+pub async fn recording_audio_link(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+) -> Result<(StatusCode, axum::Json<MediaLink>)> {
+    let (key, _) = db::recordings::audio_object(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    key.ok_or(Error::NotFound)?;
+    mint_link(&ctx, user.user_id, MediaTarget::Recording(id)).await
+}
+
+async fn mint_link(
+    ctx: &ApiContext,
+    user_id: Uuid,
+    target: MediaTarget,
+) -> Result<(StatusCode, axum::Json<MediaLink>)> {
+    let token = credentials::new_session_token().map_err(Error::Internal)?;
+    let expires_at = Utc::now() + MEDIA_LINK_TTL;
+    db::media_links::insert(
+        &ctx.db,
+        &credentials::token_hash(&token),
+        user_id,
+        target,
+        expires_at,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(MediaLink {
+            url: format!("/api/v1/media/{token}"),
+            expires_at,
+        }),
+    ))
+}
+
+/// The media a link stands for, with `Range`, to anyone holding the link.
+#[utoipa::path(get, path = "/api/v1/media/{token}", tag = "media", params(("token" = String, Path),
+    ("Range" = Option<String>, Header)),
+    responses((status = 200), (status = 206), (status = 304), (status = 404, description = "unknown link, or its media is gone"),
+    (status = 410, description = "media_link_expired: ask for a new link"), (status = 416)))]
+pub async fn linked_media(
+    State(ctx): State<ApiContext>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let link = db::media_links::find(&ctx.db, &credentials::token_hash(&token))
+        .await?
+        .ok_or(Error::NotFound)?;
+    if link.expired {
+        return Err(Error::refused(
+            StatusCode::GONE,
+            "media_link_expired",
+            "this media link has expired: ask for a new one",
+        ));
+    }
+    let object = match link.target {
+        MediaTarget::Material(id) => db::materials::media_object(&ctx.db, link.user_id, id).await?,
+        MediaTarget::Recording(id) => {
+            db::recordings::audio_object(&ctx.db, link.user_id, id).await?
+        }
+    };
+    let (key, content_type) = object.ok_or(Error::NotFound)?;
     let key = key.ok_or(Error::NotFound)?;
     serve_object(
         &ctx.settings.storage,

@@ -270,6 +270,11 @@ async fn housekeeping(pool: &PgPool) {
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
     }
+    match db::media_links::delete_expired(pool).await {
+        Ok(count) if count > 0 => tracing::info!(count, "removed expired media links"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "removing expired media links failed"),
+    }
     if let Err(error) = db::rate_limits::delete_stale(pool).await {
         tracing::warn!(%error, "removing stale rate-limit counters failed");
     }

@@ -13,6 +13,7 @@ mod helpers;
 mod materials;
 mod me;
 mod media;
+mod media_links;
 mod metrics;
 mod openapi;
 mod progress;
