@@ -170,6 +170,7 @@ export function reader(server: string, u: TestUser) {
     return new Uint8Array(await res.arrayBuffer());
   };
   return {
+    json,
     material: (id: string) => json(`/materials/${id}`),
     materials: async () => ((await json<{ items: { id: string }[] }>('/materials?limit=200'))?.items ?? []),
     segments: async (id: string) => ((await json<{ segments: { id: string; start_time: number; end_time: number; text: string }[] }>(`/materials/${id}/segments`))?.segments ?? []),

@@ -1,3 +1,5 @@
+import type { Table } from 'dexie';
+import { stamp } from '../../lib/clock';
 import type { EcholoopDb } from '../database';
 import { forgetUnscored } from './assessments';
 import type { MediaBackupState, OutboxEntity, OutboxItem, OutboxOp, OutboxStatus, SyncProblem, UploadProgress } from '../schema';
@@ -229,6 +231,41 @@ export async function completeGroup(db: EcholoopDb, group: OutboxGroup, effect: 
       const state = await db.syncState.get('current');
       await db.syncState.put({ ...state, key: 'current', lastBackupAt: now });
     }
+  });
+}
+
+/** Removes the group's rows up to `maxSeq` (inside the caller's transaction). */
+export async function removeDone(db: EcholoopDb, group: Pick<OutboxGroup, 'entity' | 'entityId' | 'maxSeq'>): Promise<void> {
+  await groupRows(db, group).delete();
+}
+
+/**
+ * The clock of a group's delete: the one stamped when the learner deleted
+ * (kept on its outbox row). A delete queued before clocks existed gets one
+ * now, kept on its rows, so a retry sends the same clock.
+ */
+export async function deleteClock(db: EcholoopDb, group: OutboxGroup): Promise<string> {
+  const kept = [...group.items].reverse().find((i) => i.op === 'delete' && i.hlc)?.hlc;
+  if (kept) return kept;
+  const hlc = stamp();
+  await db.transaction('rw', db.outbox, () => groupRows(db, group).filter((i) => i.op === 'delete').modify({ hlc }));
+  return hlc;
+}
+
+/**
+ * The clock of a material's, progress' or word's current row. A row written
+ * before clocks existed and queued since is stamped now (its write is
+ * treated as made now) and keeps that clock.
+ */
+export async function rowClock(db: EcholoopDb, table: 'materials' | 'progress' | 'vocabulary', key: string): Promise<string | undefined> {
+  const t = db[table] as unknown as Table<{ hlc?: string }, string>;
+  return db.transaction('rw', t, async () => {
+    const row = await t.get(key);
+    if (!row) return undefined;
+    if (row.hlc) return row.hlc;
+    const hlc = stamp();
+    await t.update(key, { hlc });
+    return hlc;
   });
 }
 

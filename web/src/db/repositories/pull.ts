@@ -15,7 +15,7 @@ import type {
   VocabularyContext,
 } from '../schema';
 import { removeMaterialHere } from './materials';
-import { dropQueued, enqueue } from './outbox';
+import { dropQueued, enqueue, removeDone, type OutboxGroup } from './outbox';
 import { reviewLogOf } from './vocabulary';
 
 /**
@@ -159,6 +159,23 @@ export async function restartPull(db: EcholoopDb, userId: string): Promise<void>
   await db.transaction('rw', db.syncState, async () => {
     const state = await db.syncState.get('current');
     await db.syncState.put({ ...state, key: 'current', pullCursors: { ...state?.pullCursors, [userId]: 0 } });
+  });
+}
+
+/**
+ * A push answered "conflict": another write won on the server (a newer
+ * edit, a tombstone, or a completion). The group's rows go, and the winning
+ * rows are applied as if pulled (this device's edit lost by clock), in one
+ * transaction. Returns whether a delete made here lost to a live row: what
+ * was under it was removed here and is behind the pull's cursor.
+ */
+export async function adoptWinners(db: EcholoopDb, group: OutboxGroup, winners: PulledChange[], now = Date.now()): Promise<boolean> {
+  return db.transaction('rw', pullTables(db), async () => {
+    await removeDone(db, group);
+    await applyChanges(db, winners, now);
+    const state = await db.syncState.get('current');
+    await db.syncState.put({ ...state, key: 'current', lastBackupAt: now });
+    return group.op === 'delete' && winners.some((w) => w.deleted_at === null);
   });
 }
 

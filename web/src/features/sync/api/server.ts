@@ -2,7 +2,7 @@
  * The content endpoints the backup uses (docs/api/content.md), each one
  * call of the shared API client with the signed-in token.
  */
-import type { PulledChange, PulledVocabularyItem } from '../../../db';
+import type { PulledChange } from '../../../db';
 import { ApiError, apiRequest } from '../../../lib/api';
 
 /** The token to send and the signal that stops the runner. */
@@ -16,15 +16,6 @@ export interface ServerMaterial {
   title: string;
   duration: number | null;
   media_size: number | null;
-}
-
-export interface NewServerMaterial {
-  id: string;
-  type: 'video' | 'audio';
-  source_type: 'local_upload' | 'youtube';
-  title: string;
-  duration?: number;
-  metadata: Record<string, string>;
 }
 
 export interface ServerSegment {
@@ -50,17 +41,7 @@ export interface ServerEntitlements {
 
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
-/** 201 created or 200 with the existing material: creating is idempotent. */
-export const createMaterial = (c: ApiCall, body: NewServerMaterial) =>
-  apiRequest<ServerMaterial>('/materials', { method: 'POST', body, token: c.token, signal: c.signal });
-
-export const updateMaterial = (c: ApiCall, id: string, body: { title?: string; duration?: number }) =>
-  apiRequest<ServerMaterial>(`/materials/${path(id)}`, { method: 'PATCH', body, token: c.token, signal: c.signal });
-
 export const getMaterial = (c: ApiCall, id: string) => apiRequest<ServerMaterial>(`/materials/${path(id)}`, { token: c.token, signal: c.signal });
-
-export const deleteMaterial = (c: ApiCall, id: string) =>
-  apiRequest<undefined>(`/materials/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
 
 /**
  * Replaces the material's whole list (segments keep the client's ids). The
@@ -76,13 +57,7 @@ export const putSegments = (c: ApiCall, materialId: string, segments: ServerSegm
     timeoutMs: 60000,
   });
 
-export const putProgress = (c: ApiCall, materialId: string, body: { last_segment_index: number; status: 'in_progress' | 'completed' }) =>
-  apiRequest<unknown>(`/materials/${path(materialId)}/progress`, { method: 'PUT', body, token: c.token, signal: c.signal });
-
 export const getRecording = (c: ApiCall, id: string) => apiRequest<ServerRecording>(`/recordings/${path(id)}`, { token: c.token, signal: c.signal });
-
-export const deleteRecording = (c: ApiCall, id: string) =>
-  apiRequest<undefined>(`/recordings/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
 
 /** Where a saved word was met, as the server takes it. */
 export interface ServerVocabularyContext {
@@ -92,34 +67,46 @@ export interface ServerVocabularyContext {
   time_ms?: number;
 }
 
-/** The server's word: one shape for its endpoints and the pull. */
-export type ServerVocabularyItem = PulledVocabularyItem;
-
-export interface ServerReview {
+/** One change of a batched push (docs/api/sync.md, "Pushing changes"). */
+export interface PushChange {
+  kind: 'material' | 'progress' | 'vocabulary_item' | 'review_log' | 'recording';
+  op: 'upsert' | 'delete';
   id: string;
-  reviewed_at: string;
-  rating: 1 | 2 | 3 | 4;
+  /** The change's clock; review answers (an append-only set) carry none. */
+  hlc?: string;
+  data?: Record<string, unknown>;
 }
 
-/** At most this many answers per `POST /vocabulary/{id}/reviews`. */
-export const MAX_REVIEWS_PER_REQUEST = 500;
+/** The problem of a rejected change: the resource endpoints' codes, plus `clock_ahead` and `unsupported_change`. */
+export interface PushProblem {
+  code: string;
+  detail?: string;
+  field?: string;
+  status?: number;
+  existing_id?: string;
+  [extra: string]: unknown;
+}
 
-/**
- * Saves a word under the client's id (201 new, 200 the same again). The
- * same word saved under another id answers `409 word_already_saved` with
- * that id in `existing_id`.
- */
-export const putVocabularyItem = (c: ApiCall, id: string, body: { word: string; language: string; context?: ServerVocabularyContext }) =>
-  apiRequest<ServerVocabularyItem>(`/vocabulary/${path(id)}`, { method: 'PUT', body, token: c.token, signal: c.signal });
+/** The answer to one change: `change` is the row as it is now (applied, conflict: the row that won), in the pull's shape. */
+export interface PushResult {
+  kind: string | null;
+  id: string | null;
+  status: 'applied' | 'conflict' | 'rejected';
+  change?: PulledChange;
+  problem?: PushProblem;
+}
 
-export const getVocabularyItem = (c: ApiCall, id: string) => apiRequest<ServerVocabularyItem>(`/vocabulary/${path(id)}`, { token: c.token, signal: c.signal });
+export interface PushAnswer {
+  results: PushResult[];
+  server_time_ms: number;
+}
 
-export const deleteVocabularyItem = (c: ApiCall, id: string) =>
-  apiRequest<undefined>(`/vocabulary/${path(id)}`, { method: 'DELETE', token: c.token, signal: c.signal });
+/** At most this many changes per push (the server answers 413 beyond). */
+export const MAX_PUSH_CHANGES = 500;
 
-/** Adds answers to a word's log (ids make it idempotent); the server derives the schedule again. */
-export const postReviews = (c: ApiCall, itemId: string, reviews: ServerReview[]) =>
-  apiRequest<ServerVocabularyItem>(`/vocabulary/${path(itemId)}/reviews`, { method: 'POST', body: { reviews }, token: c.token, signal: c.signal });
+/** Sends changes in order; each is answered on its own (`results[i]` answers `changes[i]`). */
+export const pushChanges = (c: ApiCall, changes: PushChange[]) =>
+  apiRequest<PushAnswer>('/sync/push', { method: 'POST', body: { changes }, token: c.token, signal: c.signal, timeoutMs: 60000 });
 
 export interface PullPage {
   changes: PulledChange[];

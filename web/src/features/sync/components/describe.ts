@@ -36,6 +36,7 @@ export function describeWait(t: TFunction, entry: BackupEntry): string | null {
   const p = entry.group.lastError;
   if (!p) return null;
   if (p.kind === 'offline') return t('backup.why.offline');
+  if (p.code === 'clock_ahead') return t('backup.why.clockAhead', { minutes: Math.max(1, Math.round((p.aheadMs ?? 0) / 60_000)), time: time(entry.group.nextAttemptAt) });
   if (p.kind === 'transient') return t('backup.why.transient', { detail: p.detail || p.code, time: time(entry.group.nextAttemptAt) });
   return null;
 }

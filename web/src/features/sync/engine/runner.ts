@@ -1,18 +1,24 @@
 /**
  * One run of the backup: as the signed-in account, push every due outbox
- * group in dependency order (materials, segments, progress, takes, media),
- * then pull what changed on the server since this device last looked
- * (other devices' work, and this one's coming back). Each group is pushed
- * from the entity's current local state, every request is idempotent and a
- * pulled page is applied with its cursor in one transaction, so a run
- * stopped anywhere — crash, reload, closed tab — is simply run again.
+ * group in dependency order, then pull what changed on the server since
+ * this device last looked (other devices' work, and this one's coming
+ * back). Materials, saved words, their answers, progress and take deletes
+ * go out as one clocked batch (`POST /sync/push`, push.ts); segment lists,
+ * takes and media on their own endpoints (handlers/), in rounds: the
+ * batch, then the lists of materials the server now has, then the batch
+ * again for what waited on those lists; then takes and media. Each group is
+ * pushed from the entity's current local state, every request is
+ * idempotent and a pulled page is applied with its cursor in one
+ * transaction, so a run stopped anywhere — crash, reload, closed tab — is
+ * simply run again.
  */
-import { auth, outbox, pull, syncState, type EcholoopDb, type OutboxEntity, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
+import { auth, outbox, pull, syncState, type EcholoopDb, type OutboxGroup, type SyncProblem, type SyncState } from '../../../db';
 import { getEntitlements, pullChanges, PULL_PAGE_SIZE, type ApiCall } from '../api/server';
 import { DEFAULT_CHUNK_BYTES } from '../../../lib/tus';
 import { backoffDelay, ITEM_BACKOFF } from './backoff';
 import { HANDLERS, type HandlerContext } from './handlers';
 import { classify } from './problems';
+import { isBatched, MAX_CLIENT_ATTEMPTS, pushBatch } from './push';
 
 export interface RunOptions {
   db: EcholoopDb;
@@ -33,8 +39,7 @@ export type RunResult =
   | { kind: 'signedOut' }
   | { kind: 'stopped' };
 
-/** Unexpected (non-HTTP) errors are retried this often, then shown as failed. */
-export const MAX_CLIENT_ATTEMPTS = 5;
+export { MAX_CLIENT_ATTEMPTS };
 const PLAN_TTL_MS = 10 * 60 * 1000;
 
 interface Run {
@@ -44,6 +49,7 @@ interface Run {
   random: () => number;
   chunkBytes: number;
   largeMediaBackup: boolean;
+  userId: string;
 }
 
 export async function runOnce(options: RunOptions): Promise<RunResult> {
@@ -57,7 +63,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
   let result: RunResult;
   try {
     const largeMediaBackup = await planBacksUpMedia(db, call, state, now(), options.planTtlMs ?? PLAN_TTL_MS);
-    const run: Run = { db, call, now, random: options.random ?? Math.random, chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES, largeMediaBackup };
+    const run: Run = { db, call, now, random: options.random ?? Math.random, chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES, largeMediaBackup, userId: session.user.id };
     result = await runPass(run);
     if (result.kind === 'idle' || result.kind === 'waiting') result = earliest(result, await pullAll(run, session.user.id, options.pullPageSize ?? PULL_PAGE_SIZE));
   } catch (e) {
@@ -97,38 +103,67 @@ async function planBacksUpMedia(db: EcholoopDb, call: ApiCall, state: SyncState,
 }
 
 /**
- * Requests in flight at once within one dependency rank (materials, then
- * segments, …): a take costs the server an ffprobe run, so a backlog of
- * takes goes up several at a time. Media files go one by one (bandwidth).
+ * Requests in flight at once per entity on its own endpoint: a take costs
+ * the server an ffprobe run, so a backlog of takes goes up several at a
+ * time. Media files go one by one (bandwidth).
  */
-export const CONCURRENCY: Record<OutboxEntity, number> = { material: 3, segments: 3, vocabulary: 3, reviews: 3, progress: 3, recording: 3, media: 1 };
+export const CONCURRENCY: Record<HandledEntity, number> = { segments: 3, recording: 3, media: 1 };
+
+type HandledEntity = keyof typeof HANDLERS;
+
+/** Batch, then segment lists, repeated while one unblocks the other (a material's list after its row; progress and words after the list). */
+const MAX_ROUNDS = 3;
 
 async function runPass(run: Run): Promise<RunResult> {
   const blocked = new Set<string>();
-  const queue = await outbox.loadQueue(run.db);
+  let restartPull = false;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const queue = await outbox.loadQueue(run.db);
+    const batched = queue.filter(isBatched);
+    const pushed = await pushBatch({ db: run.db, call: run.call, now: run.now, random: run.random, blocked }, batched);
+    restartPull ||= pushed.restartPull;
+    if (pushed.stop) return pushed.stop;
+    const lists = await runHandlers(run, (await outbox.loadQueue(run.db)).filter((g) => g.entity === 'segments'), blocked);
+    if (lists.stop) return lists.stop;
+    const waiting = (await outbox.loadQueue(run.db)).some((g) => isBatched(g) && blocked.has(keyOf(g)));
+    if (!waiting || (pushed.answered === 0 && lists.done === 0)) break;
+  }
+  if (restartPull) await pull.restartPull(run.db, run.userId);
+  const rest = await runHandlers(run, (await outbox.loadQueue(run.db)).filter((g) => g.entity === 'recording' || g.entity === 'media'), blocked);
+  if (rest.stop) return rest.stop;
+  return nextWake(await outbox.loadQueue(run.db), blocked, run.now());
+}
+
+/** Pushes groups through their own endpoints, entity by entity in dependency order, several at once. */
+async function runHandlers(run: Run, queue: OutboxGroup[], blocked: Set<string>): Promise<{ stop: RunResult | null; done: number }> {
   let stop: RunResult | null = null;
-  const ranks = (Object.keys(outbox.ENTITY_RANK) as OutboxEntity[]).sort((a, b) => outbox.ENTITY_RANK[a] - outbox.ENTITY_RANK[b]);
+  let done = 0;
+  const ranks = (Object.keys(HANDLERS) as HandledEntity[]).sort((a, b) => outbox.ENTITY_RANK[a] - outbox.ENTITY_RANK[b]);
   for (const entity of ranks) {
-    const groups = queue.filter((g) => g.entity === entity);
+    const groups = queue.filter((g) => g.entity === entity && !isBatched(g));
     const worker = async () => {
       for (let listed = groups.shift(); listed && !stop; listed = groups.shift()) {
         if (run.call.signal?.aborted) stop = { kind: 'stopped' };
         else {
           const group = await outbox.loadGroup(run.db, listed.entity, listed.entityId);
-          if (group && outbox.isReady(group, run.now())) stop ??= await pushGroup(run, group, blocked);
+          if (group && !isBatched(group) && outbox.isReady(group, run.now())) {
+            const result = await pushGroup(run, group, blocked);
+            if (result === 'done') done++;
+            else if (result) stop ??= result;
+          }
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY[entity] }, worker));
-    if (stop) return stop;
+    if (stop) break;
   }
-  return nextWake(await outbox.loadQueue(run.db), blocked, run.now());
+  return { stop, done };
 }
 
 const keyOf = (g: Pick<OutboxGroup, 'entity' | 'entityId'>) => `${g.entity}:${g.entityId}`;
 
-/** Pushes one group and records the outcome; returns a result only when the whole run must stop. */
-async function pushGroup(run: Run, group: OutboxGroup, blocked: Set<string>): Promise<RunResult | null> {
+/** Pushes one group and records the outcome; returns a result when the whole run must stop, 'done' when the group is. */
+async function pushGroup(run: Run, group: OutboxGroup, blocked: Set<string>): Promise<RunResult | 'done' | null> {
   const { db } = run;
   await outbox.markUploading(db, group);
   const ctx: HandlerContext = {
@@ -139,14 +174,15 @@ async function pushGroup(run: Run, group: OutboxGroup, blocked: Set<string>): Pr
     saveUpload: (progress) => outbox.saveUpload(db, group, progress),
   };
   try {
-    const outcome = await HANDLERS[group.entity](ctx, group);
+    const outcome = await HANDLERS[group.entity as HandledEntity](ctx, group);
     if (outcome.kind === 'blocked') {
       blocked.add(keyOf(group));
       await outbox.markWaiting(db, group);
-    } else {
-      await outbox.completeGroup(db, group, outcome.effect, run.now());
+      return null;
     }
-    return null;
+    blocked.delete(keyOf(group));
+    await outbox.completeGroup(db, group, outcome.effect, run.now());
+    return 'done';
   } catch (e) {
     const verdict = classify(e, run.now());
     switch (verdict.kind) {

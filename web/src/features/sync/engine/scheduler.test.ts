@@ -86,7 +86,7 @@ describe('backup scheduler', () => {
     a.stop();
     await addLesson('Third');
     await waitFor(async () => (await onServer()) === 3 && runsB.length > 0, 'the second tab backs up');
-    expect(proxy.count('POST', /\/materials$/)).toBe(3);
+    expect(proxy.count('PUT', /\/segments$/)).toBe(3); // each lesson sent once, whichever tab led
   });
 
   it('retries on its own after an offline spell, and "Back up now" runs at once', async () => {

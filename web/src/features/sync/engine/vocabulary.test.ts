@@ -2,8 +2,10 @@ import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcholoopDb, setDb } from '../../../db/database';
 import * as materials from '../../../db/repositories/materials';
+import * as outbox from '../../../db/repositories/outbox';
 import * as vocabulary from '../../../db/repositories/vocabulary';
 import { connect, FaultProxy, registerUser, signIn as saveSignIn, type TestUser } from '../../../test/realServer';
+import type { PushChange } from '../api/server';
 import { runOnce } from './runner';
 
 let db: EcholoopDb;
@@ -11,6 +13,8 @@ let proxy: FaultProxy;
 let base: string;
 let me: TestUser;
 let n = 0;
+/** The bodies of the pushes sent, in order. */
+let pushes: PushChange[][];
 
 beforeEach(async () => {
   db = new EcholoopDb(`vocab-sync-test-${Date.now()}-${n++}`);
@@ -19,6 +23,11 @@ beforeEach(async () => {
   ({ proxy, server: base } = await connect('server'));
   me = await registerUser(base);
   await saveSignIn(db, me);
+  pushes = [];
+  proxy.rule((req, body) => {
+    if (req.method === 'POST' && req.path === '/api/v1/sync/push') pushes.push((JSON.parse(body.toString()) as { changes: PushChange[] }).changes);
+    return 'pass';
+  });
 });
 
 afterEach(async () => {
@@ -66,11 +75,11 @@ describe('backing up saved words and their reviews (against the real server)', (
     const local = await vocabulary.recordReview(db, item.id, 2, T + 2 * 24 * 60 * 60 * 1000);
     expect(await run()).toEqual({ kind: 'idle' });
 
+    // The material in the first batch, its list on its own endpoint, then the word and its answers in the next batch.
     const order = proxy.log.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id')}`);
-    const at = (line: string) => order.indexOf(line);
-    expect(at('PUT /api/v1/materials/:id/segments')).toBeLessThan(at('PUT /api/v1/vocabulary/:id'));
-    expect(at('PUT /api/v1/vocabulary/:id')).toBeLessThan(at('POST /api/v1/vocabulary/:id/reviews'));
-    expect(proxy.count('POST', /reviews$/)).toBe(1);
+    expect(order.slice(0, 3)).toEqual(['POST /api/v1/sync/push', 'PUT /api/v1/materials/:id/segments', 'POST /api/v1/sync/push']);
+    expect(pushes[0]!.map((c) => c.kind)).toEqual(['material']);
+    expect(pushes[1]!.map((c) => c.kind)).toEqual(['vocabulary_item', 'review_log', 'review_log']);
 
     const server = await serverItem(item.id);
     expect(server).toMatchObject({
@@ -92,11 +101,18 @@ describe('backing up saved words and their reviews (against the real server)', (
     const { item } = await lessonWithWord();
     await vocabulary.recordReview(db, item.id, 3, T);
     const stop = new AbortController();
-    proxy.rule((req) => (req.method === 'POST' && req.path.endsWith('/reviews') ? { loseAnswer: true, then: () => stop.abort() } : 'pass'));
+    const answers = (changes: PushChange[]) => changes.filter((c) => c.kind === 'review_log').length;
+    proxy.rule((req, body) => (req.path === '/api/v1/sync/push' && body.includes('review_log') ? { loseAnswer: true, then: () => stop.abort() } : 'pass'));
     expect(await run(stop.signal)).toEqual({ kind: 'stopped' });
     proxy.clearRules();
+    expect(await outbox.resetInterrupted(db)).toBeGreaterThan(0);
+    pushes.length = 0;
+    proxy.rule((req, body) => {
+      if (req.path === '/api/v1/sync/push') pushes.push((JSON.parse(body.toString()) as { changes: PushChange[] }).changes);
+      return 'pass';
+    });
     expect(await run()).toEqual({ kind: 'idle' });
-    expect(proxy.count('POST', /reviews$/)).toBe(2);
+    expect(pushes.map(answers)).toEqual([1]); // the same answer again
     expect(await serverItem(item.id)).toMatchObject({ reviews: 1 });
 
     await vocabulary.recordReview(db, item.id, 4, T + 24 * 60 * 60 * 1000);
@@ -104,14 +120,17 @@ describe('backing up saved words and their reviews (against the real server)', (
     expect(await serverItem(item.id)).toMatchObject({ reviews: 2 });
   });
 
-  it('sends a long log in batches the server takes (at most 500 answers each)', async () => {
+  it('sends a long log in pushes the server takes (at most 500 changes each)', async () => {
     const { item } = await lessonWithWord();
     const logs = Array.from({ length: 501 }, (_, i) => ({ id: crypto.randomUUID(), itemId: item.id, reviewedAt: T + i * 60_000, rating: 3 as const, syncStatus: 'pending' as const }));
     await db.reviewLogs.bulkAdd(logs);
     await db.transaction('rw', db.outbox, () => db.outbox.add({ entity: 'reviews', entityId: item.id, op: 'upsert', createdAt: 0, attempts: 0, status: 'pending', nextAttemptAt: 0 }));
     expect(await run()).toEqual({ kind: 'idle' });
-    expect(proxy.count('POST', /reviews$/)).toBe(2);
+    const sizes = pushes.map((p) => p.length);
+    expect(Math.max(...sizes)).toBe(500);
+    expect(pushes.flat().filter((c) => c.kind === 'review_log')).toHaveLength(501);
     expect(await serverItem(item.id)).toMatchObject({ reviews: 501 });
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('takes the server’s id for a word another device saved first, and its answers follow', async () => {
@@ -139,20 +158,15 @@ describe('backing up saved words and their reviews (against the real server)', (
     expect(await db.outbox.count()).toBe(0);
   });
 
-  it('deletes a backed-up word on the server; a refused answer fails its group alone with the server’s field', async () => {
+  it('deletes a backed-up word on the server; a refused word fails its group alone with the server’s field', async () => {
     const { item } = await lessonWithWord();
-    const other = (await lessonWithWord('hill')).item;
     expect(await run()).toEqual({ kind: 'idle' });
     await vocabulary.deleteWord(db, item.id);
-    await vocabulary.recordReview(db, other.id, 3, T);
-    proxy.rule((req) =>
-      req.method === 'POST' && req.path.endsWith('/reviews')
-        ? { status: 422, body: { type: 'about:blank', title: 'validation_failed', status: 422, code: 'validation_failed', field: 'reviews[0].rating', detail: 'must be 1 to 4' } }
-        : 'pass',
-    );
+    const refused = (await vocabulary.saveWord(db, { word: 'hill', surface: 'hill', language: 'not a language!' })).item;
     expect(await run()).toEqual({ kind: 'idle' });
     expect(await serverItem(item.id)).toBeNull();
     const [failed] = await db.outbox.toArray();
-    expect(failed).toMatchObject({ entity: 'reviews', entityId: other.id, status: 'failed', lastError: { kind: 'rejected', field: 'reviews[0].rating' } });
+    expect(failed).toMatchObject({ entity: 'vocabulary', entityId: refused.id, status: 'failed', lastError: { kind: 'rejected', code: 'validation_failed' } });
+    expect(failed!.lastError?.field).toMatch(/^changes\[\d+\]\.data\.language$/);
   });
 });

@@ -1,21 +1,17 @@
-import type { OutboxEntity } from '../../../../db';
 import type { Handler } from './context';
-import { pushMaterial } from './material';
 import { pushMedia } from './media';
-import { pushProgress } from './progress';
 import { pushRecording } from './recording';
-import { pushReviews } from './reviews';
 import { pushSegments } from './segments';
-import { pushVocabulary } from './vocabulary';
 
-export const HANDLERS: Record<OutboxEntity, Handler> = {
-  material: pushMaterial,
+/**
+ * Groups pushed on their own endpoints: segment lists (one PUT of the whole
+ * list), takes and media (tus). Everything else goes in the batched push
+ * (../push.ts), take deletes included.
+ */
+export const HANDLERS = {
   segments: pushSegments,
-  progress: pushProgress,
   recording: pushRecording,
   media: pushMedia,
-  vocabulary: pushVocabulary,
-  reviews: pushReviews,
-};
+} satisfies Record<string, Handler>;
 
 export type { Blocker, HandlerContext, HandlerResult } from './context';

@@ -1,7 +1,6 @@
 import { recordings } from '../../../../db';
 import { ApiError } from '../../../../lib/api';
-import { deleteRecording, getRecording, orNull } from '../../api/server';
-import { terminateUpload } from '../../../../lib/tus';
+import { getRecording, orNull } from '../../api/server';
 import { SyncRejection } from '../problems';
 import { blockedBy, done, type Handler } from './context';
 import { uploadOnce } from './upload';
@@ -9,15 +8,11 @@ import { uploadOnce } from './upload';
 /**
  * A take: its audio goes up through tus (`target recording`), which creates
  * the recording on the server. Ids are never reused there, so "id in use"
- * means it is stored already — or was deleted on the server.
+ * means it is stored already — or was deleted on the server. (Deleting a
+ * take goes in the batched push, ../push.ts.)
  */
 export const pushRecording: Handler = async (ctx, group) => {
   const id = group.entityId;
-  if (group.op === 'delete') {
-    if (group.upload) await terminateUpload(ctx.call, group.upload.url);
-    await orNull(deleteRecording(ctx.call, id));
-    return done({ uploaded: true });
-  }
   const take = await recordings.getRecording(ctx.db, id);
   if (!take) return done();
   // Recorded on another device: its audio is on that account's server, not here (e.g. another account signed in).

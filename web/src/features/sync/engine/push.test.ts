@@ -1,0 +1,241 @@
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EcholoopDb, setDb } from '../../../db/database';
+import * as materials from '../../../db/repositories/materials';
+import * as outbox from '../../../db/repositories/outbox';
+import * as progress from '../../../db/repositories/progress';
+import * as vocabulary from '../../../db/repositories/vocabulary';
+import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
+import type { PushChange } from '../api/server';
+import { runOnce } from './runner';
+
+// Two devices of one learner: two IndexedDB databases signed in to one account.
+// (They share this process's clock, so a later edit has a later clock whatever the device.)
+let deviceA: EcholoopDb;
+let deviceB: EcholoopDb;
+let proxy: FaultProxy;
+let me: TestUser;
+let server: ReturnType<typeof reader>;
+let n = 0;
+
+/** The bodies of the pushes sent, in order. */
+let pushes: PushChange[][];
+
+beforeEach(async () => {
+  const stamp = `${Date.now()}-${n++}`;
+  deviceA = new EcholoopDb(`push-a-${stamp}`);
+  deviceB = new EcholoopDb(`push-b-${stamp}`);
+  await Promise.all([deviceA.open(), deviceB.open()]);
+  setDb(deviceA);
+  let base: string;
+  ({ proxy, server: base } = await connect('server'));
+  me = await registerUser(base);
+  server = reader(base, me);
+  await signIn(deviceA, me);
+  await signIn(deviceB, me);
+  pushes = [];
+  proxy.rule((req, body) => {
+    if (req.method === 'POST' && req.path === '/api/v1/sync/push') pushes.push((JSON.parse(body.toString()) as { changes: PushChange[] }).changes);
+    return 'pass';
+  });
+});
+
+afterEach(async () => {
+  vi.unstubAllGlobals();
+  await proxy.close();
+  for (const db of [deviceA, deviceB]) {
+    db.close();
+    await Dexie.delete(db.name);
+  }
+});
+
+const run = (db: EcholoopDb) => runOnce({ db, signal: new AbortController().signal, random: () => 0, planTtlMs: 0 });
+
+const DAY = 86_400_000;
+const T = Date.now() - 5 * DAY;
+
+/** A material with three sentences on device A, backed up, and pulled by device B. */
+async function sharedLesson() {
+  const m = await materials.createLocalMaterial(deviceA, {
+    title: 'Lesson',
+    type: 'audio',
+    media: new Blob([new Uint8Array(8)], { type: 'audio/ogg' }),
+    fileName: 'lesson.ogg',
+    durationMs: 8000,
+    segments: [
+      { startTime: 0, endTime: 900, text: 'The house is big.' },
+      { startTime: 1000, endTime: 1900, text: 'It has a garden.' },
+      { startTime: 2000, endTime: 2900, text: 'The garden is green.' },
+    ],
+  });
+  expect(await run(deviceA)).toEqual({ kind: 'idle' });
+  expect(await run(deviceB)).toEqual({ kind: 'idle' });
+  return { m, segments: await materials.listSegments(deviceA, m.id) };
+}
+
+const kindsOf = (changes: PushChange[] | undefined) => (changes ?? []).map((c) => `${c.kind} ${c.op}`);
+
+describe('the batched push (against the real server)', () => {
+  it('a rename, progress, a saved word and its answer go up in one push, parents first; the outbox empties', async () => {
+    const { m, segments } = await sharedLesson();
+    pushes.length = 0;
+    proxy.log.length = 0;
+    await materials.renameMaterial(deviceA, m.id, 'Lesson, renamed');
+    await progress.saveProgress(deviceA, m.id, 2);
+    const { item } = await vocabulary.saveWord(deviceA, {
+      word: 'garden',
+      surface: 'garden',
+      language: 'en',
+      context: { sentence: segments[1]!.text, materialId: m.id, segmentId: segments[1]!.id, timeMs: 1000 },
+    });
+    await vocabulary.recordReview(deviceA, item.id, 3, T);
+
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(pushes).toHaveLength(1);
+    expect(kindsOf(pushes[0])).toEqual(['material upsert', 'vocabulary_item upsert', 'review_log upsert', 'progress upsert']);
+    expect(pushes[0]!.filter((c) => c.kind !== 'review_log').every((c) => /^\d{13}-[0-9a-f]{4}-[0-9a-f]{16}$/.test(c.hlc ?? ''))).toBe(true);
+    // Nothing else was written through the resource endpoints.
+    expect(proxy.log.filter((r) => r.method !== 'GET' && r.path !== '/api/v1/sync/push')).toEqual([]);
+
+    expect(await server.material(m.id)).toMatchObject({ title: 'Lesson, renamed' });
+    expect(await server.progress(m.id)).toMatchObject({ last_segment_index: 2, status: 'in_progress' });
+    expect(await server.json(`/vocabulary/${item.id}`)).toMatchObject({ word: 'garden', reviews: 1, context: { segment_id: segments[1]!.id } });
+    expect(await deviceA.outbox.count()).toBe(0);
+    expect(await materials.getMaterial(deviceA, m.id)).toMatchObject({ syncStatus: 'synced', title: 'Lesson, renamed' });
+    expect(await vocabulary.getWord(deviceA, item.id)).toMatchObject({ syncStatus: 'synced', serverId: item.id });
+    expect((await deviceA.reviewLogs.toArray()).map((l) => l.syncStatus)).toEqual(['synced']);
+  });
+
+  it('a new material goes in the batch, its list on its own endpoint, then what waited on the list in the next batch', async () => {
+    const m = await materials.createLocalMaterial(deviceA, {
+      title: 'New',
+      type: 'audio',
+      media: new Blob([new Uint8Array(8)], { type: 'audio/ogg' }),
+      durationMs: 8000,
+      segments: [{ startTime: 0, endTime: 900, text: 'One.' }],
+    });
+    await progress.saveProgress(deviceA, m.id, 0);
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(pushes.map(kindsOf)).toEqual([['material upsert'], ['progress upsert']]);
+    expect(proxy.count('PUT', /segments$/)).toBe(1);
+    expect(await server.progress(m.id)).toMatchObject({ last_segment_index: 0 });
+    expect(await deviceA.outbox.count()).toBe(0);
+  });
+
+  it('conflict: the later rename and the later context win on both devices, whichever pushes first', async () => {
+    const { m } = await sharedLesson();
+    const { item } = await vocabulary.saveWord(deviceA, { word: 'house', surface: 'house', language: 'en', context: { sentence: 'First.' } });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+
+    // Offline, one after the other: A renames, B renames later; B changes the context, A later.
+    await materials.renameMaterial(deviceA, m.id, 'Title from A (earlier)');
+    await materials.renameMaterial(deviceB, m.id, 'Title from B (later)');
+    await vocabulary.changeContext(deviceB, item.id, { sentence: 'Sentence from B (earlier).' });
+    await vocabulary.changeContext(deviceA, item.id, { sentence: 'Sentence from A (later).' });
+
+    // A pushes first: its rename is applied (and then loses to B's), its context wins.
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    pushes.length = 0;
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+
+    for (const db of [deviceA, deviceB]) {
+      expect(await materials.getMaterial(db, m.id)).toMatchObject({ title: 'Title from B (later)', syncStatus: 'synced' });
+      expect(await vocabulary.getWord(db, item.id)).toMatchObject({ context: { sentence: 'Sentence from A (later).' }, syncStatus: 'synced' });
+      expect(await db.outbox.count()).toBe(0);
+    }
+    expect(await server.material(m.id)).toMatchObject({ title: 'Title from B (later)' });
+    expect(await server.json(`/vocabulary/${item.id}`)).toMatchObject({ context: { sentence: 'Sentence from A (later).' } });
+    // B's context change was answered "conflict" and B took A's row.
+    expect(kindsOf(pushes[0])).toEqual(['material upsert', 'vocabulary_item upsert']);
+  });
+
+  it('a delete that lost to a later edit brings the material back with its sentences', async () => {
+    const { m, segments } = await sharedLesson();
+    await materials.deleteMaterial(deviceA, m.id); // earlier, offline
+    await materials.renameMaterial(deviceB, m.id, 'Kept by B'); // later
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await materials.getMaterial(deviceA, m.id)).toMatchObject({ title: 'Kept by B', syncStatus: 'synced' });
+    expect((await materials.listSegments(deviceA, m.id)).map((s) => s.id)).toEqual(segments.map((s) => s.id));
+    expect(await server.material(m.id)).toMatchObject({ title: 'Kept by B' });
+    expect(await deviceA.outbox.count()).toBe(0);
+  });
+
+  it('completion survives: a later "in progress" elsewhere keeps the material completed on both devices', async () => {
+    const { m } = await sharedLesson();
+    await progress.saveProgress(deviceA, m.id, 2, true); // A finishes it
+    await progress.saveProgress(deviceB, m.id, 1); // B, later, is at the second sentence
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await server.progress(m.id)).toMatchObject({ last_segment_index: 1, status: 'completed' });
+    for (const db of [deviceA, deviceB]) {
+      expect(await progress.getProgress(db, m.id)).toMatchObject({ lastSegmentIndex: 1, status: 'completed' });
+      expect(await db.outbox.count()).toBe(0);
+    }
+  });
+
+  it('a rejected change fails its group alone, with the server’s code and field; its answers wait; the rest goes up', async () => {
+    const { m } = await sharedLesson();
+    const good = (await vocabulary.saveWord(deviceA, { word: 'house', surface: 'house', language: 'en' })).item;
+    // A word the server refuses (not a language tag).
+    const bad = (await vocabulary.saveWord(deviceA, { word: 'garden', surface: 'garden', language: 'not a language!' })).item;
+    await vocabulary.recordReview(deviceA, good.id, 3, T);
+    await vocabulary.recordReview(deviceA, bad.id, 3, T);
+    await materials.renameMaterial(deviceA, m.id, 'Renamed too');
+
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    const failed = await outbox.loadGroup(deviceA, 'vocabulary', bad.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastError: { kind: 'rejected', code: 'validation_failed' } });
+    expect(failed!.lastError?.field).toMatch(/^changes\[\d+\]\.data\.language$/);
+    // Its answers were sent after it in the same batch, refused with it, and wait for it instead of failing.
+    expect(await outbox.loadGroup(deviceA, 'reviews', bad.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await deviceA.outbox.toArray()).map((r) => `${r.entity}:${r.entityId}`).sort()).toEqual([`reviews:${bad.id}`, `vocabulary:${bad.id}`].sort());
+    expect(await server.json(`/vocabulary/${good.id}`)).toMatchObject({ reviews: 1 });
+    expect(await server.json(`/vocabulary/${bad.id}`)).toBeNull();
+    expect(await server.material(m.id)).toMatchObject({ title: 'Renamed too' });
+
+    // Not retried by itself, and its answers are not sent without it.
+    pushes.length = 0;
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(pushes).toEqual([]);
+  });
+
+  it('a clock too far ahead is retried once the server’s clock catches up, and says by how much', async () => {
+    const { m } = await sharedLesson();
+    await materials.renameMaterial(deviceA, m.id, 'From the future');
+    const ahead = `${Date.now() + 3_600_000}-0000-00000000000000ff`; // a device set an hour ahead
+    await deviceA.materials.update(m.id, { hlc: ahead });
+    const before = Date.now();
+    const result = await run(deviceA);
+    expect(result.kind).toBe('waiting');
+    const group = await outbox.loadGroup(deviceA, 'material', m.id);
+    expect(group).toMatchObject({ status: 'pending', attempts: 1, lastError: { kind: 'transient', code: 'clock_ahead' } });
+    expect(Math.round(group!.lastError!.aheadMs! / 60_000)).toBe(60);
+    expect(group!.nextAttemptAt).toBeGreaterThanOrEqual(before + 50 * 60_000 - 5000);
+    expect(await server.material(m.id)).toMatchObject({ title: 'Lesson' });
+  });
+
+  it('a batch the server could not answer is retried as a whole with backoff', async () => {
+    const { m } = await sharedLesson();
+    await materials.renameMaterial(deviceA, m.id, 'Renamed');
+    await progress.saveProgress(deviceA, m.id, 1);
+    let fail = true;
+    proxy.rule((req) => {
+      if (req.path !== '/api/v1/sync/push' || !fail) return 'pass';
+      fail = false;
+      return { status: 503, body: { type: 'about:blank', title: 'unavailable', status: 503, code: 'database_unavailable', detail: 'down' } };
+    });
+    const waiting = await run(deviceA);
+    expect(waiting.kind).toBe('waiting');
+    for (const entity of ['material', 'progress'] as const) {
+      expect(await outbox.loadGroup(deviceA, entity, m.id)).toMatchObject({ status: 'pending', attempts: 1, lastError: { kind: 'transient', status: 503 } });
+    }
+    await deviceA.outbox.toCollection().modify({ nextAttemptAt: 0 });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await server.material(m.id)).toMatchObject({ title: 'Renamed' });
+    expect(await deviceA.outbox.count()).toBe(0);
+  });
+});
