@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod scoring;
 pub mod startup;
 pub mod storage;
+pub mod sync;
 pub mod telemetry;
 pub mod tools_command;
 pub mod transcription;

@@ -111,6 +111,7 @@ impl Application {
                 segment_lists,
                 scoring,
                 transcription,
+                clock: crate::sync::ServerClock::new(),
             },
         }
     }
@@ -144,6 +145,7 @@ impl Application {
             scoring: self.ctx.scoring.clone(),
             transcription: self.ctx.transcription.clone(),
             entitlements: self.ctx.settings.entitlements.clone(),
+            clock: self.ctx.clock.clone(),
         };
         let workers = [jobs::Lane::Quick, jobs::Lane::Long].map(|lane| {
             tokio::spawn(jobs::run_worker(

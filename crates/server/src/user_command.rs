@@ -231,6 +231,7 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
                     scoring: None,
                     transcription: None,
                     entitlements: Default::default(),
+                    clock: Default::default(),
                 },
             )
             .await?;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{MaterialKind, SourceType};
@@ -30,11 +30,14 @@ pub struct Material {
     pub updated_at: DateTime<Utc>,
     /// The per-user change number (sync cursor).
     pub change_seq: i64,
+    /// The hybrid logical clock of the write that made this version
+    /// (decision 0024); `null` for rows written before clocks.
+    pub hlc: Option<String>,
 }
 
 pub(crate) const COLUMNS: &str = "id, type, source_type, title, language, metadata,
     CASE WHEN media_url IS NULL THEN NULL ELSE '/api/v1/materials/' || id || '/media' END AS media_url,
-    media_size, media_content_type, duration, created_at, updated_at, change_seq";
+    media_size, media_content_type, duration, created_at, updated_at, change_seq, hlc";
 
 pub struct NewMaterial<'a> {
     pub id: Uuid,
@@ -46,22 +49,23 @@ pub struct NewMaterial<'a> {
     pub duration: Option<i64>,
 }
 
-/// Inserts, or revives a deleted material with the same id. `None`: a live
-/// material with this id exists already (the caller returns it: creation is
-/// idempotent).
+/// Inserts, or revives a deleted material with the same id, stamped with
+/// `hlc`. `None`: a live material with this id exists already (the caller
+/// returns it: creation is idempotent).
 pub async fn insert(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     new: NewMaterial<'_>,
+    hlc: &str,
 ) -> Result<Option<Material>, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO materials AS m (user_id, id, type, source_type, title, language, metadata, duration)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO materials AS m (user_id, id, type, source_type, title, language, metadata, duration, hlc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (user_id, id) DO UPDATE SET
             type = EXCLUDED.type, source_type = EXCLUDED.source_type, title = EXCLUDED.title,
             language = EXCLUDED.language, metadata = EXCLUDED.metadata, duration = EXCLUDED.duration,
             media_url = NULL, media_size = NULL, media_content_type = NULL,
-            created_at = now(), deleted_at = NULL
+            created_at = now(), deleted_at = NULL, hlc = EXCLUDED.hlc
          WHERE m.deleted_at IS NOT NULL
          RETURNING {COLUMNS}"
     );
@@ -74,7 +78,8 @@ pub async fn insert(
         .bind(new.language)
         .bind(new.metadata)
         .bind(new.duration)
-        .fetch_optional(pool)
+        .bind(hlc)
+        .fetch_optional(db)
         .await
 }
 
@@ -109,6 +114,35 @@ pub async fn lock(
     .await
 }
 
+/// What the merge rules and an update's checks need of a stored material,
+/// live or a tombstone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredMaterial {
+    pub kind: MaterialKind,
+    pub source_type: SourceType,
+    pub external_id: Option<String>,
+    pub hlc: Option<String>,
+    pub deleted: bool,
+}
+
+/// The material, live or deleted, locked for the rest of the transaction
+/// (a pushed change decides against it). `None`: no such id of the user's.
+pub async fn lock_stored(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<StoredMaterial>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT type AS kind, source_type, metadata->>'external_id' AS external_id, hlc,
+                deleted_at IS NOT NULL AS deleted
+         FROM materials WHERE user_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 pub struct MaterialChanges<'a> {
     pub title: Option<&'a str>,
     /// `Some(None)`: clear.
@@ -117,18 +151,21 @@ pub struct MaterialChanges<'a> {
     pub duration: Option<i64>,
 }
 
+/// Applies the changes to a live material and stamps it with `hlc`.
 pub async fn update(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     id: Uuid,
     changes: MaterialChanges<'_>,
+    hlc: &str,
 ) -> Result<Option<Material>, sqlx::Error> {
     let sql = format!(
         "UPDATE materials SET
             title = COALESCE($3, title),
             language = CASE WHEN $4 THEN $5 ELSE language END,
             metadata = COALESCE($6, metadata),
-            duration = COALESCE($7, duration)
+            duration = COALESCE($7, duration),
+            hlc = $8
          WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     );
@@ -140,7 +177,8 @@ pub async fn update(
         .bind(changes.language.flatten())
         .bind(changes.metadata)
         .bind(changes.duration)
-        .fetch_optional(pool)
+        .bind(hlc)
+        .fetch_optional(db)
         .await
 }
 
@@ -160,24 +198,39 @@ pub async fn last_segment_end(
 }
 
 /// Soft-deletes a material with its segments, progress and recordings (the
-/// rows stay as tombstones for sync) and forgets sound uploaded to
-/// transcribe it. Returns the object keys to remove, or
-/// `None` when there was no such live material.
+/// rows stay as tombstones for sync, the synced ones stamped with `hlc`)
+/// and forgets sound uploaded to transcribe it. Returns the object keys to
+/// remove once committed, or `None` when there was no such live material.
 pub async fn soft_delete(
     pool: &PgPool,
     user_id: Uuid,
     id: Uuid,
+    hlc: &str,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let keys = soft_delete_in(&mut tx, user_id, id, hlc).await?;
+    tx.commit().await?;
+    Ok(keys)
+}
+
+/// [`soft_delete`] in the caller's transaction.
+pub async fn soft_delete_in(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    hlc: &str,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
     let media: Option<Option<String>> = sqlx::query_scalar(
-        "UPDATE materials m SET deleted_at = now(), media_url = NULL, media_size = NULL, media_content_type = NULL
+        "UPDATE materials m SET deleted_at = now(), media_url = NULL, media_size = NULL, media_content_type = NULL,
+            hlc = $3
          FROM (SELECT media_url FROM materials WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE) old
          WHERE m.user_id = $1 AND m.id = $2
          RETURNING old.media_url",
     )
     .bind(user_id)
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .bind(hlc)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(media) = media else {
         return Ok(None);
@@ -189,37 +242,41 @@ pub async fn soft_delete(
             JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
             WHERE r.user_id = $1 AND s.material_id = $2 AND r.deleted_at IS NULL
             FOR UPDATE OF r)
-         UPDATE recordings r SET deleted_at = now(), cloud_url = NULL, audio_size = NULL, audio_content_type = NULL
+         UPDATE recordings r SET deleted_at = now(), cloud_url = NULL, audio_size = NULL, audio_content_type = NULL,
+            hlc = $3
          FROM old WHERE r.user_id = $1 AND r.id = old.id AND old.cloud_url IS NOT NULL
          RETURNING old.cloud_url",
     )
     .bind(user_id)
     .bind(id)
-    .fetch_all(&mut *tx)
+    .bind(hlc)
+    .fetch_all(&mut *conn)
     .await?;
     keys.extend(audio);
     sqlx::query(
-        "UPDATE recordings r SET deleted_at = now() FROM segments s
+        "UPDATE recordings r SET deleted_at = now(), hlc = $3 FROM segments s
          WHERE r.user_id = $1 AND s.user_id = $1 AND s.id = r.segment_id AND s.material_id = $2 AND r.deleted_at IS NULL",
     )
     .bind(user_id)
     .bind(id)
-    .execute(&mut *tx)
+    .bind(hlc)
+    .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE segments SET deleted_at = now() WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL")
         .bind(user_id)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "UPDATE learning_progress SET deleted_at = now() WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL",
+        "UPDATE learning_progress SET deleted_at = now(), hlc = $3
+         WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL",
     )
     .bind(user_id)
     .bind(id)
-    .execute(&mut *tx)
+    .bind(hlc)
+    .execute(&mut *conn)
     .await?;
-    keys.extend(super::transcription_sources::delete(&mut *tx, user_id, id).await?);
-    tx.commit().await?;
+    keys.extend(super::transcription_sources::delete(&mut *conn, user_id, id).await?);
     Ok(Some(keys))
 }
 

@@ -20,12 +20,15 @@ pub struct Recording {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub change_seq: i64,
+    /// The hybrid logical clock of the write that made this version
+    /// (decision 0024); `null` for rows written before clocks.
+    pub hlc: Option<String>,
 }
 
 /// `deleted_at` is selected for the sync pull (`Recording` ignores it).
 pub(crate) const SELECT: &str = "SELECT r.id, r.segment_id, s.material_id, r.duration,
         CASE WHEN r.cloud_url IS NULL THEN NULL ELSE '/api/v1/recordings/' || r.id || '/audio' END AS cloud_url,
-        r.audio_size, r.audio_content_type, r.created_at, r.updated_at, r.change_seq, r.deleted_at
+        r.audio_size, r.audio_content_type, r.created_at, r.updated_at, r.change_seq, r.hlc, r.deleted_at
     FROM recordings r JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id";
 
 pub async fn get(
@@ -88,6 +91,8 @@ pub async fn id_taken(
 
 pub struct NewRecording<'a> {
     pub id: Uuid,
+    /// The server's clock at the upload's completion.
+    pub hlc: &'a str,
     pub segment_id: Uuid,
     pub duration: i64,
     pub key: &'a str,
@@ -102,8 +107,8 @@ pub async fn insert(
     new: &NewRecording<'_>,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO recordings (user_id, id, segment_id, duration, cloud_url, audio_size, audio_content_type)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, id) DO NOTHING",
+        "INSERT INTO recordings (user_id, id, segment_id, duration, cloud_url, audio_size, audio_content_type, hlc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, id) DO NOTHING",
     )
     .bind(user_id)
     .bind(new.id)
@@ -112,26 +117,48 @@ pub async fn insert(
     .bind(new.key)
     .bind(new.size)
     .bind(new.content_type)
+    .bind(new.hlc)
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Soft-deletes; returns the audio key to remove (`Some(None)`: no audio).
+/// Soft-deletes, stamping the tombstone with `hlc`; returns the audio key
+/// to remove once committed (`Some(None)`: no audio; `None`: no such live
+/// recording).
 pub async fn soft_delete(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     id: Uuid,
+    hlc: &str,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE recordings r SET deleted_at = now(), cloud_url = NULL, audio_size = NULL, audio_content_type = NULL
+        "UPDATE recordings r SET deleted_at = now(), cloud_url = NULL, audio_size = NULL, audio_content_type = NULL,
+            hlc = $3
          FROM (SELECT cloud_url FROM recordings WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE) old
          WHERE r.user_id = $1 AND r.id = $2
          RETURNING old.cloud_url",
     )
     .bind(user_id)
     .bind(id)
-    .fetch_optional(pool)
+    .bind(hlc)
+    .fetch_optional(db)
+    .await
+}
+
+/// The recording's clock and whether it is a tombstone, locked for the
+/// rest of the transaction. `None`: no such id of the user's.
+pub async fn lock_clock(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(Option<String>, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT hlc, deleted_at IS NOT NULL FROM recordings WHERE user_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(db)
     .await
 }
 

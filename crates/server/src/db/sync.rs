@@ -1,5 +1,6 @@
 //! Every change of one user after a change number, across the synced
-//! tables (decision 0002): the pull of the sync protocol.
+//! tables (decision 0002): the pull of the sync protocol. The same
+//! shapes answer a push (`rows`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,9 +29,6 @@ pub enum ChangedRow {
     ReviewLog(ReviewLog),
 }
 
-/// Reads one table's row into its change.
-type Decode = fn(&PgRow) -> Result<ChangedRow, sqlx::Error>;
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub change_seq: i64,
@@ -38,6 +36,88 @@ pub struct Change {
     pub deleted_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub row: ChangedRow,
+}
+
+/// The synced tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Material,
+    Segment,
+    Progress,
+    Recording,
+    Assessment,
+    VocabularyItem,
+    ReviewLog,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::Material,
+        Kind::Segment,
+        Kind::Progress,
+        Kind::Recording,
+        Kind::Assessment,
+        Kind::VocabularyItem,
+        Kind::ReviewLog,
+    ];
+
+    /// `SELECT … FROM …` of the kind's rows with `change_seq` and
+    /// `deleted_at`, the alias prefix of its own columns, and the column
+    /// that names a row (a progress row is named by its material).
+    fn select(self) -> (String, &'static str, &'static str) {
+        let plain =
+            |table: &str, columns: &str| format!("SELECT {columns}, deleted_at FROM {table}");
+        match self {
+            Kind::Material => (plain("materials", super::materials::COLUMNS), "", "id"),
+            Kind::Segment => (plain("segments", super::segments::COLUMNS), "", "id"),
+            Kind::Progress => (
+                plain("learning_progress", super::progress::COLUMNS),
+                "",
+                "material_id",
+            ),
+            Kind::Recording => (super::recordings::SELECT.to_owned(), "r.", "r.id"),
+            Kind::Assessment => (
+                plain("pronunciation_assessments", super::assessments::COLUMNS),
+                "",
+                "id",
+            ),
+            Kind::VocabularyItem => (
+                format!(
+                    "SELECT {}, v.deleted_at FROM vocabulary_items v JOIN word_cores w ON w.id = v.word_core_id",
+                    vocabulary::COLUMNS
+                ),
+                "v.",
+                "v.id",
+            ),
+            Kind::ReviewLog => (
+                format!(
+                    "SELECT {}, NULL::timestamptz AS deleted_at FROM review_logs",
+                    vocabulary::REVIEW_LOG_COLUMNS
+                ),
+                "",
+                "id",
+            ),
+        }
+    }
+
+    fn decode(self, row: &PgRow) -> Result<Change, sqlx::Error> {
+        let data = match self {
+            Kind::Material => Material::from_row(row).map(ChangedRow::Material),
+            Kind::Segment => Segment::from_row(row).map(ChangedRow::Segment),
+            Kind::Progress => Progress::from_row(row).map(ChangedRow::Progress),
+            Kind::Recording => Recording::from_row(row).map(ChangedRow::Recording),
+            Kind::Assessment => Assessment::from_row(row).map(ChangedRow::Assessment),
+            Kind::VocabularyItem => {
+                vocabulary::Row::from_row(row).map(|item| ChangedRow::VocabularyItem(item.into()))
+            }
+            Kind::ReviewLog => ReviewLog::from_row(row).map(ChangedRow::ReviewLog),
+        }?;
+        Ok(Change {
+            change_seq: row.try_get("change_seq")?,
+            deleted_at: row.try_get("deleted_at")?,
+            row: data,
+        })
+    }
 }
 
 /// The first `limit` changes after `cursor`, in change-number order, and
@@ -53,55 +133,11 @@ pub async fn changes_after(
     // `limit` overall, and one more anywhere means another page.
     let take = limit + 1;
     let mut changes = Vec::new();
-    let plain = |table: &str, columns: &str| {
-        format!(
-            "SELECT {columns}, deleted_at FROM {table}
-             WHERE user_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3"
-        )
-    };
-    let tables: [(String, Decode); 7] = [
-        (plain("materials", super::materials::COLUMNS), |row| {
-            Material::from_row(row).map(ChangedRow::Material)
-        }),
-        (plain("segments", super::segments::COLUMNS), |row| {
-            Segment::from_row(row).map(ChangedRow::Segment)
-        }),
-        (
-            plain("learning_progress", super::progress::COLUMNS),
-            |row| Progress::from_row(row).map(ChangedRow::Progress),
-        ),
-        (
-            format!(
-                "{} WHERE r.user_id = $1 AND r.change_seq > $2 ORDER BY r.change_seq LIMIT $3",
-                super::recordings::SELECT
-            ),
-            |row| Recording::from_row(row).map(ChangedRow::Recording),
-        ),
-        (
-            plain("pronunciation_assessments", super::assessments::COLUMNS),
-            |row| Assessment::from_row(row).map(ChangedRow::Assessment),
-        ),
-        (
-            format!(
-                "SELECT {}, v.deleted_at FROM vocabulary_items v JOIN word_cores w ON w.id = v.word_core_id
-                 WHERE v.user_id = $1 AND v.change_seq > $2 ORDER BY v.change_seq LIMIT $3",
-                vocabulary::COLUMNS
-            ),
-            |row| {
-                vocabulary::Row::from_row(row)
-                    .map(|item| ChangedRow::VocabularyItem(item.into()))
-            },
-        ),
-        (
-            format!(
-                "SELECT {}, NULL::timestamptz AS deleted_at FROM review_logs
-                 WHERE user_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3",
-                vocabulary::REVIEW_LOG_COLUMNS
-            ),
-            |row| ReviewLog::from_row(row).map(ChangedRow::ReviewLog),
-        ),
-    ];
-    for (sql, decode) in tables {
+    for kind in Kind::ALL {
+        let (select, p, _) = kind.select();
+        let sql = format!(
+            "{select} WHERE {p}user_id = $1 AND {p}change_seq > $2 ORDER BY {p}change_seq LIMIT $3"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .bind(cursor)
@@ -109,15 +145,33 @@ pub async fn changes_after(
             .fetch_all(&mut *conn)
             .await?;
         for row in rows {
-            changes.push(Change {
-                change_seq: row.try_get("change_seq")?,
-                deleted_at: row.try_get("deleted_at")?,
-                row: decode(&row)?,
-            });
+            changes.push(kind.decode(&row)?);
         }
     }
     changes.sort_by_key(|change| change.change_seq);
     let more = changes.len() as i64 > limit;
     changes.truncate(usize::try_from(limit).unwrap_or_default());
     Ok((changes, more))
+}
+
+/// The rows of one kind named by `ids` as they are now, tombstones
+/// included, in the pull's shape, with the id each answers for (a
+/// progress row's is its material's).
+pub async fn rows(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: Kind,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Change)>, sqlx::Error> {
+    let (select, p, key) = kind.select();
+    let sql = format!("{select} WHERE {p}user_id = $1 AND {key} = ANY($2)");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let key = key.trim_start_matches(p);
+    rows.iter()
+        .map(|row| Ok((row.try_get(key)?, kind.decode(row)?)))
+        .collect()
 }

@@ -108,19 +108,22 @@ pub async fn target(
     .await
 }
 
-/// Gives a material without a language the one its speech was heard in.
+/// Gives a material without a language the one its speech was heard in
+/// (a write stamped with the server's clock `hlc`).
 pub async fn set_language_if_unknown(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     material_id: Uuid,
     language: &str,
+    hlc: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE materials SET language = $3 WHERE user_id = $1 AND id = $2 AND language IS NULL",
+        "UPDATE materials SET language = $3, hlc = $4 WHERE user_id = $1 AND id = $2 AND language IS NULL",
     )
     .bind(user_id)
     .bind(material_id)
     .bind(language)
+    .bind(hlc)
     .execute(db)
     .await?;
     Ok(())

@@ -196,30 +196,39 @@ pub async fn unreferenced_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<Str
     .await
 }
 
+/// A media object to attach to a material, as the upload measured it.
+pub struct AttachedMedia<'a> {
+    pub key: &'a str,
+    pub size: i64,
+    pub content_type: &'a str,
+    /// Kept only when the material has no duration yet.
+    pub duration: Option<i64>,
+    /// Attaching is a write stamped with the server's clock.
+    pub hlc: &'a str,
+}
+
 /// Points a live material at its new media object; returns the previous
 /// object's key (to delete), or `None` when the material is gone.
 pub async fn attach_material_media(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     material_id: Uuid,
-    key: &str,
-    size: i64,
-    content_type: &str,
-    duration: Option<i64>,
+    media: &AttachedMedia<'_>,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE materials m SET media_url = $3, media_size = $4, media_content_type = $5,
-            duration = COALESCE(m.duration, $6)
+            duration = COALESCE(m.duration, $6), hlc = $7
          FROM (SELECT media_url FROM materials WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE) old
          WHERE m.user_id = $1 AND m.id = $2
          RETURNING old.media_url",
     )
     .bind(user_id)
     .bind(material_id)
-    .bind(key)
-    .bind(size)
-    .bind(content_type)
-    .bind(duration)
+    .bind(media.key)
+    .bind(media.size)
+    .bind(media.content_type)
+    .bind(media.duration)
+    .bind(media.hlc)
     .fetch_optional(db)
     .await
 }

@@ -66,6 +66,10 @@ pub struct VocabularyItem {
     pub updated_at: DateTime<Utc>,
     /// The per-user change number (sync cursor).
     pub change_seq: i64,
+    /// The hybrid logical clock of the write that saved or deleted it
+    /// (decision 0024; review answers do not stamp it); `null` for items
+    /// saved before clocks.
+    pub hlc: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -88,6 +92,7 @@ pub(crate) struct Row {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     change_seq: i64,
+    hlc: Option<String>,
 }
 
 impl From<Row> for VocabularyItem {
@@ -113,13 +118,14 @@ impl From<Row> for VocabularyItem {
             created_at: row.created_at,
             updated_at: row.updated_at,
             change_seq: row.change_seq,
+            hlc: row.hlc,
         }
     }
 }
 
 pub(crate) const COLUMNS: &str = "v.id, w.word, w.language, w.ipa, v.status, v.next_review_at, v.stability,
     v.difficulty, v.reviews, v.lapses, v.last_reviewed_at, v.context_sentence, v.context_material_id,
-    v.context_segment_id, v.context_time_ms, v.created_at, v.updated_at, v.change_seq";
+    v.context_segment_id, v.context_time_ms, v.created_at, v.updated_at, v.change_seq, v.hlc";
 
 /// One answer of a word's review log, as the sync pull shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -181,16 +187,27 @@ pub enum Saved {
     OtherWord,
 }
 
+/// How a save stamps the item's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub hlc: &'a str,
+    /// Write the clock even when nothing else changed (a pushed change
+    /// that won: the row must carry its clock). Otherwise an unchanged
+    /// item is not written at all.
+    pub always: bool,
+}
+
 /// Creates the item, revives its tombstone, or updates its context, in
-/// `conn`'s transaction. An unchanged item is not written (its change
-/// number stays). A second live item for the word breaks
-/// [`ONE_PER_WORD`].
+/// `conn`'s transaction, stamped with `stamp.hlc`. An unchanged item is not
+/// written (its change number stays) unless `stamp.always`. A second live
+/// item for the word breaks [`ONE_PER_WORD`].
 pub async fn save(
     conn: &mut PgConnection,
     user_id: Uuid,
     id: Uuid,
     word_core_id: Uuid,
     context: Option<&Context>,
+    stamp: Stamp<'_>,
 ) -> Result<Saved, sqlx::Error> {
     let context_binds = |query| bind_context(query, context);
     // Twice at most: a concurrent PUT of the same new id may insert first,
@@ -210,15 +227,18 @@ pub async fn save(
                 context_binds(
                     sqlx::query(
                         "UPDATE vocabulary_items SET deleted_at = NULL,
-                            context_sentence = $3, context_material_id = $4, context_segment_id = $5, context_time_ms = $6
+                            context_sentence = $3, context_material_id = $4, context_segment_id = $5, context_time_ms = $6,
+                            hlc = $7
                          WHERE user_id = $1 AND id = $2
-                           AND (deleted_at IS NOT NULL
+                           AND (deleted_at IS NOT NULL OR ($8 AND hlc IS DISTINCT FROM $7)
                                 OR (context_sentence, context_material_id, context_segment_id, context_time_ms)
                                    IS DISTINCT FROM ($3, $4, $5, $6))",
                     )
                     .bind(user_id)
                     .bind(id),
                 )
+                .bind(stamp.hlc)
+                .bind(stamp.always)
                 .execute(&mut *conn)
                 .await?;
                 return Ok(if deleted {
@@ -231,14 +251,15 @@ pub async fn save(
                 let inserted = context_binds(
                     sqlx::query(
                         "INSERT INTO vocabulary_items (user_id, id, word_core_id,
-                            context_sentence, context_material_id, context_segment_id, context_time_ms)
-                         VALUES ($1, $2, $7, $3, $4, $5, $6)
+                            context_sentence, context_material_id, context_segment_id, context_time_ms, hlc)
+                         VALUES ($1, $2, $7, $3, $4, $5, $6, $8)
                          ON CONFLICT (user_id, id) DO NOTHING",
                     )
                     .bind(user_id)
                     .bind(id),
                 )
                 .bind(word_core_id)
+                .bind(stamp.hlc)
                 .execute(&mut *conn)
                 .await?;
                 if inserted.rows_affected() == 1 {
@@ -263,16 +284,49 @@ fn bind_context<'q>(query: PgQuery<'q>, context: Option<&Context>) -> PgQuery<'q
         .bind(context.and_then(|c| c.time_ms))
 }
 
-/// Soft delete (a tombstone for sync); the review log stays with it.
-pub async fn soft_delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+/// Soft delete (a tombstone for sync, stamped with `hlc`); the review log
+/// stays with it.
+pub async fn soft_delete(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+    hlc: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE vocabulary_items SET deleted_at = now() WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
+        "UPDATE vocabulary_items SET deleted_at = now(), hlc = $3
+         WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(user_id)
     .bind(id)
-    .execute(pool)
+    .bind(hlc)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// What the merge rules need of a stored item, live or a tombstone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredItem {
+    pub word_core_id: Uuid,
+    pub hlc: Option<String>,
+    pub deleted: bool,
+}
+
+/// The item locked for the rest of the transaction. `None`: no such id of
+/// the user's.
+pub async fn lock_stored(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<StoredItem>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT word_core_id, hlc, deleted_at IS NOT NULL AS deleted
+         FROM vocabulary_items WHERE user_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Where a page starts.
@@ -429,8 +483,8 @@ pub async fn log(
         .collect()
 }
 
-/// Stores the schedule derived from the log; an unchanged one is not
-/// written again.
+/// Stores the schedule derived from the log on a live item; an unchanged
+/// one is not written again.
 pub async fn set_schedule(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -441,7 +495,7 @@ pub async fn set_schedule(
     sqlx::query(
         "UPDATE vocabulary_items SET status = $3, next_review_at = $4, stability = $5, difficulty = $6,
             reviews = $7, lapses = $8, last_reviewed_at = $9
-         WHERE user_id = $1 AND id = $2
+         WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL
            AND (status, next_review_at, stability, difficulty, reviews, lapses, last_reviewed_at)
                IS DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9)",
     )

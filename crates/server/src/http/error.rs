@@ -127,7 +127,7 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
 }
 
 /// The problem document (RFC 9457) with our extension members.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -169,32 +169,37 @@ impl IntoResponse for Problem {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
+impl Error {
+    /// The problem document this error answers with. Internal details are
+    /// never in it (they are logged when the error becomes a response).
+    pub fn problem(&self) -> Problem {
         let (status, code) = self.status_and_code();
-        let detail = match &self {
-            Error::Database(error) => {
-                tracing::error!(error = %error, "database error");
-                if status == StatusCode::SERVICE_UNAVAILABLE {
-                    "the database is unavailable; try again shortly".to_string()
-                } else {
-                    "an internal error occurred".to_string()
-                }
+        let detail = match self {
+            Error::Database(_) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                "the database is unavailable; try again shortly".to_string()
             }
-            Error::Internal(error) => {
-                tracing::error!(error = ?error, "internal error");
-                "an internal error occurred".to_string()
-            }
+            Error::Database(_) | Error::Internal(_) => "an internal error occurred".to_string(),
             other => other.to_string(),
         };
         let mut problem = Problem::new(status, code, detail);
-        if let Error::Validation { field, .. } = &self {
+        if let Error::Validation { field, .. } = self {
             problem.field = Some(field.clone());
         }
-        if let Error::AlreadyExists { existing_id, .. } = &self {
+        if let Error::AlreadyExists { existing_id, .. } = self {
             problem.existing_id = Some(*existing_id);
         }
-        let mut response = problem.into_response();
+        problem
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match &self {
+            Error::Database(error) => tracing::error!(error = %error, "database error"),
+            Error::Internal(error) => tracing::error!(error = ?error, "internal error"),
+            _ => {}
+        }
+        let mut response = self.problem().into_response();
         match self {
             Error::Unauthorized => {
                 response.headers_mut().insert(

@@ -69,7 +69,7 @@ pub struct UpdateMaterial {
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
@@ -91,17 +91,37 @@ fn parse_metadata(value: serde_json::Value, source: SourceType) -> Result<Metada
     Metadata::parse(value, source).map_err(|error| Error::validation(error.path, error.reason))
 }
 
-/// Create a material. 201 when created, 200 with the existing material when
-/// this id exists already (creation is idempotent).
-#[utoipa::path(post, path = "/api/v1/materials", tag = "materials", request_body = CreateMaterial,
-    responses((status = 201, body = Material), (status = 200, body = Material, description = "already existed"),
-              (status = 422, description = "validation_failed, naming the field")),
-    security(("bearer" = [])))]
-pub async fn create_material(
-    user: AuthUser,
-    State(ctx): State<ApiContext>,
-    Json(body): Json<CreateMaterial>,
-) -> Result<impl IntoResponse> {
+/// A material to create, every field checked (the rules of `POST
+/// /materials`, which a pushed material's upsert follows too).
+#[derive(Debug, Clone)]
+pub(crate) struct ValidMaterial {
+    pub id: Uuid,
+    kind: MaterialKind,
+    source_type: SourceType,
+    title: Title,
+    language: Option<LanguageTag>,
+    metadata: Metadata,
+    duration: Option<DurationMs>,
+}
+
+impl ValidMaterial {
+    pub fn new_row(&self) -> NewMaterial<'_> {
+        NewMaterial {
+            id: self.id,
+            kind: self.kind,
+            source_type: self.source_type,
+            title: self.title.as_str(),
+            language: self.language.as_ref().map(LanguageTag::as_str),
+            metadata: self.metadata.clone().into_value(),
+            duration: self.duration.map(DurationMs::get),
+        }
+    }
+}
+
+/// Checks a material to create; a platform material's id is derived from
+/// its external id (and a given one must be that). Fields are named as in
+/// the body (`title`, `metadata.external_id`, `id`, …).
+pub(crate) fn validate_new(body: CreateMaterial) -> Result<ValidMaterial> {
     let title = Title::parse(&body.title).map_err(|reason| Error::validation("title", reason))?;
     let language = parse_language(body.language.as_deref())?;
     let duration = parse_duration(body.duration)?;
@@ -123,19 +143,34 @@ pub async fn create_material(
             Error::validation("id", "is required for local uploads (a client-chosen UUID)")
         })?,
     };
-    let new = NewMaterial {
+    Ok(ValidMaterial {
         id,
         kind: body.kind,
         source_type: body.source_type,
-        title: title.as_str(),
-        language: language.as_ref().map(LanguageTag::as_str),
-        metadata: metadata.into_value(),
-        duration: duration.map(DurationMs::get),
-    };
-    match db::materials::insert(&ctx.db, user.user_id, new).await? {
+        title,
+        language,
+        metadata,
+        duration,
+    })
+}
+
+/// Create a material. 201 when created, 200 with the existing material when
+/// this id exists already (creation is idempotent).
+#[utoipa::path(post, path = "/api/v1/materials", tag = "materials", request_body = CreateMaterial,
+    responses((status = 201, body = Material), (status = 200, body = Material, description = "already existed"),
+              (status = 422, description = "validation_failed, naming the field")),
+    security(("bearer" = [])))]
+pub async fn create_material(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    Json(body): Json<CreateMaterial>,
+) -> Result<impl IntoResponse> {
+    let valid = validate_new(body)?;
+    let hlc = ctx.clock.now().to_string();
+    match db::materials::insert(&ctx.db, user.user_id, valid.new_row(), &hlc).await? {
         Some(material) => Ok((StatusCode::CREATED, axum::Json(material))),
         None => {
-            let existing = db::materials::get(&ctx.db, user.user_id, id)
+            let existing = db::materials::get(&ctx.db, user.user_id, valid.id)
                 .await?
                 .ok_or(Error::NotFound)?;
             Ok((StatusCode::OK, axum::Json(existing)))
@@ -157,19 +192,40 @@ pub async fn get_material(
     Ok(axum::Json(material))
 }
 
-/// Change title, language, metadata or duration (type and source are fixed).
-#[utoipa::path(patch, path = "/api/v1/materials/{id}", tag = "materials", request_body = UpdateMaterial,
-    params(("id" = Uuid, Path)), responses((status = 200, body = Material), (status = 404), (status = 422)),
-    security(("bearer" = [])))]
-pub async fn update_material(
-    user: AuthUser,
-    State(ctx): State<ApiContext>,
-    PathId(id): PathId,
-    Json(body): Json<UpdateMaterial>,
-) -> Result<axum::Json<Material>> {
-    let current = db::materials::get(&ctx.db, user.user_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+/// The checked changes of a material update.
+pub(crate) struct ValidChanges {
+    title: Option<Title>,
+    language: Option<Option<LanguageTag>>,
+    metadata: Option<Metadata>,
+    duration: Option<DurationMs>,
+}
+
+impl ValidChanges {
+    pub fn as_changes(&self) -> MaterialChanges<'_> {
+        MaterialChanges {
+            title: self.title.as_ref().map(Title::as_str),
+            language: self
+                .language
+                .as_ref()
+                .map(|tag| tag.as_ref().map(LanguageTag::as_str)),
+            metadata: self.metadata.clone().map(Metadata::into_value),
+            duration: self.duration.map(DurationMs::get),
+        }
+    }
+}
+
+/// Checks an update of material `id` (the rules of `PATCH
+/// /materials/{id}`, which a pushed upsert of an existing material follows
+/// too): the external id the id derives from stays, and the duration does
+/// not cut the last segment.
+pub(crate) async fn validate_changes(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+    source_type: SourceType,
+    external_id: Option<&str>,
+    body: UpdateMaterial,
+) -> Result<ValidChanges> {
     let title = body
         .title
         .as_deref()
@@ -183,14 +239,10 @@ pub async fn update_material(
     let duration = parse_duration(body.duration)?;
     let metadata = body
         .metadata
-        .map(|value| parse_metadata(value, current.source_type))
+        .map(|value| parse_metadata(value, source_type))
         .transpose()?;
     if let Some(metadata) = &metadata
-        && metadata.external_id()
-            != current
-                .metadata
-                .get("external_id")
-                .and_then(|id| id.as_str())
+        && metadata.external_id() != external_id
     {
         return Err(Error::validation(
             "metadata.external_id",
@@ -198,7 +250,7 @@ pub async fn update_material(
         ));
     }
     if let Some(duration) = duration
-        && let Some(end) = db::materials::last_segment_end(&ctx.db, user.user_id, id).await?
+        && let Some(end) = db::materials::last_segment_end(db, user_id, id).await?
         && end > duration.get()
     {
         return Err(Error::validation(
@@ -206,15 +258,42 @@ pub async fn update_material(
             format!("is shorter than the last segment's end ({end} ms)"),
         ));
     }
-    let changes = MaterialChanges {
-        title: title.as_ref().map(Title::as_str),
-        language: language
-            .as_ref()
-            .map(|tag| tag.as_ref().map(LanguageTag::as_str)),
-        metadata: metadata.map(Metadata::into_value),
-        duration: duration.map(DurationMs::get),
-    };
-    let material = db::materials::update(&ctx.db, user.user_id, id, changes)
+    Ok(ValidChanges {
+        title,
+        language,
+        metadata,
+        duration,
+    })
+}
+
+/// Change title, language, metadata or duration (type and source are fixed).
+#[utoipa::path(patch, path = "/api/v1/materials/{id}", tag = "materials", request_body = UpdateMaterial,
+    params(("id" = Uuid, Path)), responses((status = 200, body = Material), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_material(
+    user: AuthUser,
+    State(ctx): State<ApiContext>,
+    PathId(id): PathId,
+    Json(body): Json<UpdateMaterial>,
+) -> Result<axum::Json<Material>> {
+    let current = db::materials::get(&ctx.db, user.user_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let external_id = current
+        .metadata
+        .get("external_id")
+        .and_then(|id| id.as_str());
+    let changes = validate_changes(
+        &ctx.db,
+        user.user_id,
+        id,
+        current.source_type,
+        external_id,
+        body,
+    )
+    .await?;
+    let hlc = ctx.clock.now().to_string();
+    let material = db::materials::update(&ctx.db, user.user_id, id, changes.as_changes(), &hlc)
         .await?
         .ok_or(Error::NotFound)?;
     Ok(axum::Json(material))
@@ -229,7 +308,8 @@ pub async fn delete_material(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let keys = db::materials::soft_delete(&ctx.db, user.user_id, id)
+    let hlc = ctx.clock.now().to_string();
+    let keys = db::materials::soft_delete(&ctx.db, user.user_id, id, &hlc)
         .await?
         .ok_or(Error::NotFound)?;
     ctx.settings.storage.delete_quietly(keys).await;

@@ -10,12 +10,12 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod list_cache;
-mod materials;
+pub(crate) mod materials;
 mod me;
 mod media;
 pub mod openapi;
 mod pagination;
-mod progress;
+pub(crate) mod progress;
 mod recordings;
 mod segments;
 mod sessions;
@@ -23,7 +23,7 @@ mod subtitle_import;
 mod sync;
 mod transcriptions;
 mod uploads;
-mod vocabulary;
+pub(crate) mod vocabulary;
 mod web_app;
 
 use std::path::PathBuf;
@@ -66,6 +66,9 @@ pub struct ApiContext {
     /// Whisper for materials' media; `None`: this server does not
     /// transcribe (`HttpSettings::transcription`).
     pub transcription: Option<crate::transcription::Transcription>,
+    /// This process's hybrid logical clock: stamps every write to a synced
+    /// row and observes every pushed clock (decision 0024).
+    pub clock: crate::sync::ServerClock,
 }
 
 pub const DEFAULT_SESSION_TTL_DAYS: u64 = 30;

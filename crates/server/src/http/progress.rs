@@ -58,20 +58,35 @@ pub async fn put_progress(
     Json(body): Json<PutProgress>,
 ) -> Result<axum::Json<Progress>> {
     let mut tx = ctx.db.begin().await?;
-    db::materials::lock(&mut *tx, user.user_id, id)
+    let index =
+        lock_material_and_check_index(&mut tx, user.user_id, id, body.last_segment_index).await?;
+    let hlc = ctx.clock.now().to_string();
+    let progress =
+        db::progress::upsert(&mut *tx, user.user_id, id, index, body.status, Some(&hlc)).await?;
+    tx.commit().await?;
+    Ok(axum::Json(progress))
+}
+
+/// Locks the live material for the rest of the transaction and checks the
+/// index against its segments (the rules of `PUT …/progress`, which a
+/// pushed progress change follows too). `NotFound`: no such live material.
+pub(crate) async fn lock_material_and_check_index(
+    conn: &mut sqlx::PgConnection,
+    user_id: uuid::Uuid,
+    material_id: uuid::Uuid,
+    last_segment_index: i64,
+) -> Result<i32> {
+    db::materials::lock(&mut *conn, user_id, material_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let count = db::segments::count(&mut *tx, user.user_id, id).await?;
+    let count = db::segments::count(&mut *conn, user_id, material_id).await?;
     let last = (count - 1).max(0);
-    if !(0..=last).contains(&body.last_segment_index) {
+    if !(0..=last).contains(&last_segment_index) {
         return Err(Error::validation(
             "last_segment_index",
             format!("must be from 0 to {last} (the material has {count} segments)"),
         ));
     }
-    let index = i32::try_from(body.last_segment_index)
-        .map_err(|_| Error::validation("last_segment_index", "too large"))?;
-    let progress = db::progress::upsert(&mut *tx, user.user_id, id, index, body.status).await?;
-    tx.commit().await?;
-    Ok(axum::Json(progress))
+    i32::try_from(last_segment_index)
+        .map_err(|_| Error::validation("last_segment_index", "too large"))
 }

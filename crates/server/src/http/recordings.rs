@@ -66,7 +66,8 @@ pub async fn delete_recording(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let key = db::recordings::soft_delete(&ctx.db, user.user_id, id)
+    let hlc = ctx.clock.now().to_string();
+    let key = db::recordings::soft_delete(&ctx.db, user.user_id, id, &hlc)
         .await?
         .ok_or(Error::NotFound)?;
     ctx.settings.storage.delete_quietly(key).await;

@@ -562,6 +562,8 @@ async fn complete(
     };
     let mut tx = ctx.db.begin().await?;
     let mut stale = Vec::new();
+    // Attaching media or creating a take is a write to a synced row.
+    let hlc = ctx.clock.now().to_string();
     let attached = if upload.target == TARGET_TRANSCRIPTION {
         let new = NewSource {
             material_id: upload.target_id,
@@ -578,16 +580,15 @@ async fn complete(
             None => false,
         }
     } else if upload.target == TARGET_MATERIAL {
-        match db::uploads::attach_material_media(
-            &mut *tx,
-            user_id,
-            upload.target_id,
-            &upload.object_key,
-            upload.upload_length,
+        let media = db::uploads::AttachedMedia {
+            key: &upload.object_key,
+            size: upload.upload_length,
             content_type,
-            probe.duration_ms,
-        )
-        .await?
+            duration: probe.duration_ms,
+            hlc: &hlc,
+        };
+        match db::uploads::attach_material_media(&mut *tx, user_id, upload.target_id, &media)
+            .await?
         {
             Some(previous) => {
                 stale.extend(previous);
@@ -598,6 +599,7 @@ async fn complete(
     } else {
         let new = db::recordings::NewRecording {
             id: upload.target_id,
+            hlc: &hlc,
             segment_id: upload.segment_id.unwrap_or_default(),
             duration: probe.duration_ms.unwrap_or(1),
             key: &upload.object_key,

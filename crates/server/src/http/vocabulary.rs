@@ -20,7 +20,8 @@ use super::error::{Error, Result};
 use super::extract::{Json, PathId, Query};
 use super::pagination::{self, page_limit};
 use crate::db;
-use crate::db::vocabulary::{After, Saved, VocabularyItem};
+use crate::db::dictionary::WordCore;
+use crate::db::vocabulary::{After, Saved, Stamp, VocabularyItem};
 use crate::dictionary;
 use crate::domain::Word;
 use crate::domain::vocabulary::{Context, MAX_REVIEWS_PER_REQUEST, parse_review};
@@ -73,38 +74,14 @@ pub async fn save_item(
     PathId(id): PathId,
     Json(body): Json<SaveWord>,
 ) -> Result<impl IntoResponse> {
-    let language = parse_language("language", &body.language)?;
-    let word =
-        Word::parse(&body.word, &language).map_err(|reason| Error::validation("word", reason))?;
-    let context = match body.context {
-        Some(context) => Some(parse_context(&ctx, user.user_id, context).await?),
-        None => None,
-    };
-    let core = dictionary::word_core(&ctx.db, &word).await?;
     let mut tx = ctx.db.begin().await?;
-    let saved = db::vocabulary::save(&mut tx, user.user_id, id, core.id, context.as_ref()).await;
-    let saved = match saved {
-        Err(sqlx::Error::Database(error))
-            if error.constraint() == Some(db::vocabulary::ONE_PER_WORD) =>
-        {
-            drop(tx);
-            let existing_id = db::vocabulary::id_for_word(&ctx.db, user.user_id, core.id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the item saving the word vanished"))?;
-            return Err(Error::AlreadyExists {
-                code: "word_already_saved",
-                detail: format!("\"{}\" is saved already, as {existing_id}", core.word),
-                existing_id,
-            });
-        }
-        other => other?,
+    let (core, context) = parse_save(&ctx.db, &mut tx, user.user_id, body).await?;
+    let hlc = ctx.clock.now().to_string();
+    let stamp = Stamp {
+        hlc: &hlc,
+        always: false,
     };
-    if saved == Saved::OtherWord {
-        return Err(Error::validation(
-            "word",
-            "this id saves another word; an item's word never changes (save the new word under a new id)",
-        ));
-    }
+    let saved = save_word(&mut tx, user.user_id, id, &core, context.as_ref(), stamp).await?;
     tx.commit().await?;
     let item = db::vocabulary::get(&ctx.db, user.user_id, id)
         .await?
@@ -116,8 +93,75 @@ pub async fn save_item(
     Ok((status, axum::Json(item)))
 }
 
+/// Checks a word to save (the rules of `PUT /vocabulary/{id}`, which a
+/// pushed saved word follows too) and finds or makes its shared
+/// dictionary row (`pool`: shared rows commit on their own). The context's
+/// material and segment are read in `conn`'s transaction.
+pub(crate) async fn parse_save(
+    pool: &sqlx::PgPool,
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    body: SaveWord,
+) -> Result<(WordCore, Option<Context>)> {
+    let language = parse_language("language", &body.language)?;
+    let word =
+        Word::parse(&body.word, &language).map_err(|reason| Error::validation("word", reason))?;
+    let context = match body.context {
+        Some(context) => Some(parse_context(conn, user_id, context).await?),
+        None => None,
+    };
+    let core = dictionary::word_core(pool, &word).await?;
+    Ok((core, context))
+}
+
+/// Saves the item in `conn`'s transaction: `word_already_saved` (with the
+/// id that saves it) when another live item has the word, a validation
+/// error when this id saves another word.
+pub(crate) async fn save_word(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    core: &WordCore,
+    context: Option<&Context>,
+    stamp: Stamp<'_>,
+) -> Result<Saved> {
+    // A savepoint: the unique index's refusal aborts it, not the caller's
+    // transaction, which then reads who saves the word.
+    let mut attempt = sqlx::Connection::begin(&mut *conn).await?;
+    let saved = db::vocabulary::save(&mut attempt, user_id, id, core.id, context, stamp).await;
+    let saved = match saved {
+        Err(sqlx::Error::Database(error))
+            if error.constraint() == Some(db::vocabulary::ONE_PER_WORD) =>
+        {
+            attempt.rollback().await?;
+            let existing_id = db::vocabulary::id_for_word(&mut *conn, user_id, core.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the item saving the word vanished"))?;
+            return Err(Error::AlreadyExists {
+                code: "word_already_saved",
+                detail: format!("\"{}\" is saved already, as {existing_id}", core.word),
+                existing_id,
+            });
+        }
+        other => other?,
+    };
+    if saved == Saved::OtherWord {
+        attempt.rollback().await?;
+        return Err(Error::validation(
+            "word",
+            "this id saves another word; an item's word never changes (save the new word under a new id)",
+        ));
+    }
+    attempt.commit().await?;
+    Ok(saved)
+}
+
 /// The context, its material and segment checked to be mine and to agree.
-async fn parse_context(ctx: &ApiContext, user_id: Uuid, body: ContextBody) -> Result<Context> {
+async fn parse_context(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    body: ContextBody,
+) -> Result<Context> {
     let mut context = Context::parse(
         &body.sentence,
         body.material_id,
@@ -126,7 +170,7 @@ async fn parse_context(ctx: &ApiContext, user_id: Uuid, body: ContextBody) -> Re
     )
     .map_err(|(field, reason)| Error::validation(format!("context.{field}"), reason))?;
     if let Some(segment_id) = context.segment_id {
-        let segment = db::segments::get(&ctx.db, user_id, segment_id)
+        let segment = db::segments::get(&mut *conn, user_id, segment_id)
             .await?
             .ok_or_else(|| Error::validation("context.segment_id", "no such segment of mine"))?;
         match context.material_id {
@@ -140,7 +184,7 @@ async fn parse_context(ctx: &ApiContext, user_id: Uuid, body: ContextBody) -> Re
         }
     }
     if let Some(material_id) = context.material_id
-        && db::materials::get(&ctx.db, user_id, material_id)
+        && db::materials::get(&mut *conn, user_id, material_id)
             .await?
             .is_none()
     {
@@ -174,7 +218,8 @@ pub async fn delete_item(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    if db::vocabulary::soft_delete(&ctx.db, user.user_id, id).await? {
+    let hlc = ctx.clock.now().to_string();
+    if db::vocabulary::soft_delete(&ctx.db, user.user_id, id, &hlc).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

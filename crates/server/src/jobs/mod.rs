@@ -56,6 +56,8 @@ pub struct JobContext {
     /// Plan limits: scoring counts against the day's assessments,
     /// transcription against the month's minutes.
     pub entitlements: EntitlementSettings,
+    /// The server's clock: a job's write to a synced row is stamped with it.
+    pub clock: crate::sync::ServerClock,
 }
 
 /// Every kind of job there is.

@@ -213,7 +213,8 @@ async fn store(
         .await
         .map_err(|error| JobError::Retry(anyhow::anyhow!("storing the segments: {error:?}")))?;
     if let Some(language) = &transcribed.language {
-        db::transcriptions::set_language_if_unknown(&mut *tx, user_id, material_id, language)
+        let hlc = context.clock.now().to_string();
+        db::transcriptions::set_language_if_unknown(&mut *tx, user_id, material_id, language, &hlc)
             .await?;
     }
     db::transcriptions::insert(

@@ -421,6 +421,7 @@ fn no_outside_services() -> JobContext {
         scoring: None,
         transcription: None,
         entitlements: Default::default(),
+        clock: Default::default(),
     }
 }
 

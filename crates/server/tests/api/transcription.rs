@@ -578,6 +578,7 @@ async fn sentences_the_learner_adds_while_waiting_win_over_the_transcript() {
         scoring: None,
         transcription: Some(echoloop_server::transcription::Transcription::new(None)),
         entitlements: Default::default(),
+        clock: Default::default(),
     };
     assert!(
         echoloop_server::jobs::run_next_in(
