@@ -166,3 +166,116 @@ test('once the plan backs up media: device B gets the media file from the server
   const [blobOnA] = (await idbAll(pageA, 'blobs')).filter((b) => b.key === onA.mediaBlobKey);
   assert.equal(blob.size, blobOnA.size, 'the same file as on device A');
 });
+
+// Both devices edit offline; when they come back, the edit made LATER wins on
+// both (hybrid logical clocks, the batched push), whichever device pushes
+// first: A pushes first here, so the rename (later on B) wins by B's push
+// and the context (later on A) wins by B's push being answered "conflict".
+// A material completed on one device stays completed.
+test('offline edits on both devices: the later rename and the later context win everywhere; completed stays completed', async () => {
+  // In-app navigation: offline, the browser cannot load pages from the server.
+  const library = async (page) => {
+    await page.getByRole('link', { name: 'Library', exact: true }).click();
+    await page.getByTestId('library-list').waitFor({ state: 'attached' });
+  };
+  const cardOn = (page) => page.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
+  const practise = async (page) => {
+    await cardOn(page).getByTestId('material-title').click();
+    await page.getByTestId('practice').waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+  };
+  /** Moves to sentence `index` (0-based) with the arrow keys. */
+  const goTo = async (page, index) => {
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+    for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
+    await page.locator(`[data-testid="practice"][data-current-index="${index}"]`).waitFor();
+  };
+  /** Taps "you" in the current sentence and keeps that sentence as its context (or saves it). */
+  const youHere = async (page, action) => {
+    await page.locator('[data-testid="current-text"] [data-testid="sentence-word"][data-key="you"]').click();
+    const panel = page.getByTestId('word-panel');
+    await panel.getByTestId(action).click();
+    if (action === 'word-use-context') await panel.getByTestId('word-other-context').waitFor({ state: 'detached' });
+    else await panel.getByTestId('word-saved').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+  };
+  const rename = async (page, title) => {
+    await library(page);
+    await cardOn(page).getByRole('button', { name: /^Rename/ }).click();
+    await cardOn(page).getByTestId('rename-input').fill(title);
+    await cardOn(page).getByTestId('rename-input').press('Enter');
+    await cardOn(page).getByTestId('material-title').and(page.getByText(title)).waitFor();
+  };
+  const syncNow = async (page) => {
+    await page.goto(`${server.base}/account`);
+    await page.getByTestId('backup-now').click();
+    await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 30000 });
+  };
+  const until = async (what, check, ms = 30000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const got = await check();
+      if (got) return got;
+      if (Date.now() > end) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  const youOn = async (page) => (await idbAll(page, 'vocabulary')).find((w) => w.word === 'you');
+  const s2 = 'How are you today?';
+  const s3 = 'I am fine, thank you.';
+
+  // Online: A saves "you" met in the second sentence; B gets it.
+  await library(pageA);
+  await practise(pageA);
+  await goTo(pageA, 1);
+  await youHere(pageA, 'word-save');
+  await syncNow(pageA);
+  await syncNow(pageB);
+  await until('the word on B', async () => (await youOn(pageB))?.context?.sentence === s2);
+
+  await deviceA.context.setOffline(true);
+  await deviceB.context.setOffline(true);
+  // 1. B, first: "you" with the third sentence.
+  await library(pageB);
+  await practise(pageB);
+  await goTo(pageB, 2);
+  await youHere(pageB, 'word-use-context');
+  assert.equal((await youOn(pageB)).context.sentence, s3);
+  // 2. A renames, then 3. finishes the material (plays the last sentence to its end).
+  await rename(pageA, 'Renamed on A (earlier)');
+  await practise(pageA);
+  await goTo(pageA, 3);
+  await pageA.keyboard.press('Space');
+  await until('completed on A', async () => (await idbAll(pageA, 'progress')).find((p) => p.materialId === materialId)?.status === 'completed');
+  // 4. A, later than B: "you" with the third sentence, then the second again (A's last edit).
+  await goTo(pageA, 2);
+  await youHere(pageA, 'word-use-context');
+  await goTo(pageA, 1);
+  await youHere(pageA, 'word-use-context');
+  assert.equal((await youOn(pageA)).context.sentence, s2);
+  // 5. B renames, later than A, and 6. steps back to the third sentence (in progress, later than A's completion).
+  await rename(pageB, 'Renamed on B (later)');
+  await practise(pageB);
+  await goTo(pageB, 2);
+  await until('B in progress at 2', async () => (await idbAll(pageB, 'progress')).find((p) => p.materialId === materialId)?.lastSegmentIndex === 2);
+
+  // A comes back first, then B, then A again (to pull B's push).
+  await deviceA.context.setOffline(false);
+  await syncNow(pageA);
+  await deviceB.context.setOffline(false);
+  await syncNow(pageB);
+  await syncNow(pageA);
+
+  for (const [name, page] of [['A', pageA], ['B', pageB]]) {
+    await until(`B's title on ${name}`, async () => (await idbAll(page, 'materials')).find((m) => m.id === materialId)?.title === 'Renamed on B (later)');
+    await until(`A's context on ${name}`, async () => (await youOn(page))?.context?.sentence === s2);
+    const progress = (await idbAll(page, 'progress')).find((p) => p.materialId === materialId);
+    assert.equal(progress.status, 'completed', `completed on ${name}`);
+    assert.equal(progress.lastSegmentIndex, 2, `B's later position on ${name}`);
+    assert.equal((await idbAll(page, 'outbox')).length, 0, `nothing left to push on ${name}`);
+    await library(page);
+    assert.match(await cardOn(page).textContent(), /Renamed on B \(later\)/);
+    assert.match(await cardOn(page).getByTestId('material-progress').textContent(), /Completed/);
+  }
+});
