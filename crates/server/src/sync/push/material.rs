@@ -64,9 +64,14 @@ pub(super) async fn upsert(
     let hlc = hlc.to_string();
     match stored {
         None => {
-            db::materials::insert(&mut *conn, batch.user_id, valid.new_row(), &hlc)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the material appeared while locked"))?;
+            let created =
+                db::materials::insert(&mut *conn, batch.user_id, valid.new_row(), &hlc).await?;
+            if created.is_none() {
+                // Another request of this learner created it between the
+                // look and the insert: that write was first, and the
+                // answer shows it.
+                return Ok(Verdict::Superseded);
+            }
         }
         Some(stored) => {
             if stored.kind != data.kind {
