@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Sync pull benchmark, run by `make bench` (docs/api/sync.md).
+"""Sync benchmark, run by `make bench` (docs/api/sync.md).
 
-A learner with 10 materials of 20,000 segments each (200,010 rows) starts
-a new device: it pulls every change from cursor 0 in pages of 1,000. The
-baseline, in the same run against the same server: reading the same rows
-through the resource endpoints the way the backup-era client would (the
-material list, then each segment list). Then the steady state: a pull
-after one change, and an empty pull, each timed 50 times.
+Pull: a learner with 10 materials of 20,000 segments each (200,010 rows)
+starts a new device: it pulls every change from cursor 0 in pages of
+1,000. The baseline, in the same run against the same server: reading the
+same rows through the resource endpoints the way the backup-era client
+would (the material list, then each segment list). Then the steady state:
+a pull after one change, and an empty pull, each timed 50 times.
 
-Prints the numbers; copy them into BENCHMARKS.md ("Sync pull").
+Push: 500 changes a device made offline — 100 new materials, 200 progress
+writes on them, 200 saved words — as one `POST /sync/push`, against the
+same 500 writes as resource requests (POST /materials, PUT …/progress,
+PUT /vocabulary/{id}) one after another on one connection, each on a
+fresh account, three rounds alternating (the words' dictionary rows are
+made beforehand, so neither side pays for their pronunciation).
+
+BENCH_SYNC_PARTS=push (or pull) runs one half. Prints the numbers; copy
+them into BENCHMARKS.md ("Sync pull", "Sync push").
 """
 
 import gzip
@@ -30,6 +38,8 @@ BIN = TARGET / "release/echoloop"
 PORT = int(os.environ.get("BENCH_PORT", "18097"))
 MATERIALS = 10
 SEGMENTS = 20_000
+PARTS = os.environ.get("BENCH_SYNC_PARTS", "pull,push").split(",")
+PUSH_MATERIALS, PUSH_PROGRESS, PUSH_WORDS = 100, 200, 200
 
 
 class Client:
@@ -92,6 +102,92 @@ def run(client):
     cores = os.cpu_count()
     print(f"== machine: {cores} cores, {platform.machine()}, "
           f"{time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}, load {os.getloadavg()[0]:.1f}")
+    if "pull" in PARTS:
+        run_pull(client)
+    if "push" in PARTS:
+        run_push(client)
+
+
+def sign_up(client):
+    account = client.call("POST", "/accounts", {
+        "email": f"bench-sync-{uuid.uuid4().hex[:8]}@example.com",
+        "password": "correct horse battery staple", "native_language": "en"})
+    client.token = account["token"]
+
+
+def hlc(ms, counter, node):
+    return f"{ms:013d}-{counter:04x}-{node:016x}"
+
+
+def offline_work():
+    """The same 500 writes for both sides: (materials, progress, words)."""
+    materials = [str(uuid.uuid4()) for _ in range(PUSH_MATERIALS)]
+    progress = [(materials[i % PUSH_MATERIALS], "completed" if i >= PUSH_MATERIALS else "in_progress")
+                for i in range(PUSH_PROGRESS)]
+    words = [(str(uuid.uuid4()), f"shadowing{i}") for i in range(PUSH_WORDS)]
+    return materials, progress, words
+
+
+def material_body(m):
+    return {"type": "audio", "source_type": "local_upload", "title": f"offline {m}", "language": "en-US"}
+
+
+def run_push(client):
+    # The words' shared dictionary rows (and their IPA) exist before either side saves them.
+    sign_up(client)
+    for word_id, word in offline_work()[2]:
+        client.call("PUT", f"/vocabulary/{word_id}", {"word": word, "language": "en"})
+
+    def as_push():
+        materials, progress, words = offline_work()
+        now, node, n = int(time.time() * 1000), 0xbe9c, 0
+        changes = []
+        for m, material in enumerate(materials):
+            changes.append({"kind": "material", "op": "upsert", "id": material, "hlc": hlc(now, n, node),
+                            "data": material_body(m)})
+            n += 1
+        for material, status in progress:
+            changes.append({"kind": "progress", "op": "upsert", "id": material, "hlc": hlc(now, n, node),
+                            "data": {"last_segment_index": 0, "status": status}})
+            n += 1
+        for word_id, word in words:
+            changes.append({"kind": "vocabulary_item", "op": "upsert", "id": word_id, "hlc": hlc(now, n, node),
+                            "data": {"word": word, "language": "en"}})
+            n += 1
+        assert len(changes) == 500
+        seconds, answer = timed(lambda: client.call("POST", "/sync/push", {"changes": changes}))
+        statuses = {result["status"] for result in answer["results"]}
+        assert statuses == {"applied"}, [r for r in answer["results"] if r["status"] != "applied"][:3]
+        return seconds
+
+    def as_resources():
+        materials, progress, words = offline_work()
+
+        def send():
+            for m, material in enumerate(materials):
+                client.call("POST", "/materials", dict(material_body(m), id=material))
+            for material, status in progress:
+                client.call("PUT", f"/materials/{material}/progress",
+                            {"last_segment_index": 0, "status": status})
+            for word_id, word in words:
+                client.call("PUT", f"/vocabulary/{word_id}", {"word": word, "language": "en"})
+        seconds, _ = timed(send)
+        return seconds
+
+    pushes, resources = [], []
+    for _ in range(3):
+        sign_up(client)
+        pushes.append(as_push())
+        sign_up(client)
+        resources.append(as_resources())
+    push_s, resource_s = statistics.median(pushes), statistics.median(resources)
+    print(f"push of 500 changes ({PUSH_MATERIALS} materials, {PUSH_PROGRESS} progress, {PUSH_WORDS} words) "
+          f"in one request: median {push_s * 1000:.0f} ms ({', '.join(f'{s * 1000:.0f}' for s in pushes)})")
+    print(f"baseline, the same 500 writes as resource requests: median {resource_s * 1000:.0f} ms "
+          f"({', '.join(f'{s * 1000:.0f}' for s in resources)}); resources / push = {resource_s / push_s:.1f}")
+
+
+def run_pull(client):
     account = client.call("POST", "/accounts", {
         "email": f"bench-sync-{uuid.uuid4().hex[:8]}@example.com",
         "password": "correct horse battery staple", "native_language": "en"})
