@@ -130,6 +130,11 @@ async fn every_kind_and_op_is_applied_and_pulled_with_its_clock() {
     let material = create_material(&app, &user).await;
     let segments = put_segments(&app, &user, material, 3).await;
     let recording = upload_recording(&app, &user, segments[0]).await;
+    // A take made by its upload carries the server's clock.
+    let take: Value = app
+        .get_json(&format!("/recordings/{recording}"), &user.token)
+        .await;
+    assert!(take["hlc"].as_str().unwrap().len() == 35, "{take}");
     let (new_material, house, gone_word, review) = (
         Uuid::new_v4(),
         Uuid::new_v4(),
