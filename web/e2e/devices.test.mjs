@@ -106,10 +106,18 @@ test('device B: signing in brings the material, its sentences, the progress, the
   const take = pageB.locator(`[data-testid="take"][data-take-id="${takeId}"]`);
   await take.waitFor();
   assert.match(await take.getByTestId('take-elsewhere').textContent(), /Recorded on another device/);
-  // Its audio comes from the server on request and then plays here.
+  // Its audio streams from the server at once (a media link: the element's own requests, no token), nothing kept here…
+  const streamedTake = `[data-take-id="${takeId}"] [data-testid="take-audio"][data-source="server"]`;
+  await pageB.waitForFunction((sel) => document.querySelector(sel)?.readyState >= 1, streamedTake, { timeout: 30000 });
+  assert.match(await pageB.locator(streamedTake).evaluate((el) => new URL(el.currentSrc).pathname), /^\/api\/v1\/media\/[^/]+$/);
+  await pageB.locator(streamedTake).evaluate((el) => el.play());
+  await pageB.waitForFunction((sel) => document.querySelector(sel)?.currentTime > 0.2, streamedTake, { timeout: 15000 });
+  assert.equal((await idbAll(pageB, 'recordings')).find((r) => r.id === takeId).blob, undefined, 'streaming keeps nothing');
+  // …and is kept on this device on request, then plays from there.
   await take.getByTestId('fetch-take-audio').click();
-  await take.getByTestId('take-audio').waitFor();
+  await take.locator('[data-testid="take-audio"][data-source="device"]').waitFor();
   const [takeOnB] = (await idbAll(pageB, 'recordings')).filter((r) => r.id === takeId);
+  assert.ok(takeOnB.blob?.size > 0, 'the kept audio');
   assert.equal(takeOnB.syncStatus, 'synced');
   assert.equal((await idbAll(pageB, 'outbox')).length, 0, 'a fetched take is not pushed back');
   await screenshot(pageB, 'devices-practice');
@@ -134,7 +142,7 @@ test('device B: signing in brings the material, its sentences, the progress, the
   assert.notEqual((await pulled.textContent()).trim(), 'not yet');
 });
 
-test('once the plan backs up media: device B gets the media file from the server and plays it', async () => {
+test('once the plan backs up media: device B plays the media from the server at once, and keeps it on request', async () => {
   // The same data, now with a plan that backs up media; device A sends its file.
   await server.stop();
   server = await startServer({ port: server.port, dataDir: server.dataDir, env: { ECHOLOOP_FREE_LARGE_MEDIA_BACKUP: 'true' } });
@@ -155,10 +163,35 @@ test('once the plan backs up media: device B gets the media file from the server
   await pageB.getByRole('link', { name: 'Library', exact: true }).click();
   const card = pageB.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
   await card.getByTestId('media-elsewhere-badge').and(pageB.getByText('Media on the server')).waitFor({ timeout: 30000 });
+  const blobsBefore = (await idbAll(pageB, 'blobs')).length;
   await card.getByTestId('material-title').click();
-  await pageB.locator('[data-testid="media-elsewhere"][data-where="server"]').waitFor();
-  await pageB.getByTestId('fetch-media').click();
+
+  // It plays at once: the element streams the server's copy through a media link.
+  const media = pageB.locator('[data-testid="media"][data-source="server"]');
+  await media.waitFor({ timeout: 30000 });
   await pageB.waitForFunction(() => document.querySelector('[data-testid="media"]')?.readyState >= 1, undefined, { timeout: 30000 });
+  const streamed = await media.evaluate((el) => ({ path: new URL(el.currentSrc).pathname, duration: el.duration }));
+  assert.match(streamed.path, /^\/api\/v1\/media\/[^/]+$/);
+  assert.ok(Math.abs(streamed.duration - 8) < 0.3, `the file's 8 s, got ${streamed.duration}`);
+  // The echo loop plays the current sentence and stops at its end.
+  const index = Number(await pageB.getByTestId('practice').getAttribute('data-current-index'));
+  const segment = (await idbAll(pageB, 'segmentLists')).find((l) => l.materialId === materialId).segments[index];
+  await pageB.getByTestId('play-toggle').click();
+  await pageB.waitForFunction((from) => document.querySelector('[data-testid="media"]')?.currentTime > from / 1000 + 0.2, segment.startTime, { timeout: 15000 });
+  await pageB.locator('[data-testid="practice"][data-playing="false"]').waitFor({ timeout: 15000 });
+  const stoppedAt = await media.evaluate((el) => el.currentTime * 1000);
+  assert.ok(Math.abs(stoppedAt - segment.endTime) < 250, `stopped at the sentence's end (${segment.endTime} ms), got ${stoppedAt}`);
+  // Nothing was kept on this device; what needs the file says so.
+  assert.equal((await idbAll(pageB, 'blobs')).length, blobsBefore, 'streaming stores no blob');
+  assert.equal((await idbAll(pageB, 'materials')).find((x) => x.id === materialId).mediaBlobKey, undefined);
+  await pageB.locator('[data-testid="wave-original"] [data-testid="needs-local-media"][data-for="waveform"]').waitFor();
+
+  // "Keep on this device": the whole file is stored and the player switches to it.
+  await pageB.getByTestId('media-elsewhere').getByTestId('keep-media').click();
+  await pageB.locator('[data-testid="media"][data-source="device"]').waitFor({ timeout: 30000 });
+  await pageB.waitForFunction(() => document.querySelector('[data-testid="media"]')?.readyState >= 1, undefined, { timeout: 30000 });
+  assert.match(await pageB.getByTestId('media').evaluate((el) => el.currentSrc), /^blob:/);
+  await pageB.locator('[data-testid="wave-original"][data-state="ready"]').waitFor({ timeout: 15000 });
   const [m] = (await idbAll(pageB, 'materials')).filter((x) => x.id === materialId);
   assert.equal(m.mediaBackup, 'synced');
   const [blob] = (await idbAll(pageB, 'blobs')).filter((b) => b.key === m.mediaBlobKey);

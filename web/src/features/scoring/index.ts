@@ -3,3 +3,4 @@ export { TakeScore } from './components/TakeScore';
 export { AssessmentView } from './components/AssessmentView';
 export { ShadowingView } from './components/ShadowingView';
 export { earlierText, scoreView } from './components/scoreView';
+export { spokenWords } from './api/shadowing';

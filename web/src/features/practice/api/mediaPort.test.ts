@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elementPort, holds } from './mediaPort';
+import { elementPort, holds, renewablePort } from './mediaPort';
 
 const ranges = (...spans: [number, number][]): TimeRanges => ({
   length: spans.length,
@@ -56,5 +56,126 @@ describe('elementPort.recover', () => {
       expect(seeks).toEqual([]);
       expect(el.dataset.stallRecoveries).toBeUndefined();
     }
+  });
+});
+
+/** A media element whose source can be replaced: what `renewablePort` reads and writes. */
+function swappableElement() {
+  const calls: string[] = [];
+  const el = {
+    paused: true,
+    seeking: false,
+    currentTime: 0,
+    duration: 8,
+    playbackRate: 1,
+    preservesPitch: true,
+    buffered: ranges([0, 8]),
+    dataset: {} as DOMStringMap,
+    play() {
+      calls.push(`play@${el.currentTime}`);
+      el.paused = false;
+      return Promise.resolve();
+    },
+    pause() {
+      calls.push('pause');
+      el.paused = true;
+    },
+    /** A new source loads: the element starts over, paused, at the default rate. */
+    load() {
+      el.paused = true;
+      el.currentTime = 0;
+      el.playbackRate = 1;
+    },
+  };
+  return { el, port: renewablePort(el as unknown as HTMLMediaElement), calls };
+}
+
+describe('renewablePort', () => {
+  it('goes on playing from where it was once the new source has its metadata', async () => {
+    const { el, port, calls } = swappableElement();
+    port.seek(2000);
+    port.setRate(0.75);
+    await port.play();
+    el.currentTime = 3.25; // played on
+    port.suspend(); // the link expired mid-way
+    el.load(); // the element gets the new link
+    // Meanwhile the echo loop sees it where it was, still playing.
+    expect(port.suspended()).toBe(true);
+    expect(port.paused()).toBe(false);
+    expect(port.time()).toBe(3250);
+    expect(port.recover?.()).toBe(false);
+    port.resume();
+    expect(port.suspended()).toBe(false);
+    expect(el.currentTime).toBe(3.25);
+    expect(el.playbackRate).toBe(0.75);
+    expect(calls.at(-1)).toBe('play@3.25');
+    expect(port.paused()).toBe(false);
+  });
+
+  it('keeps what the learner does while the new source loads: a pause, a seek, a rate', () => {
+    const { el, port, calls } = swappableElement();
+    el.paused = false;
+    el.currentTime = 5;
+    port.suspend();
+    el.load();
+    port.seek(1200);
+    port.pause();
+    port.setRate(1.5);
+    expect(port.paused()).toBe(true);
+    expect(port.time()).toBe(1200);
+    port.resume();
+    expect(el.currentTime).toBe(1.2);
+    expect(el.playbackRate).toBe(1.5);
+    expect(calls.filter((c) => c.startsWith('play'))).toEqual([]);
+  });
+
+  it('an element that failed while paused resumes paused; a second failure keeps the first position', () => {
+    const { el, port } = swappableElement();
+    el.currentTime = 4;
+    port.suspend();
+    el.load();
+    port.suspend();
+    expect(port.time()).toBe(4000);
+    port.resume();
+    expect(el.currentTime).toBe(4);
+    expect(el.paused).toBe(true);
+    // Without a suspension it is the element's own port.
+    port.seek(6000);
+    expect(el.currentTime).toBe(6);
+    expect(port.time()).toBe(6000);
+  });
+});
+
+describe('renewablePort.play', () => {
+  it('a play that the failing source rejects is not a failure: it plays once renewed', async () => {
+    const { el, port, calls } = swappableElement();
+    let reject: (e: Error) => void = () => undefined;
+    const element = el as unknown as { play: () => Promise<void>; error: unknown };
+    element.play = () => {
+      el.paused = false;
+      return new Promise<void>((_, r) => (reject = r));
+    };
+    el.currentTime = 100;
+    const playing = port.play();
+    // The link expired: the element fails, the pending play is rejected.
+    element.error = { code: 2 };
+    port.suspend();
+    reject(new Error('NotSupportedError'));
+    await expect(playing).resolves.toBeUndefined();
+    expect(port.paused()).toBe(false);
+    el.load();
+    element.play = () => {
+      calls.push(`play@${el.currentTime}`);
+      el.paused = false;
+      return Promise.resolve();
+    };
+    port.resume();
+    expect(calls).toEqual(['play@100']);
+  });
+
+  it('a play refused for another reason still fails', async () => {
+    const { el, port } = swappableElement();
+    (el as unknown as { play: () => Promise<void> }).play = () => Promise.reject(new Error('NotAllowedError'));
+    await expect(port.play()).rejects.toThrow('NotAllowedError');
   });
 });

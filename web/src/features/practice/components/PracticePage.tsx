@@ -5,12 +5,13 @@ import type { LocalMaterial, LocalSegment, LearningProgress } from '../../../db'
 import { Notice, type NoticeMessage } from '../../../components/Notice';
 import { useBlobUrlBlob } from '../hooks/useMediaBlob';
 import { TakeList, playTake, playTakePart, stopTake, useRecorder, useTakeCounts, useTakes } from '../../recording';
-import { AssessmentView, ShadowingView, earlierText, scoreView, useSignedIn, useTakeScores } from '../../scoring';
+import { AssessmentView, ShadowingView, earlierText, scoreView, spokenWords, useSignedIn, useTakeScores } from '../../scoring';
 import { TranscribedNote, TranscriptionPanel } from '../../transcription';
 import { saveProgress, useInitialProgress, useMaterial, useSegments } from '../hooks/usePracticeData';
 import { usePlayback } from '../hooks/usePlayback';
 import { useKeyboard } from '../hooks/useKeyboard';
-import { Player } from './Player';
+import { NeedsLocalMedia, Player } from './Player';
+import { mediaElsewhere } from '../api/remoteMedia';
 import { SegmentList } from './SegmentList';
 import { CurrentSentence } from './CurrentSentence';
 import { HelpOverlay } from './HelpOverlay';
@@ -85,6 +86,8 @@ function Practice({ material, segments, progress, startSegmentId, attachSubtitle
   const [message, setMessage] = useState<NoticeMessage | null>(null);
   const [rangeTo, setRangeTo] = useState(Math.min(segments.length - 1, initialIndex + 2));
   const mediaBlob = useBlobUrlBlob(material.mediaBlobKey);
+  // The media is on the server or another device: what needs the file here says so.
+  const elsewhere = mediaElsewhere(material);
   const subsInput = useRef<HTMLInputElement>(null);
 
   const recorder = useRecorder(
@@ -297,9 +300,15 @@ function Practice({ material, segments, progress, startSegmentId, attachSubtitle
               </button>
             </div>
             <div className="waves">
-              {material.sourceType !== 'youtube' && (
-                <Waveform blob={mediaBlob} fromMs={current.startTime} toMs={current.endTime} label={t('practice.waveOriginal')} color="#1f6f78" testId="wave-original" />
-              )}
+              {material.sourceType !== 'youtube' &&
+                (elsewhere ? (
+                  <figure className="wave" data-testid="wave-original" data-state="elsewhere">
+                    <figcaption>{t('practice.waveOriginal')}</figcaption>
+                    <NeedsLocalMedia material={material} what="waveform" />
+                  </figure>
+                ) : (
+                  <Waveform blob={mediaBlob} fromMs={current.startTime} toMs={current.endTime} label={t('practice.waveOriginal')} color="#1f6f78" testId="wave-original" />
+                ))}
               <Waveform blob={selected?.blob} label={t('practice.waveTake')} color="#c2572b" emptyText={t('practice.waveNoTake')} testId="wave-take" />
             </div>
             {selected && selectedScore && (
@@ -312,6 +321,7 @@ function Practice({ material, segments, progress, startSegmentId, attachSubtitle
                 original={{ blobKey: material.mediaBlobKey, blob: mediaBlob, fromMs: current.startTime, toMs: current.endTime }}
               />
             )}
+            {selected?.blob && selectedScore && elsewhere && spokenWords(selectedScore).length > 0 && <NeedsLocalMedia material={material} what="shadowing" />}
             <TakeList takes={takes ?? []} selectedId={selected?.id} onSelect={setSelectedTake} sentence={current.text} />
           </section>
         )}

@@ -1,5 +1,6 @@
 import { auth, getDb, recordings, type LocalRecording } from '../../../db';
 import { API_BASE, apiDownload } from '../../../lib/api';
+import { LinkCache, mintMediaLink, type MediaLink } from '../../../lib/mediaLink';
 
 export function saveTake(segmentId: string, materialId: string, blob: Blob, duration: number) {
   return recordings.addRecording(getDb(), { segmentId, materialId, blob, duration });
@@ -7,6 +8,19 @@ export function saveTake(segmentId: string, materialId: string, blob: Blob, dura
 
 export function deleteTake(id: string) {
   return recordings.deleteRecording(getDb(), id);
+}
+
+const links = new LinkCache();
+
+/**
+ * A link an `<audio>` element streams a take recorded on another device
+ * from (its audio stays on the server); in memory, reused while fresh.
+ * `fresh`: the element failed with the one it had.
+ */
+export async function takeAudioLink(takeId: string, { fresh = false } = {}): Promise<MediaLink> {
+  const token = await auth.getToken(getDb());
+  // Per session, as a material's (practice/api/remoteMedia.ts).
+  return links.get(`${token ?? ''} recording:${takeId}`, () => mintMediaLink(`/recordings/${takeId}/audio/link`, token), { fresh });
 }
 
 /** Fetches the audio of a take recorded on another device from the server (`cloud_url`, with the token) and keeps it here. */
@@ -21,20 +35,45 @@ export async function fetchTakeAudio(take: LocalRecording): Promise<void> {
 let player: HTMLAudioElement | null = null;
 let playerUrl: string | null = null;
 
-/** Plays a take; resolves when it ends (or is interrupted). */
-export function playTake(take: LocalRecording): Promise<void> {
+/**
+ * Plays a take; resolves when it ends (or is interrupted). A take from
+ * another device whose audio is only on the server streams through a media
+ * link (asked for again once if the one in memory fails: it expired).
+ */
+export async function playTake(take: LocalRecording): Promise<void> {
   stopTake();
-  if (!take.blob) return Promise.resolve(); // recorded on another device: its audio is not here
-  playerUrl = URL.createObjectURL(take.blob);
-  const audio = new Audio(playerUrl);
-  audio.dataset.takeId = take.id;
+  if (take.blob) {
+    playerUrl = URL.createObjectURL(take.blob);
+    await playUrl(take.id, playerUrl);
+    return;
+  }
+  if (!take.cloudUrl) return; // recorded on another device and not on the server: its audio is not here
+  const ticket = ++streamTicket;
+  for (const fresh of [false, true]) {
+    let link: MediaLink;
+    try {
+      link = await takeAudioLink(take.id, { fresh });
+    } catch {
+      return; // offline, or gone: nothing to play
+    }
+    if (ticket !== streamTicket) return; // another take started, or stopped, meanwhile
+    if ((await playUrl(take.id, link.url)) === 'ended') return;
+  }
+}
+
+let streamTicket = 0;
+
+function playUrl(takeId: string, url: string): Promise<'ended' | 'failed'> {
+  const audio = new Audio(url);
+  audio.dataset.takeId = takeId;
   player = audio;
   return new Promise((resolve) => {
-    const done = () => resolve();
+    const done = () => resolve('ended');
+    const failed = () => resolve(audio.currentTime > 0 ? 'ended' : 'failed');
     audio.addEventListener('ended', done, { once: true });
     audio.addEventListener('pause', done, { once: true });
-    audio.addEventListener('error', done, { once: true });
-    audio.play().catch(done);
+    audio.addEventListener('error', failed, { once: true });
+    audio.play().catch(failed);
   });
 }
 
@@ -76,6 +115,7 @@ export async function playTakePart(take: LocalRecording, fromMs: number, duratio
 }
 
 export function stopTake(): void {
+  streamTicket++;
   if (partSource) {
     partSource.stop(); // fires `ended`, which settles the playTakePart() that started it
     partSource = null;

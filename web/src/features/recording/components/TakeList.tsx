@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LocalRecording } from '../../../db';
 import { formatDuration } from '../../../lib/format';
 import { TakeScore, useSignedIn, useTakeScores } from '../../scoring';
-import { deleteTake, fetchTakeAudio } from '../api/takes';
+import { useMediaLink } from '../../../hooks/useMediaLink';
+import { deleteTake, fetchTakeAudio, takeAudioLink } from '../api/takes';
 
 function TakeAudio({ take }: { take: LocalRecording & { blob: Blob } }) {
   const { t } = useTranslation();
@@ -18,10 +19,51 @@ function TakeAudio({ take }: { take: LocalRecording & { blob: Blob } }) {
       URL.revokeObjectURL(u);
     };
   }, [take.blob]);
-  return <audio ref={ref} controls preload="metadata" aria-label={t('recording.play')} data-testid="take-audio" />;
+  return <audio ref={ref} controls preload="metadata" aria-label={t('recording.play')} data-testid="take-audio" data-source="device" />;
 }
 
-/** A take recorded on another device: its audio is on the server (fetch it) or only there. */
+/**
+ * The audio of a take from another device, streamed from the server through
+ * a media link; a link that fails (expired) is replaced and the take goes
+ * on from where it was.
+ */
+function StreamedTakeAudio({ take }: { take: LocalRecording }) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLAudioElement>(null);
+  const resumeAt = useRef<{ time: number; playing: boolean } | null>(null);
+  const link = useMediaLink(useCallback(({ fresh }: { fresh: boolean }) => takeAudioLink(take.id, { fresh }), [take.id]));
+  if (link.url === null) {
+    return link.failure ? <p role="alert">{t(`recording.stream.${link.failure.kind}`)}</p> : <p className="muted small">{t('recording.stream.linking')}</p>;
+  }
+  return (
+    <>
+      <audio
+        ref={ref}
+        src={link.url}
+        controls
+        preload="metadata"
+        aria-label={t('recording.play')}
+        data-testid="take-audio"
+        data-source="server"
+        onLoadedMetadata={(e) => {
+          link.loaded();
+          const at = resumeAt.current;
+          resumeAt.current = null;
+          if (!at) return;
+          e.currentTarget.currentTime = at.time;
+          if (at.playing) void e.currentTarget.play().catch(() => undefined);
+        }}
+        onError={(e) => {
+          resumeAt.current ??= { time: e.currentTarget.currentTime, playing: !e.currentTarget.paused };
+          link.renew();
+        }}
+      />
+      {link.failure && <p role="alert">{t(`recording.stream.${link.failure.kind}`)}</p>}
+    </>
+  );
+}
+
+/** A take recorded on another device: its audio streams from the server (and can be kept here), or is only there. */
 function TakeElsewhere({ take }: { take: LocalRecording }) {
   const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
@@ -39,11 +81,14 @@ function TakeElsewhere({ take }: { take: LocalRecording }) {
   };
   return (
     <div className="muted small" data-testid="take-elsewhere">
-      <p>{t('recording.onAnotherDevice')}</p>
+      <p>{take.cloudUrl ? t('recording.fromAnotherDevice') : t('recording.onAnotherDevice')}</p>
       {take.cloudUrl && (
-        <button type="button" className="btn small" disabled={busy} onClick={() => void fetchAudio()} data-testid="fetch-take-audio">
-          {busy ? t('recording.fetchingAudio') : t('recording.fetchAudio')}
-        </button>
+        <>
+          <StreamedTakeAudio take={take} />
+          <button type="button" className="btn small" disabled={busy} onClick={() => void fetchAudio()} data-testid="fetch-take-audio" title={t('recording.keepHint')}>
+            {busy ? t('recording.fetchingAudio') : t('recording.fetchAudio')}
+          </button>
+        </>
       )}
       {error && <p role="alert">{t('recording.fetchFailed', { detail: error })}</p>}
     </div>

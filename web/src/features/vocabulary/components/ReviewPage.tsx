@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import type { LocalVocabularyItem, ReviewRating } from '../../../db';
@@ -10,6 +10,9 @@ import { daysFromNow, formatFromNow } from './format';
 
 /** Plays `fromMs`–`toMs` of a media blob (the practice page's player); resolves when it stops. */
 export type PlayClip = (blob: Blob, fromMs: number, toMs: number) => Promise<void>;
+
+/** The practice page's "keep on this device" for a material whose media is on the server. */
+export type KeepMedia = (materialId: string) => ReactNode;
 
 const RATINGS: { rating: ReviewRating; name: 'again' | 'hard' | 'good' | 'easy' }[] = [
   { rating: 1, name: 'again' },
@@ -24,7 +27,7 @@ const RATINGS: { rating: ReviewRating; name: 'again' | 'hard' | 'good' | 'easy' 
  * Good / Easy with when each would bring it back. Everything is computed
  * on the device, so reviews work offline.
  */
-export function ReviewPage({ playClip }: { playClip?: PlayClip }) {
+export function ReviewPage({ playClip, keepMedia }: { playClip?: PlayClip; keepMedia?: KeepMedia }) {
   const { t, i18n } = useTranslation();
   const id = useId();
   const now = useNow(15_000);
@@ -43,7 +46,7 @@ export function ReviewPage({ playClip }: { playClip?: PlayClip }) {
         {last ? t('review.scheduled', { word: last.word, when: formatFromNow(last.dueAt, last.at, i18n.language) }) : ''}
       </p>
       {current ? (
-        <ReviewCard key={current.id} word={current} playClip={playClip} onAnswered={(word, dueAt, at) => setLast({ word, dueAt, at })} />
+        <ReviewCard key={current.id} word={current} playClip={playClip} keepMedia={keepMedia} onAnswered={(word, dueAt, at) => setLast({ word, dueAt, at })} />
       ) : (
         <div className="review-done" data-testid="review-done">
           <p>{t('review.nothingDue')}</p>
@@ -58,10 +61,11 @@ export function ReviewPage({ playClip }: { playClip?: PlayClip }) {
 interface CardProps {
   word: LocalVocabularyItem;
   playClip?: PlayClip;
+  keepMedia?: KeepMedia;
   onAnswered: (word: string, dueAt: number, at: number) => void;
 }
 
-function ReviewCard({ word, playClip, onAnswered }: CardProps) {
+function ReviewCard({ word, playClip, keepMedia, onAnswered }: CardProps) {
   const { t, i18n } = useTranslation();
   const [revealed, setRevealed] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -103,7 +107,7 @@ function ReviewCard({ word, playClip, onAnswered }: CardProps) {
   };
 
   const play = async () => {
-    if (!clip || !playClip) return;
+    if (clip?.kind !== 'here' || !playClip) return;
     setPlaying(true);
     try {
       await playClip(clip.blob, clip.fromMs, clip.toMs);
@@ -133,10 +137,16 @@ function ReviewCard({ word, playClip, onAnswered }: CardProps) {
           <SentenceWithWord text={word.context.sentence} language={word.language} wordKey={word.word} />
         </blockquote>
       )}
-      {clip && playClip && (
+      {clip?.kind === 'here' && playClip && (
         <button type="button" className="btn small" onClick={() => void play()} disabled={playing} data-testid="review-play">
           ▶ {t('review.play')}
         </button>
+      )}
+      {clip?.kind === 'elsewhere' && (
+        <div className="needs-local-media muted small" data-testid="needs-local-media" data-for="review" data-where={clip.where}>
+          <p>{clip.where === 'server' ? t('review.needsMediaServer') : t('review.needsMediaOtherDevice')}</p>
+          {clip.where === 'server' && keepMedia?.(clip.materialId)}
+        </div>
       )}
       {!revealed ? (
         <button

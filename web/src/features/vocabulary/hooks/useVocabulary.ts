@@ -94,17 +94,25 @@ export function useReviewLog(itemId: string | undefined) {
  * The original sound of the sentence a word was met in, when its material's
  * media is on this device: the blob and the segment's range.
  */
-export function useContextClip(item: LocalVocabularyItem | undefined): { blob: Blob; fromMs: number; toMs: number } | null | undefined {
+/** The sound of a saved word's sentence: its media here, or where the media is when it is not here. */
+export type ContextClip =
+  | { kind: 'here'; blob: Blob; fromMs: number; toMs: number }
+  /** The material's media is on the server (`server`) or only on another device: the sentence's sound needs it here. */
+  | { kind: 'elsewhere'; materialId: string; where: 'server' | 'otherDevice' };
+
+export function useContextClip(item: LocalVocabularyItem | undefined): ContextClip | null | undefined {
   const materialId = item?.context?.materialId;
   const segmentId = item?.context?.segmentId;
-  return useLiveQuery(async () => {
+  return useLiveQuery(async (): Promise<ContextClip | null> => {
     if (!materialId || !segmentId) return null;
     const db = getDb();
     const material = await materials.getMaterial(db, materialId);
-    if (!material?.mediaBlobKey || material.sourceType === 'youtube') return null;
+    if (!material || material.sourceType === 'youtube') return null;
     const segment = (await materials.listSegments(db, materialId)).find((s) => s.id === segmentId);
-    const blob = segment ? await blobs.getBlob(db, material.mediaBlobKey) : undefined;
-    return segment && blob ? { blob, fromMs: segment.startTime, toMs: segment.endTime } : null;
+    if (!segment) return null;
+    if (!material.mediaBlobKey) return material.sourceType === 'local_upload' ? { kind: 'elsewhere', materialId, where: material.mediaUrl ? 'server' : 'otherDevice' } : null;
+    const blob = await blobs.getBlob(db, material.mediaBlobKey);
+    return blob ? { kind: 'here', blob, fromMs: segment.startTime, toMs: segment.endTime } : null;
   }, [materialId, segmentId]);
 }
 
