@@ -313,6 +313,13 @@ mod sync {
             .map_err(|error| JsError::new(&error.to_string()))
     }
 
+    /// How far ahead of the server's wall clock a pushed clock may be
+    /// (`MAX_AHEAD_MS`), in milliseconds.
+    #[wasm_bindgen(js_name = maxClockAheadMs)]
+    pub fn max_clock_ahead_ms() -> f64 {
+        sync::MAX_AHEAD_MS as f64
+    }
+
     /// The clock of a local write: later than `last` (the device's last
     /// clock, `undefined` on its first write) and than the wall time.
     /// `node` is the device's 16-hex-digit id.
@@ -338,14 +345,21 @@ mod sync {
     /// Whether a write with clock `incoming` wins over a row that holds
     /// `stored` (`{hlc: string | null, deleted: boolean}`, or `null` when
     /// there is no row): `"apply"`, `"already_applied"` or `"superseded"`.
+    /// `write` is `"upsert"` (an edit), `"create"` (a row the server has
+    /// not confirmed yet, made from scratch) or `"delete"`.
     #[wasm_bindgen(js_name = syncDecide)]
     pub fn sync_decide(stored: JsValue, write: &str, incoming: &str) -> Result<JsValue, JsError> {
         let stored: Option<RowClock> = serde_wasm_bindgen::from_value(stored)
             .map_err(|error| JsError::new(&format!("stored: {error}")))?;
         let write = match write {
             "upsert" => Write::Upsert,
+            "create" => Write::Create,
             "delete" => Write::Delete,
-            _ => return Err(JsError::new("write must be \"upsert\" or \"delete\"")),
+            _ => {
+                return Err(JsError::new(
+                    "write must be \"upsert\", \"create\" or \"delete\"",
+                ));
+            }
         };
         to_js(&sync::decide(
             stored,

@@ -178,7 +178,7 @@ describe('applying pulled changes', () => {
     expect(await materials.getMaterial(db, local.id)).toMatchObject({ title: 'After it', hlc: again!.hlc, mediaUrl: `/api/v1/materials/${local.id}/media` });
   });
 
-  it('a queued segment list and take are left as they are; a tombstone is final even over a local edit', async () => {
+  it('a queued segment list and take are left as they are; a tombstone is final over a local edit, not over a newer creation', async () => {
     const local = await materials.createLocalMaterial(db, {
       title: 'Mine',
       type: 'audio',
@@ -187,10 +187,21 @@ describe('applying pulled changes', () => {
     });
     expect(await apply([segment('other', 0, 'server text', false, local.id)])).toMatchObject({ applied: 0 });
     expect((await materials.listSegments(db, local.id)).map((s) => s.text)).toEqual(['hello']);
-    // Deleted on the server (final there): the local edit could only be refused, so the tombstone wins.
+    // Made here after that id was deleted elsewhere (a video imported again): its push is a
+    // creation, which the server takes, so the older tombstone leaves it alone.
+    const queued = await db.outbox.count();
     await apply([change('material', { ...material().data, id: local.id, hlc: earlier() }, true)]);
-    expect(await materials.getMaterial(db, local.id)).toBeUndefined();
-    expect(await db.outbox.count()).toBe(0);
+    expect((await materials.getMaterial(db, local.id))?.title).toBe('Mine');
+    expect(await db.outbox.count()).toBe(queued);
+
+    // A material the server has confirmed, renamed here: the delete (even an older one) is final
+    // for edits — the rename could only be refused there, so the tombstone wins.
+    await apply([material({ hlc: earlier() })]);
+    expect((await materials.getMaterial(db, M))?.serverId).toBe(M);
+    await materials.renameMaterial(db, M, 'Renamed here');
+    await apply([change('material', { ...material().data, hlc: earlier(1) }, true)]);
+    expect(await materials.getMaterial(db, M)).toBeUndefined();
+    expect(await db.outbox.filter((row) => row.entityId === M).count()).toBe(0);
   });
 
   it('merges progress with the core: the newer position, completion never lost, a completion only this device has is pushed', async () => {
@@ -241,7 +252,9 @@ describe('applying pulled changes', () => {
     const [s] = await materials.listSegments(db, local.id);
     await recordings.addRecording(db, { segmentId: s!.id, materialId: local.id, blob: new Blob([new Uint8Array(2)]), duration: 500 });
     await progress.saveProgress(db, local.id, 0);
-    await db.outbox.where('entity').equals('material').delete(); // the material itself is backed up; a take still waits
+    // The material itself is backed up (confirmed by the server); a take still waits.
+    await db.outbox.where('entity').equals('material').delete();
+    await db.materials.update(local.id, { serverId: local.id });
     await apply([change('material', { ...material().data, id: local.id }, true), segment(s!.id, 0, 'hello', true, local.id)]);
     expect(await materials.getMaterial(db, local.id)).toBeUndefined();
     expect(await materials.listSegments(db, local.id)).toEqual([]);

@@ -238,6 +238,11 @@ export function mergeReviewLogs(a: ReviewEntry[], b: ReviewEntry[]): ReviewEntry
  */
 export type Hlc = string;
 
+/** How far ahead of the server's wall clock a pushed clock may be, in ms (the core's `MAX_AHEAD_MS`). */
+export function maxClockAheadMs(): number {
+  return call('maxClockAheadMs') as number;
+}
+
 /** The clock of a local write: later than `last` (undefined: the device's first) and than `wallMs`. */
 export function hlcNow(last: Hlc | undefined, wallMs: number, node: string): Hlc {
   return call('hlcNow', last, wallMs, node) as Hlc;
@@ -258,10 +263,12 @@ export interface RowClock {
 export type SyncVerdict = 'apply' | 'already_applied' | 'superseded';
 
 /**
- * Whether a write (`upsert` or `delete`) with clock `incoming` wins over a
- * row that holds `stored` (null: no row): last writer wins, tombstones final.
+ * Whether a write with clock `incoming` wins over a row that holds `stored`
+ * (null: no row): last writer wins; a tombstone is final for edits
+ * (`upsert`), and only a newer `create` (a row the server has not confirmed
+ * yet, e.g. a video imported again) brings its id back.
  */
-export function syncDecide(stored: RowClock | null, write: 'upsert' | 'delete', incoming: Hlc): SyncVerdict {
+export function syncDecide(stored: RowClock | null, write: 'upsert' | 'create' | 'delete', incoming: Hlc): SyncVerdict {
   return call('syncDecide', stored, write, incoming) as SyncVerdict;
 }
 

@@ -17,7 +17,12 @@ pub struct RowClock {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Write {
+    /// An edit of a row the writer has (or had) from the server.
     Upsert,
+    /// The row made from scratch with everything it holds (an import that
+    /// the server has not confirmed yet) — for a platform material, whose
+    /// id is fixed, possibly the same id as a row deleted before.
+    Create,
     Delete,
 }
 
@@ -35,10 +40,12 @@ pub enum Verdict {
     Superseded,
 }
 
-/// Last writer wins for a whole row, by clock, with tombstones final: a
-/// deleted row's media and children are gone, so an edit that arrives after
-/// the delete (even one made before it, offline) cannot bring it back, and
-/// deleting it again is a retry.
+/// Last writer wins for a whole row, by clock, and a tombstone is final
+/// for edits: a deleted row's media and children are gone, so an edit (even
+/// one made after the delete on a device that had not seen it) cannot bring
+/// back a half-empty row, and deleting it again is a retry. Only a creation
+/// newer than the delete brings the id back — a video deleted and imported
+/// again, which arrives with its sentences.
 pub fn decide(stored: Option<RowClock>, write: Write, incoming: Hlc) -> Verdict {
     let Some(stored) = stored else {
         return Verdict::Apply;
@@ -47,6 +54,10 @@ pub fn decide(stored: Option<RowClock>, write: Write, incoming: Hlc) -> Verdict 
         return match write {
             Write::Delete => Verdict::AlreadyApplied,
             Write::Upsert => Verdict::Superseded,
+            Write::Create => match stored.hlc {
+                Some(hlc) if incoming <= hlc => Verdict::Superseded,
+                _ => Verdict::Apply,
+            },
         };
     }
     match stored.hlc {
@@ -187,6 +198,33 @@ mod tests {
         assert_eq!(
             decide(gone, Write::Delete, at(9, 1)),
             Verdict::AlreadyApplied
+        );
+    }
+
+    #[test]
+    fn only_a_creation_after_the_delete_brings_the_id_back() {
+        let gone = Some(RowClock {
+            hlc: Some(at(5, 1)),
+            deleted: true,
+        });
+        assert_eq!(decide(gone, Write::Create, at(6, 2)), Verdict::Apply);
+        assert_eq!(decide(gone, Write::Create, at(4, 2)), Verdict::Superseded);
+        let gone_before_clocks = Some(RowClock {
+            hlc: None,
+            deleted: true,
+        });
+        assert_eq!(
+            decide(gone_before_clocks, Write::Create, at(0, 0)),
+            Verdict::Apply
+        );
+        // A retried creation is recognised like any write.
+        assert_eq!(
+            decide(live(at(6, 2)), Write::Create, at(6, 2)),
+            Verdict::AlreadyApplied
+        );
+        assert_eq!(
+            decide(live(at(7, 1)), Write::Create, at(6, 2)),
+            Verdict::Superseded
         );
     }
 

@@ -2,8 +2,9 @@
 //! changes, and the browser, which applies pulled ones: both sides decide
 //! with the same functions, so they cannot disagree about which write won.
 //!
-//! - Plain rows: last writer wins by hybrid logical clock ([`Hlc`]), with
-//!   tombstones final ([`decide`]).
+//! - Plain rows: last writer wins by hybrid logical clock ([`Hlc`]); a
+//!   tombstone is final for edits, and only a newer creation brings its id
+//!   back ([`decide`]).
 //! - Progress: the newer write's position, and "completed" never regresses
 //!   ([`merge_progress`]).
 //! - Review logs: an append-only set (`crate::review::merge_logs`).

@@ -308,7 +308,7 @@ async fn equal_times_are_ordered_by_node() {
 }
 
 #[tokio::test]
-async fn tombstones_are_final() {
+async fn tombstones_are_final_for_edits() {
     let app = spawn_app().await;
     let user = app.register_user().await;
     let (material, item) = (Uuid::new_v4(), Uuid::new_v4());
@@ -332,7 +332,8 @@ async fn tombstones_are_final() {
     );
     let tombstone = material_row(&app, &user, material).await;
 
-    // An edit made later on another device cannot bring them back.
+    // An edit made later on another device (which had not seen the
+    // delete) cannot bring them back.
     let results = push(
         &app,
         &user,
@@ -359,6 +360,99 @@ async fn tombstones_are_final() {
         ["applied", "applied"]
     );
     assert_eq!(material_row(&app, &user, material).await, tombstone);
+}
+
+/// A platform material's id is fixed: a video deleted and imported again
+/// comes back under the same id, as a creation newer than the delete.
+#[tokio::test]
+async fn only_a_creation_newer_than_the_delete_brings_the_id_back() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let (material, item) = (Uuid::new_v4(), Uuid::new_v4());
+    let t = now_ms();
+    push(
+        &app,
+        &user,
+        json!([
+            material_upsert(material, &hlc(t, 0, DEVICE_A), "First import"),
+            word(item, &hlc(t, 1, DEVICE_A), "river"),
+            delete("material", material, &hlc(t + 10, 0, DEVICE_A)),
+            delete("vocabulary_item", item, &hlc(t + 10, 1, DEVICE_A)),
+        ]),
+    )
+    .await;
+    let tombstone = material_row(&app, &user, material).await;
+
+    // Created before the delete (offline elsewhere): the delete stands.
+    let older = push(
+        &app,
+        &user,
+        json!([
+            as_create(material_upsert(material, &hlc(t + 5, 0, DEVICE_B), "Older")),
+            as_create(word(item, &hlc(t + 5, 1, DEVICE_B), "river")),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&older), ["conflict", "conflict"]);
+    assert_eq!(material_row(&app, &user, material).await, tombstone);
+
+    // Created after it: the id lives again, with the new fields.
+    let newer = push(
+        &app,
+        &user,
+        json!([
+            as_create(material_upsert(
+                material,
+                &hlc(t + 20, 0, DEVICE_B),
+                "Second import"
+            )),
+            as_create(word(item, &hlc(t + 20, 1, DEVICE_B), "river")),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&newer), ["applied", "applied"]);
+    for result in &newer {
+        assert!(result["change"]["deleted_at"].is_null(), "{result:#}");
+        assert_eq!(
+            result["change"]["data"]["hlc"],
+            hlc(t + 20, result_counter(result), DEVICE_B)
+        );
+    }
+    assert_eq!(newer[0]["change"]["data"]["title"], "Second import");
+    let material_now: Value = app
+        .get_json(&format!("/materials/{material}"), &user.token)
+        .await;
+    assert_eq!(material_now["title"], "Second import");
+    let word_now: Value = app
+        .get_json(&format!("/vocabulary/{item}"), &user.token)
+        .await;
+    assert_eq!(word_now["word"], "river");
+
+    // The creation sent again is a retry.
+    let retried = push(
+        &app,
+        &user,
+        json!([as_create(material_upsert(
+            material,
+            &hlc(t + 20, 0, DEVICE_B),
+            "Second import"
+        ))]),
+    )
+    .await;
+    assert_eq!(statuses(&retried), ["applied"]);
+    assert_eq!(
+        retried[0]["change"]["change_seq"],
+        newer[0]["change"]["change_seq"]
+    );
+}
+
+fn as_create(mut change: Value) -> Value {
+    change["op"] = json!("create");
+    change
+}
+
+fn result_counter(result: &Value) -> u16 {
+    if result["kind"] == "material" { 0 } else { 1 }
 }
 
 #[tokio::test]

@@ -188,10 +188,10 @@ export async function applyChanges(db: EcholoopDb, changes: PulledChange[], now 
   const queue = await queuedRows(db);
   const isQueued = (entity: OutboxEntity, id: string) => queue.has(`${entity}:${id}`);
   /** This device's clock of a material or word: a delete made here and not pushed yet, else the row's. */
-  const localClock = (entity: 'material' | 'vocabulary', row: { hlc?: string } | undefined, id: string): RowClock | null => {
+  const localClock = (entity: 'material' | 'vocabulary', row: { hlc?: string; serverId?: string } | undefined, id: string): LocalClock | null => {
     const newest = queue.get(`${entity}:${id}`);
-    if (newest?.op === 'delete') return { hlc: newest.hlc ?? null, deleted: true };
-    return row ? { hlc: row.hlc ?? null, deleted: false } : null;
+    if (newest?.op === 'delete') return { hlc: newest.hlc ?? null, deleted: true, unconfirmed: false };
+    return row ? { hlc: row.hlc ?? null, deleted: false, unconfirmed: !row.serverId } : null;
   };
   /** The pulled row won over a local edit: the edit's queued upload is moot. */
   const dropLost = async (entity: OutboxEntity, id: string) => {
@@ -332,16 +332,20 @@ export async function applyChanges(db: EcholoopDb, changes: PulledChange[], now 
  * from before clocks to any clocked local row (the core's rule for rows
  * without a clock). Otherwise the core decides, asked the server's way — would this
  * device's row win against the row the server holds? — so the pulled row
- * wins unless the local clock is newer, and a pulled tombstone always wins
- * (tombstones are final: a local edit of it would be superseded there).
+ * wins unless the local clock is newer, and a pulled tombstone wins over a
+ * local edit (tombstones are final for edits) but not over a newer local
+ * row the server has not confirmed yet (a video imported again under its
+ * fixed id: its push is a creation, which the server takes).
  */
-function pulledWins(local: RowClock | null, pulledHlc: string | null, pulledDeleted: boolean): boolean {
+function pulledWins(local: LocalClock | null, pulledHlc: string | null, pulledDeleted: boolean): boolean {
   if (!local) return true;
   if (local.deleted) return false;
-  if (!pulledHlc) return pulledDeleted || !local.hlc;
   if (!local.hlc) return true;
-  return syncDecide({ hlc: pulledHlc, deleted: pulledDeleted }, 'upsert', local.hlc) !== 'apply';
+  return syncDecide({ hlc: pulledHlc, deleted: pulledDeleted }, local.unconfirmed ? 'create' : 'upsert', local.hlc) !== 'apply';
 }
+
+/** This device's clock of a row, and whether the server has confirmed the row yet. */
+type LocalClock = RowClock & { unconfirmed: boolean };
 
 const progressState = (p: { lastSegmentIndex: number; status: string; hlc?: string }): ProgressClockState => ({
   last_segment_index: p.lastSegmentIndex,

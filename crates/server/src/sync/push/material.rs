@@ -1,4 +1,5 @@
-//! A pushed material: upsert (created as `POST /materials` creates, or
+//! A pushed material: create or upsert (created as `POST /materials`
+//! creates — also again after a delete, when the creation is newer — or
 //! updated as `PATCH /materials/{id}` updates) and delete (as `DELETE
 //! /materials/{id}`: children tombstoned, media freed after the commit).
 
@@ -35,6 +36,7 @@ pub(super) async fn upsert(
     batch: &mut Batch<'_>,
     conn: &mut PgConnection,
     id: Uuid,
+    write: Write,
     hlc: Hlc,
     data: Option<Value>,
 ) -> Result<Verdict> {
@@ -57,13 +59,15 @@ pub(super) async fn upsert(
         .as_ref()
         .map(|s| row_clock(s.hlc.as_deref(), s.deleted))
         .transpose()?;
-    let verdict = decide(clock, Write::Upsert, hlc);
+    let verdict = decide(clock, write, hlc);
     if verdict != Verdict::Apply {
         return Ok(verdict);
     }
     let hlc = hlc.to_string();
     match stored {
-        None => {
+        // New, or created again after a delete (the core let only a
+        // creation newer than the tombstone through): a fresh row.
+        None | Some(db::materials::StoredMaterial { deleted: true, .. }) => {
             let created =
                 db::materials::insert(&mut *conn, batch.user_id, valid.new_row(), &hlc).await?;
             if created.is_none() {

@@ -21,7 +21,7 @@ mod vocabulary;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use echoloop_core::sync::{Hlc, RowClock, Verdict};
+use echoloop_core::sync::{Hlc, RowClock, Verdict, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -89,9 +89,11 @@ struct Envelope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     MaterialUpsert,
+    MaterialCreate,
     MaterialDelete,
     ProgressUpsert,
     VocabularyUpsert,
+    VocabularyCreate,
     VocabularyDelete,
     ReviewAppend,
     RecordingDelete,
@@ -101,9 +103,11 @@ impl Op {
     fn parse(kind: &str, op: &str) -> Option<Op> {
         Some(match (kind, op) {
             ("material", "upsert") => Op::MaterialUpsert,
+            ("material", "create") => Op::MaterialCreate,
             ("material", "delete") => Op::MaterialDelete,
             ("progress", "upsert") => Op::ProgressUpsert,
             ("vocabulary_item", "upsert") => Op::VocabularyUpsert,
+            ("vocabulary_item", "create") => Op::VocabularyCreate,
             ("vocabulary_item", "delete") => Op::VocabularyDelete,
             ("review_log", "upsert") => Op::ReviewAppend,
             ("recording", "delete") => Op::RecordingDelete,
@@ -114,9 +118,11 @@ impl Op {
     /// The table whose row answers the change.
     fn kind(self) -> Kind {
         match self {
-            Op::MaterialUpsert | Op::MaterialDelete => Kind::Material,
+            Op::MaterialUpsert | Op::MaterialCreate | Op::MaterialDelete => Kind::Material,
             Op::ProgressUpsert => Kind::Progress,
-            Op::VocabularyUpsert | Op::VocabularyDelete => Kind::VocabularyItem,
+            Op::VocabularyUpsert | Op::VocabularyCreate | Op::VocabularyDelete => {
+                Kind::VocabularyItem
+            }
             Op::ReviewAppend => Kind::ReviewLog,
             Op::RecordingDelete => Kind::Recording,
         }
@@ -249,8 +255,8 @@ fn parse(index: usize, raw: Value, wall: u64) -> Result<Parsed, Box<Problem>> {
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "unsupported_change",
             format!(
-                "{} {} is not a change a push carries (material upsert/delete, progress upsert, \
-                 vocabulary_item upsert/delete, review_log upsert, recording delete)",
+                "{} {} is not a change a push carries (material create/upsert/delete, progress upsert, \
+                 vocabulary_item create/upsert/delete, review_log upsert, recording delete)",
                 envelope.kind, envelope.op
             ),
         );
@@ -303,10 +309,16 @@ async fn apply_one(
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("a change without its clock")))
     };
     match change.op {
-        Op::MaterialUpsert => material::upsert(batch, conn, id, hlc()?, data).await,
+        Op::MaterialUpsert => material::upsert(batch, conn, id, Write::Upsert, hlc()?, data).await,
+        Op::MaterialCreate => material::upsert(batch, conn, id, Write::Create, hlc()?, data).await,
         Op::MaterialDelete => material::delete(batch, conn, id, hlc()?).await,
         Op::ProgressUpsert => progress::upsert(batch, conn, id, hlc()?, data).await,
-        Op::VocabularyUpsert => vocabulary::upsert(batch, conn, id, hlc()?, data).await,
+        Op::VocabularyUpsert => {
+            vocabulary::upsert(batch, conn, id, Write::Upsert, hlc()?, data).await
+        }
+        Op::VocabularyCreate => {
+            vocabulary::upsert(batch, conn, id, Write::Create, hlc()?, data).await
+        }
         Op::VocabularyDelete => vocabulary::delete(batch, conn, id, hlc()?).await,
         Op::ReviewAppend => vocabulary::answer(batch, conn, id, data).await,
         Op::RecordingDelete => recording::delete(batch, conn, id, hlc()?).await,

@@ -20,6 +20,7 @@ pub(super) async fn upsert(
     batch: &mut Batch<'_>,
     conn: &mut PgConnection,
     id: Uuid,
+    write: Write,
     hlc: Hlc,
     data: Option<Value>,
 ) -> Result<Verdict> {
@@ -30,7 +31,7 @@ pub(super) async fn upsert(
         .as_ref()
         .map(|s| row_clock(s.hlc.as_deref(), s.deleted))
         .transpose()?;
-    let verdict = decide(clock, Write::Upsert, hlc);
+    let verdict = decide(clock, write, hlc);
     if verdict == Verdict::Apply {
         let hlc = hlc.to_string();
         let stamp = Stamp {

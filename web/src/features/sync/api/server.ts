@@ -70,7 +70,8 @@ export interface ServerVocabularyContext {
 /** One change of a batched push (docs/api/sync.md, "Pushing changes"). */
 export interface PushChange {
   kind: 'material' | 'progress' | 'vocabulary_item' | 'review_log' | 'recording';
-  op: 'upsert' | 'delete';
+  /** `create`: a row the server has not confirmed yet, sent whole (it may follow a delete of the same id). */
+  op: 'upsert' | 'create' | 'delete';
   id: string;
   /** The change's clock; review answers (an append-only set) carry none. */
   hlc?: string;

@@ -92,7 +92,7 @@ describe('the batched push (against the real server)', () => {
 
     expect(await run(deviceA)).toEqual({ kind: 'idle' });
     expect(pushes).toHaveLength(1);
-    expect(kindsOf(pushes[0])).toEqual(['material upsert', 'vocabulary_item upsert', 'review_log upsert', 'progress upsert']);
+    expect(kindsOf(pushes[0])).toEqual(['material upsert', 'vocabulary_item create', 'review_log upsert', 'progress upsert']);
     expect(pushes[0]!.filter((c) => c.kind !== 'review_log').every((c) => /^\d{13}-[0-9a-f]{4}-[0-9a-f]{16}$/.test(c.hlc ?? ''))).toBe(true);
     // Nothing else was written through the resource endpoints.
     expect(proxy.log.filter((r) => r.method !== 'GET' && r.path !== '/api/v1/sync/push')).toEqual([]);
@@ -116,10 +116,38 @@ describe('the batched push (against the real server)', () => {
     });
     await progress.saveProgress(deviceA, m.id, 0);
     expect(await run(deviceA)).toEqual({ kind: 'idle' });
-    expect(pushes.map(kindsOf)).toEqual([['material upsert'], ['progress upsert']]);
+    expect(pushes.map(kindsOf)).toEqual([['material create'], ['progress upsert']]);
     expect(proxy.count('PUT', /segments$/)).toBe(1);
     expect(await server.progress(m.id)).toMatchObject({ last_segment_index: 0 });
     expect(await deviceA.outbox.count()).toBe(0);
+  });
+
+  it('a video deleted and imported again comes back under its fixed id: the new import is a creation newer than the delete', async () => {
+    const video = { videoId: 'dQw4w9WgXcQ', title: 'Song' };
+    const first = await materials.createYoutubeMaterial(deviceA, video);
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect(await materials.getMaterial(deviceB, first.id)).toBeDefined();
+
+    // Deleted and imported again before the next push: the delete, then the creation, in one batch.
+    await materials.deleteMaterial(deviceA, first.id);
+    await materials.createYoutubeMaterial(deviceA, { ...video, title: 'Song again' });
+    pushes = [];
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(pushes.map(kindsOf)).toEqual([['material delete', 'material create']]);
+    expect(await server.material(first.id)).toMatchObject({ title: 'Song again' });
+    expect((await materials.getMaterial(deviceA, first.id))?.title).toBe('Song again');
+
+    // Deleted on B and pushed; then imported again on A, which had not pulled the delete.
+    await materials.deleteMaterial(deviceB, first.id);
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect(await server.material(first.id)).toBeNull();
+    await materials.removeMaterialHere(deviceA, first.id);
+    await materials.createYoutubeMaterial(deviceA, { ...video, title: 'Song, third time' });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await server.material(first.id)).toMatchObject({ title: 'Song, third time' });
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    expect((await materials.getMaterial(deviceB, first.id))?.title).toBe('Song, third time');
   });
 
   it('conflict: the later rename and the later context win on both devices, whichever pushes first', async () => {

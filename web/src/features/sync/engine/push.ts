@@ -25,14 +25,13 @@
  */
 import { materials, outbox, progress, pull, vocabulary, type EcholoopDb, type LocalVocabularyItem, type OutboxGroup, type SyncEffect, type SyncProblem } from '../../../db';
 import { physicalMs } from '../../../lib/clock';
+import { maxClockAheadMs } from '../../../lib/core';
 import { terminateUpload } from '../../../lib/tus';
 import { MAX_PUSH_CHANGES, pushChanges, type ApiCall, type PushChange, type PushProblem, type PushResult } from '../api/server';
 import { backoffDelay, ITEM_BACKOFF } from './backoff';
 import type { Blocker } from './handlers';
 import { classify } from './problems';
 
-/** How far ahead of the server a change's clock may be (the core's `MAX_AHEAD_MS`). */
-export const MAX_AHEAD_MS = 10 * 60 * 1000;
 /** Unexpected (non-HTTP) errors are retried this often, then shown as failed. */
 export const MAX_CLIENT_ATTEMPTS = 5;
 
@@ -108,7 +107,7 @@ export async function pushBatch(ctx: PushContext, groups: OutboxGroup[]): Promis
       await outbox.completeGroup(db, group, plan.effect, ctx.now());
       continue;
     }
-    const upsert = plan.planned.changes.some((c) => c.op === 'upsert');
+    const upsert = plan.planned.changes.some((c) => c.op === 'upsert' || c.op === 'create');
     if (group.entity === 'material' && upsert) parents.materials.set(group.entityId, keyOf(group));
     if (group.entity === 'vocabulary' && upsert) parents.words.set(group.entityId, keyOf(group));
     batch.push(plan.planned);
@@ -197,7 +196,7 @@ async function settleGroup(ctx: PushContext, planned: Planned, results: PushResu
     if (problem.code === 'clock_ahead') {
       const aheadMs = Math.max(0, physicalMs(first.change.hlc ?? '0-') - serverTime);
       const detail = problem.detail ?? 'this device’s clock is ahead of the server’s';
-      const waitMs = Math.max(backoffDelay(group.attempts + 1, ITEM_BACKOFF, ctx.random()), aheadMs - MAX_AHEAD_MS + 1000);
+      const waitMs = Math.max(backoffDelay(group.attempts + 1, ITEM_BACKOFF, ctx.random()), aheadMs - maxClockAheadMs() + 1000);
       const p: SyncProblem = { kind: 'transient', code: 'clock_ahead', detail, aheadMs, at: ctx.now(), ...(problem.field ? { field: problem.field } : {}) };
       await outbox.markRetry(db, group, p, ctx.now() + waitMs);
       return false;
@@ -244,7 +243,9 @@ async function planGroup(db: EcholoopDb, call: ApiCall, group: OutboxGroup, pare
         metadata: m.sourceType === 'youtube' && m.externalId ? { external_id: m.externalId } : {},
         ...(m.durationMs && m.durationMs > 0 ? { duration: m.durationMs } : {}),
       };
-      return send([...deleted, { kind: 'material', op: 'upsert', id, hlc, data }], { materialId: id, serverId: id, uploaded: true });
+      // Not confirmed yet: a creation, which brings back an id deleted before it (a video imported again).
+      const op = m.serverId ? 'upsert' : 'create';
+      return send([...deleted, { kind: 'material', op, id, hlc, data }], { materialId: id, serverId: id, uploaded: true });
     }
     case 'progress': {
       const p = await progress.getProgress(db, id);
@@ -263,7 +264,8 @@ async function planGroup(db: EcholoopDb, call: ApiCall, group: OutboxGroup, pare
       const context = await serverContext(db, item, parents);
       if (context.kind === 'blocked') return context;
       const data = { word: item.word, language: item.language, ...(context.value ? { context: context.value } : {}) };
-      return send([...deleted, { kind: 'vocabulary_item', op: 'upsert', id, hlc, data }], { vocabularyId: id, uploaded: true }, context.parent);
+      const op = item.serverId ? 'upsert' : 'create';
+      return send([...deleted, { kind: 'vocabulary_item', op, id, hlc, data }], { vocabularyId: id, uploaded: true }, context.parent);
     }
     case 'reviews': {
       const item = await vocabulary.getWord(db, id);
