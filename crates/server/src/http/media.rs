@@ -60,17 +60,7 @@ pub async fn material_media(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let (key, content_type) = db::materials::media_object(&ctx.db, user.user_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let key = key.ok_or(Error::NotFound)?;
-    serve_object(
-        &ctx.settings.storage,
-        &key,
-        content_type.as_deref(),
-        &headers,
-    )
-    .await
+    serve_target(&ctx, user.user_id, MediaTarget::Material(id), &headers).await
 }
 
 /// A recording's audio.
@@ -83,17 +73,7 @@ pub async fn recording_audio(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let (key, content_type) = db::recordings::audio_object(&ctx.db, user.user_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let key = key.ok_or(Error::NotFound)?;
-    serve_object(
-        &ctx.settings.storage,
-        &key,
-        content_type.as_deref(),
-        &headers,
-    )
-    .await
+    serve_target(&ctx, user.user_id, MediaTarget::Recording(id), &headers).await
 }
 
 /// A short-lived link to the material's media, for `<video src>`.
@@ -105,10 +85,6 @@ pub async fn material_media_link(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<(StatusCode, axum::Json<MediaLink>)> {
-    let (key, _) = db::materials::media_object(&ctx.db, user.user_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    key.ok_or(Error::NotFound)?;
     mint_link(&ctx, user.user_id, MediaTarget::Material(id)).await
 }
 
@@ -121,18 +97,16 @@ pub async fn recording_audio_link(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<(StatusCode, axum::Json<MediaLink>)> {
-    let (key, _) = db::recordings::audio_object(&ctx.db, user.user_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    key.ok_or(Error::NotFound)?;
     mint_link(&ctx, user.user_id, MediaTarget::Recording(id)).await
 }
 
+/// A link to the user's stored object; `404` when there is none to play.
 async fn mint_link(
     ctx: &ApiContext,
     user_id: Uuid,
     target: MediaTarget,
 ) -> Result<(StatusCode, axum::Json<MediaLink>)> {
+    stored_object(ctx, user_id, target).await?;
     let token = credentials::new_session_token().map_err(Error::Internal)?;
     let expires_at = Utc::now() + MEDIA_LINK_TTL;
     db::media_links::insert(
@@ -172,19 +146,38 @@ pub async fn linked_media(
             "this media link has expired: ask for a new one",
         ));
     }
-    let object = match link.target {
-        MediaTarget::Material(id) => db::materials::media_object(&ctx.db, link.user_id, id).await?,
-        MediaTarget::Recording(id) => {
-            db::recordings::audio_object(&ctx.db, link.user_id, id).await?
-        }
+    serve_target(&ctx, link.user_id, link.target, &headers).await
+}
+
+/// The object key and content type of a live material's media or take's
+/// audio; `404` when the row is gone or its bytes are not on the server.
+async fn stored_object(
+    ctx: &ApiContext,
+    user_id: Uuid,
+    target: MediaTarget,
+) -> Result<(String, Option<String>)> {
+    let object = match target {
+        MediaTarget::Material(id) => db::materials::media_object(&ctx.db, user_id, id).await?,
+        MediaTarget::Recording(id) => db::recordings::audio_object(&ctx.db, user_id, id).await?,
     };
-    let (key, content_type) = object.ok_or(Error::NotFound)?;
-    let key = key.ok_or(Error::NotFound)?;
+    match object {
+        Some((Some(key), content_type)) => Ok((key, content_type)),
+        _ => Err(Error::NotFound),
+    }
+}
+
+async fn serve_target(
+    ctx: &ApiContext,
+    user_id: Uuid,
+    target: MediaTarget,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let (key, content_type) = stored_object(ctx, user_id, target).await?;
     serve_object(
         &ctx.settings.storage,
         &key,
         content_type.as_deref(),
-        &headers,
+        headers,
     )
     .await
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Batch, read_data, row_clock};
+use super::{Batch, delete_verdict, read_data, row_clock};
 use crate::db;
 use crate::domain::{MaterialKind, SourceType};
 use crate::http::error::{Error, Result};
@@ -115,11 +115,7 @@ pub(super) async fn delete(
     let stored = db::materials::lock_stored(&mut *conn, batch.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let verdict = decide(
-        Some(row_clock(stored.hlc.as_deref(), stored.deleted)?),
-        Write::Delete,
-        hlc,
-    );
+    let verdict = delete_verdict(stored.hlc.as_deref(), stored.deleted, hlc)?;
     if verdict == Verdict::Apply {
         let keys = db::materials::soft_delete_in(conn, batch.user_id, id, &hlc.to_string())
             .await?

@@ -387,6 +387,15 @@ pub(super) fn read_data<T: DeserializeOwned>(data: Option<Value>) -> Result<T> {
     })
 }
 
+/// The verdict on a delete of a stored row (live or a tombstone).
+pub(super) fn delete_verdict(stored_hlc: Option<&str>, deleted: bool, hlc: Hlc) -> Result<Verdict> {
+    Ok(echoloop_core::sync::decide(
+        Some(row_clock(stored_hlc, deleted)?),
+        Write::Delete,
+        hlc,
+    ))
+}
+
 /// A stored row's clock for the merge rules.
 pub(super) fn row_clock(hlc: Option<&str>, deleted: bool) -> Result<RowClock> {
     let hlc = hlc

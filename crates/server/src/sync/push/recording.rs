@@ -2,11 +2,11 @@
 //! freed after the commit). Takes are created by their upload, never by a
 //! push.
 
-use echoloop_core::sync::{Hlc, Verdict, Write, decide};
+use echoloop_core::sync::{Hlc, Verdict};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Batch, row_clock};
+use super::{Batch, delete_verdict};
 use crate::db;
 use crate::http::error::{Error, Result};
 
@@ -19,11 +19,7 @@ pub(super) async fn delete(
     let (stored, deleted) = db::recordings::lock_clock(&mut *conn, batch.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let verdict = decide(
-        Some(row_clock(stored.as_deref(), deleted)?),
-        Write::Delete,
-        hlc,
-    );
+    let verdict = delete_verdict(stored.as_deref(), deleted, hlc)?;
     if verdict == Verdict::Apply {
         let key = db::recordings::soft_delete(&mut *conn, batch.user_id, id, &hlc.to_string())
             .await?
