@@ -262,9 +262,10 @@ pub async fn soft_delete_in(
     .bind(hlc)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE segments SET deleted_at = now() WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL")
+    sqlx::query("UPDATE segments SET deleted_at = now(), hlc = $3 WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL")
         .bind(user_id)
         .bind(id)
+        .bind(hlc)
         .execute(&mut *conn)
         .await?;
     sqlx::query(

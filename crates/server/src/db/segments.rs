@@ -22,10 +22,14 @@ pub struct Segment {
     pub origin: SegmentOrigin,
     pub updated_at: DateTime<Utc>,
     pub change_seq: i64,
+    /// The hybrid logical clock of the write that made this version (the
+    /// server's for list writes, imports, transcriptions and `PATCH`; a
+    /// device's for a pushed correction); `null`: written before clocks.
+    pub hlc: Option<String>,
 }
 
 pub(crate) const COLUMNS: &str =
-    "id, material_id, start_time, end_time, text, translation, origin, updated_at, change_seq";
+    "id, material_id, start_time, end_time, text, translation, origin, updated_at, change_seq, hlc";
 
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -97,6 +101,7 @@ struct StoredRow {
     deleted: bool,
     updated_at: DateTime<Utc>,
     change_seq: i64,
+    hlc: Option<String>,
 }
 
 impl StoredRow {
@@ -141,17 +146,20 @@ impl<'a> Rows<'a> {
 /// The difference to what is stored is worked out here, so each row is
 /// written by the one statement it needs: new rows by a plain `INSERT`,
 /// changed or revived rows by an `UPDATE`, rows left out become tombstones,
-/// and unchanged rows are not touched (their change number stays). The
+/// and unchanged rows are not touched (their change number and clock stay).
+/// Every row written carries `hlc`, the server's clock for this write (one
+/// value for the whole list: one bound parameter per statement). The
 /// stored list is answered from memory rather than read back.
 pub async fn replace(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
     material_id: Uuid,
     segments: &[NewSegment],
+    hlc: &str,
 ) -> Result<Replaced, ReplaceError> {
     let stored: Vec<StoredRow> = sqlx::query_as(
         "SELECT id, start_time, end_time, text, translation, origin, deleted_at IS NOT NULL AS deleted,
-                updated_at, change_seq
+                updated_at, change_seq, hlc
          FROM segments WHERE user_id = $1 AND material_id = $2",
     )
     .bind(user_id)
@@ -264,6 +272,7 @@ pub async fn replace(
                     origin: segment.origin,
                     updated_at: now,
                     change_seq,
+                    hlc: Some(hlc.to_owned()),
                 });
             }
         }
@@ -271,13 +280,15 @@ pub async fn replace(
 
     if !gone.is_empty() {
         sqlx::query(
-            "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq
+            "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq,
+                hlc = $4
              FROM unnest($2::uuid[], $3::bigint[]) AS g(id, change_seq)
              WHERE s.user_id = $1 AND s.id = g.id",
         )
         .bind(user_id)
         .bind(&gone)
         .bind(&gone_numbers)
+        .bind(hlc)
         .execute(&mut **tx)
         .await?;
     }
@@ -285,7 +296,7 @@ pub async fn replace(
         sqlx::query(
             "UPDATE segments s SET start_time = u.start_time, end_time = u.end_time, text = u.text,
                 translation = u.translation, origin = u.origin, deleted_at = NULL, updated_at = now(),
-                change_seq = u.change_seq
+                change_seq = u.change_seq, hlc = $9
              FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::segment_origin[], $8::bigint[])
                   AS u(id, start_time, end_time, text, translation, origin, change_seq)
              WHERE s.user_id = $1 AND s.id = u.id",
@@ -298,11 +309,12 @@ pub async fn replace(
         .bind(&updates.translations)
         .bind(&updates.origins)
         .bind(&updates.change_seqs)
+        .bind(hlc)
         .execute(&mut **tx)
         .await?;
     }
     if !inserts.ids.is_empty()
-        && let Some(taken) = insert_new(tx, user_id, material_id, &inserts).await?
+        && let Some(taken) = insert_new(tx, user_id, material_id, &inserts, hlc).await?
     {
         let index = ids.iter().position(|id| *id == taken).unwrap_or_default();
         return Err(ReplaceError::IdOfAnotherMaterial(index));
@@ -327,11 +339,12 @@ async fn insert_new(
     user_id: Uuid,
     material_id: Uuid,
     rows: &Rows<'_>,
+    hlc: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let mut attempt = tx.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO segments (user_id, material_id, id, start_time, end_time, text, translation, origin, change_seq)
-         SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, u.change_seq
+        "INSERT INTO segments (user_id, material_id, id, start_time, end_time, text, translation, origin, change_seq, hlc)
+         SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, u.change_seq, $10
          FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::segment_origin[], $9::bigint[])
               AS u(id, start_time, end_time, text, translation, origin, change_seq)",
     )
@@ -344,6 +357,7 @@ async fn insert_new(
     .bind(&rows.translations)
     .bind(&rows.origins)
     .bind(&rows.change_seqs)
+    .bind(hlc)
     .execute(&mut *attempt)
     .await;
     let violation = match inserted {
@@ -376,6 +390,7 @@ impl StoredRow {
             origin: self.origin,
             updated_at: self.updated_at,
             change_seq: self.change_seq,
+            hlc: self.hlc.clone(),
         }
     }
 }
@@ -411,14 +426,16 @@ pub struct SegmentChanges {
     pub translation: Option<String>,
 }
 
+/// Writes one live segment's changes, stamped with `hlc`.
 pub async fn update(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     id: Uuid,
     changes: &SegmentChanges,
+    hlc: &str,
 ) -> Result<Option<Segment>, sqlx::Error> {
     let sql = format!(
-        "UPDATE segments SET start_time = $3, end_time = $4, text = $5, translation = $6
+        "UPDATE segments SET start_time = $3, end_time = $4, text = $5, translation = $6, hlc = $7
          WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     );
@@ -429,8 +446,54 @@ pub async fn update(
         .bind(changes.end_time)
         .bind(&changes.text)
         .bind(&changes.translation)
+        .bind(hlc)
         .fetch_optional(db)
         .await
+}
+
+/// The material of a segment of the user's, live or a tombstone (to take
+/// the material's lock before the segment's, as every list write does).
+pub async fn material_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT material_id FROM segments WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A segment as stored, live or a tombstone, locked for the caller's
+/// transaction (the merge rules decide on it).
+pub struct StoredSegment {
+    pub segment: Segment,
+    pub deleted: bool,
+}
+
+pub async fn lock_stored(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<StoredSegment>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS}, deleted_at IS NOT NULL AS deleted FROM segments
+         WHERE user_id = $1 AND id = $2 FOR UPDATE"
+    );
+    let row: Option<sqlx::postgres::PgRow> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(|row| {
+        use sqlx::{FromRow, Row};
+        Ok(StoredSegment {
+            segment: Segment::from_row(&row)?,
+            deleted: row.try_get("deleted")?,
+        })
+    })
+    .transpose()
 }
 
 /// Number of live segments of a material (progress bounds).

@@ -17,7 +17,7 @@ pub mod openapi;
 mod pagination;
 pub(crate) mod progress;
 mod recordings;
-mod segments;
+pub(crate) mod segments;
 mod sessions;
 mod subtitle_import;
 mod sync;

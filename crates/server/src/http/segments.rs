@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ApiContext;
@@ -22,6 +23,7 @@ use crate::db::segments::{ReplaceError, Segment, SegmentChanges};
 use crate::domain::segment::{MAX_SEGMENTS, parse_list, parse_translation};
 use crate::domain::{SegmentInput, SegmentSpan, SegmentText};
 use crate::jobs::assess_recording;
+use crate::scoring::Scoring;
 
 /// Largest body of a segment-list PUT (20,000 long segments fit).
 pub const MAX_LIST_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -82,22 +84,30 @@ pub async fn replace_segments(
         .ok_or(Error::NotFound)?;
     let parsed = parse_list(&body.segments, duration)
         .map_err(|error| Error::validation(error.field, error.reason))?;
-    let replaced = match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
-        Ok(replaced) => replaced,
-        Err(ReplaceError::IdOfAnotherMaterial(index)) => {
-            let original = body
-                .segments
-                .iter()
-                .position(|input| input.id == parsed.get(index).and_then(|segment| segment.id))
-                .unwrap_or(index);
-            return Err(Error::validation(
-                format!("segments[{original}].id"),
-                "is the id of a segment of another material",
-            ));
-        }
-        Err(ReplaceError::Database(error)) => return Err(error.into()),
-    };
-    rescore_takes(&ctx, &mut tx, user.user_id, &replaced.retexted).await?;
+    let hlc = ctx.clock.now().to_string();
+    let replaced =
+        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, &hlc).await {
+            Ok(replaced) => replaced,
+            Err(ReplaceError::IdOfAnotherMaterial(index)) => {
+                let original = body
+                    .segments
+                    .iter()
+                    .position(|input| input.id == parsed.get(index).and_then(|segment| segment.id))
+                    .unwrap_or(index);
+                return Err(Error::validation(
+                    format!("segments[{original}].id"),
+                    "is the id of a segment of another material",
+                ));
+            }
+            Err(ReplaceError::Database(error)) => return Err(error.into()),
+        };
+    rescore_takes(
+        &mut tx,
+        ctx.scoring.as_ref(),
+        user.user_id,
+        &replaced.retexted,
+    )
+    .await?;
     tx.commit().await?;
     if prefers_minimal_return(&headers) {
         // The client holds the list it sent; the next read still finds it
@@ -308,62 +318,104 @@ pub async fn update_segment(
     let duration = db::materials::lock(&mut *tx, user.user_id, current.material_id)
         .await?
         .ok_or(Error::NotFound)?;
+    let changes = check_changes(&mut tx, user.user_id, &current, duration, &body).await?;
+    let hlc = ctx.clock.now().to_string();
+    let segment = write_changes(
+        &mut tx,
+        ctx.scoring.as_ref(),
+        user.user_id,
+        &current,
+        &changes,
+        &hlc,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(segment))
+}
+
+/// One segment's edit checked as `PATCH /segments/{id}` checks it (and a
+/// pushed correction, `sync::push`): the times within the material's
+/// `duration` and clear of the neighbours (looked up only when they move),
+/// the text a `SegmentText`, the translation (`null`/blank clears, absent
+/// keeps). Fields are named as in the body (`text`, `start_time`, …).
+pub(crate) async fn check_changes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    current: &Segment,
+    duration: Option<i64>,
+    edit: &UpdateSegment,
+) -> Result<SegmentChanges> {
     let span = SegmentSpan::parse(
-        body.start_time.unwrap_or(current.start_time),
-        body.end_time.unwrap_or(current.end_time),
+        edit.start_time.unwrap_or(current.start_time),
+        edit.end_time.unwrap_or(current.end_time),
         duration,
     )
     .map_err(|(field, reason)| Error::validation(field, reason))?;
-    let text = SegmentText::parse(body.text.as_deref().unwrap_or(&current.text))
+    let text = SegmentText::parse(edit.text.as_deref().unwrap_or(&current.text))
         .map_err(|reason| Error::validation("text", reason))?;
-    let translation = match &body.translation {
+    let translation = match &edit.translation {
         Some(value) => parse_translation(value.as_deref())
             .map_err(|reason| Error::validation("translation", reason))?,
         None => current.translation.clone(),
     };
-    let (previous_end, next_start) = db::segments::neighbours(
-        &mut *tx,
-        user.user_id,
-        current.material_id,
-        id,
-        span.start(),
-    )
-    .await?;
-    if previous_end.is_some_and(|end| end > span.start()) {
-        return Err(Error::validation(
-            "start_time",
-            "overlaps the previous segment",
-        ));
+    let moved = span.start() != current.start_time || span.end() != current.end_time;
+    if moved {
+        let (previous_end, next_start) = db::segments::neighbours(
+            &mut *conn,
+            user_id,
+            current.material_id,
+            current.id,
+            span.start(),
+        )
+        .await?;
+        if previous_end.is_some_and(|end| end > span.start()) {
+            return Err(Error::validation(
+                "start_time",
+                "overlaps the previous segment",
+            ));
+        }
+        if next_start.is_some_and(|start| start < span.end()) {
+            return Err(Error::validation("end_time", "overlaps the next segment"));
+        }
     }
-    if next_start.is_some_and(|start| start < span.end()) {
-        return Err(Error::validation("end_time", "overlaps the next segment"));
-    }
-    let changes = SegmentChanges {
+    Ok(SegmentChanges {
         start_time: span.start(),
         end_time: span.end(),
         text: text.as_str().to_owned(),
         translation,
-    };
-    let segment = db::segments::update(&mut *tx, user.user_id, id, &changes)
+    })
+}
+
+/// Writes checked changes of the live segment `current`, stamped with
+/// `hlc`; when its text changed, its takes are scored again in the same
+/// transaction (`PATCH /segments/{id}` and a pushed correction).
+pub(crate) async fn write_changes(
+    conn: &mut PgConnection,
+    scoring: Option<&Scoring>,
+    user_id: Uuid,
+    current: &Segment,
+    changes: &SegmentChanges,
+    hlc: &str,
+) -> Result<Segment> {
+    let segment = db::segments::update(&mut *conn, user_id, current.id, changes, hlc)
         .await?
         .ok_or(Error::NotFound)?;
     if segment.text != current.text {
-        rescore_takes(&ctx, &mut tx, user.user_id, &[id]).await?;
+        rescore_takes(conn, scoring, user_id, &[current.id]).await?;
     }
-    tx.commit().await?;
-    Ok(axum::Json(segment))
+    Ok(segment)
 }
 
 /// Takes of sentences whose text changed are scored again, in the
 /// transaction that changed it.
 async fn rescore_takes(
-    ctx: &ApiContext,
-    tx: &mut sqlx::PgConnection,
+    conn: &mut PgConnection,
+    scoring: Option<&Scoring>,
     user_id: Uuid,
     segment_ids: &[Uuid],
 ) -> Result<()> {
-    if let Some(scoring) = &ctx.scoring {
-        assess_recording::rescore_segments(tx, scoring, user_id, segment_ids).await?;
+    if let Some(scoring) = scoring {
+        assess_recording::rescore_segments(conn, scoring, user_id, segment_ids).await?;
     }
     Ok(())
 }

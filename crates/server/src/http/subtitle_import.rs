@@ -106,15 +106,17 @@ pub async fn import_segments(
     }
     let parsed = parse_list(&inputs, duration)
         .map_err(|error| Error::validation("file", format!("{}: {}", error.field, error.reason)))?;
-    let replaced = match db::segments::replace(&mut tx, user.user_id, material_id, &parsed).await {
-        Ok(replaced) => replaced,
-        Err(ReplaceError::IdOfAnotherMaterial(_)) => {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "an imported segment took another material's id"
-            )));
-        }
-        Err(ReplaceError::Database(error)) => return Err(error.into()),
-    };
+    let hlc = ctx.clock.now().to_string();
+    let replaced =
+        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, &hlc).await {
+            Ok(replaced) => replaced,
+            Err(ReplaceError::IdOfAnotherMaterial(_)) => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "an imported segment took another material's id"
+                )));
+            }
+            Err(ReplaceError::Database(error)) => return Err(error.into()),
+        };
     let segments = replaced.segments;
     tx.commit().await?;
     Ok(axum::Json(ImportResponse {

@@ -94,10 +94,13 @@ pub struct PushBody {
 #[derive(Debug, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct PushChange {
-    /// `material`, `progress`, `vocabulary_item`, `review_log` or `recording`.
+    /// `material`, `progress`, `vocabulary_item`, `review_log`, `recording`
+    /// or `segment`.
     pub kind: String,
-    /// `upsert` or `delete` (material, vocabulary_item: both; progress,
-    /// review_log: upsert; recording: delete).
+    /// `create`, `upsert` or `delete` (material, vocabulary_item: all
+    /// three; progress, review_log, segment: upsert; recording: delete).
+    /// A segment upsert corrects one sentence (`{text, translation?}`);
+    /// lists are replaced by `PUT /materials/{id}/segments`.
     pub op: String,
     /// The row's id (progress: its material's).
     pub id: uuid::Uuid,
@@ -143,7 +146,14 @@ pub async fn push(
             ),
         ));
     }
-    let pushed = push::apply(&ctx.db, &ctx.clock, user.user_id, body.changes).await?;
+    let pushed = push::apply(
+        &ctx.db,
+        &ctx.clock,
+        ctx.scoring.as_ref(),
+        user.user_id,
+        body.changes,
+    )
+    .await?;
     ctx.settings.storage.delete_quietly(pushed.released).await;
     Ok(axum::Json(PushAnswer {
         results: pushed.results,

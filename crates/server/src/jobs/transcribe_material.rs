@@ -209,11 +209,12 @@ async fn store(
     let mut tx = sqlx::Connection::begin(&mut *conn)
         .await
         .context("starting the segment write")?;
-    db::segments::replace(&mut tx, user_id, material_id, &parsed)
+    // One clock for this write: the segments and a heard language.
+    let hlc = context.clock.now().to_string();
+    db::segments::replace(&mut tx, user_id, material_id, &parsed, &hlc)
         .await
         .map_err(|error| JobError::Retry(anyhow::anyhow!("storing the segments: {error:?}")))?;
     if let Some(language) = &transcribed.language {
-        let hlc = context.clock.now().to_string();
         db::transcriptions::set_language_if_unknown(&mut *tx, user_id, material_id, language, &hlc)
             .await?;
     }

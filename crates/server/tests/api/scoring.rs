@@ -16,11 +16,11 @@ use crate::content_fixtures::{
 };
 use crate::helpers::{TestApp, TestUser};
 
-const SENTENCE: &str = "She keeps the window open in summer.";
+pub(crate) const SENTENCE: &str = "She keeps the window open in summer.";
 
 /// `SENTENCE` said by espeak-ng, or `silence` seconds of nothing, encoded
 /// as a browser records it (WebM/Opus).
-fn take(name: &str, silence: Option<u32>) -> Vec<u8> {
+pub(crate) fn take(name: &str, silence: Option<u32>) -> Vec<u8> {
     let dir = std::env::temp_dir().join(format!("echoloop-scoring-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join(format!("{name}.wav"));
@@ -59,7 +59,7 @@ async fn sentence_segment(app: &TestApp, user: &TestUser, material: Uuid) -> Uui
 }
 
 /// Puts the material's one segment (with `id`, else a new one) saying `text`.
-async fn segment_saying(
+pub(crate) async fn segment_saying(
     app: &TestApp,
     user: &TestUser,
     material: Uuid,
@@ -83,7 +83,12 @@ async fn segment_saying(
     body["segments"][0]["id"].as_str().unwrap().parse().unwrap()
 }
 
-async fn upload_take(app: &TestApp, user: &TestUser, segment: Uuid, audio: &[u8]) -> Uuid {
+pub(crate) async fn upload_take(
+    app: &TestApp,
+    user: &TestUser,
+    segment: Uuid,
+    audio: &[u8],
+) -> Uuid {
     let recording = Uuid::new_v4();
     let metadata = tus_metadata(&[
         ("target", "recording"),
@@ -110,7 +115,7 @@ async fn assessments(app: &TestApp, user: &TestUser, recording: Uuid) -> Value {
 }
 
 /// Reads the recording's assessments until `done` says the wait is over.
-async fn wait_for(
+pub(crate) async fn wait_for(
     app: &TestApp,
     user: &TestUser,
     recording: Uuid,
@@ -131,11 +136,11 @@ async fn wait_for(
 }
 
 /// The recording's assessments once its scoring is no longer pending.
-async fn settled(app: &TestApp, user: &TestUser, recording: Uuid) -> Value {
+pub(crate) async fn settled(app: &TestApp, user: &TestUser, recording: Uuid) -> Value {
     wait_for(app, user, recording, |b| b["scoring"]["state"] != "pending").await
 }
 
-fn scoring_on(settings: &mut echoloop_server::http::HttpSettings) {
+pub(crate) fn scoring_on(settings: &mut echoloop_server::http::HttpSettings) {
     settings.scoring = true;
 }
 

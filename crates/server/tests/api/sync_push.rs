@@ -863,3 +863,465 @@ async fn a_resource_write_after_a_pushed_one_wins_and_carries_a_clock() {
     let (_, clock, _) = material_row(&app, &user, material).await;
     assert!(clock.unwrap().as_str() > saved["hlc"].as_str().unwrap());
 }
+
+// Sentence corrections: one segment's text (and translation) per change,
+// last writer wins per row, lists stay on their own endpoint.
+
+fn correction(segment: Uuid, clock: &str, text: &str) -> Value {
+    json!({ "kind": "segment", "op": "upsert", "id": segment, "hlc": clock,
+            "data": { "text": text } })
+}
+
+/// (text, translation, hlc, deleted, change_seq) as stored.
+async fn segment_row(
+    app: &TestApp,
+    user: &TestUser,
+    id: Uuid,
+) -> (String, Option<String>, Option<String>, bool, i64) {
+    sqlx::query_as(
+        "SELECT text, translation, hlc, deleted_at IS NOT NULL, change_seq FROM segments
+         WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user.id)
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// A device's time for a correction made after it pulled the list that
+/// `segment` is in (its clock has seen the list's): a millisecond later.
+async fn after_list(app: &TestApp, user: &TestUser, segment: Uuid) -> u64 {
+    let clock = segment_row(app, user, segment).await.2.unwrap();
+    clock[..13].parse::<u64>().unwrap() + 1
+}
+
+async fn put_list(app: &TestApp, user: &TestUser, material: Uuid, list: Value) -> Value {
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn corrections_of_different_sentences_from_two_devices_both_survive_in_either_order() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    for a_first in [true, false] {
+        let material = create_material(&app, &user).await;
+        let segments = put_segments(&app, &user, material, 3).await;
+        // Both devices had the list (their clocks saw its clock); B
+        // corrected its sentence before A did: the rows differ, so neither
+        // write competes with the other, whichever arrives first.
+        let t = after_list(&app, &user, segments[0]).await;
+        let from_a = correction(segments[0], &hlc(t + 500, 0, DEVICE_A), "Corrected on A.");
+        let from_b = correction(segments[2], &hlc(t, 0, DEVICE_B), "Corrected on B.");
+        let (first, second) = if a_first {
+            (from_a, from_b)
+        } else {
+            (from_b, from_a)
+        };
+        assert_eq!(
+            statuses(&push(&app, &user, json!([first])).await),
+            ["applied"]
+        );
+        let results = push(&app, &user, json!([second])).await;
+        assert_eq!(statuses(&results), ["applied"]);
+        assert_eq!(results[0]["kind"], "segment");
+        assert_eq!(results[0]["change"]["kind"], "segment");
+
+        let list: Value = app
+            .get_json(&format!("/materials/{material}/segments"), &user.token)
+            .await;
+        let texts: Vec<&str> = list["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|segment| segment["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            ["Corrected on A.", "Sentence number 1.", "Corrected on B."]
+        );
+        // Times and the translation stay; the pull carries each clock.
+        assert_eq!(list["segments"][0]["start_time"], 0);
+        assert_eq!(list["segments"][0]["translation"], "第0句。");
+        let changes = pull_all(&app, &user).await;
+        let a = pulled(&changes, "segment", segments[0]);
+        assert_eq!(a["data"]["hlc"], hlc(t + 500, 0, DEVICE_A));
+        assert_eq!(a["data"]["text"], "Corrected on A.");
+        let b = pulled(&changes, "segment", segments[2]);
+        assert_eq!(b["data"]["hlc"], hlc(t, 0, DEVICE_B));
+        let untouched = pulled(&changes, "segment", segments[1]);
+        assert_eq!(untouched["data"]["text"], "Sentence number 1.");
+        assert_eq!(
+            untouched["data"]["hlc"].as_str().unwrap().len(),
+            35,
+            "the list's write stamped it: {untouched}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_later_correction_of_one_sentence_wins_in_either_order() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    for later_first in [true, false] {
+        let material = create_material(&app, &user).await;
+        let segment = put_segments(&app, &user, material, 2).await[1];
+        let t = after_list(&app, &user, segment).await;
+        let (earlier_clock, later_clock) = (hlc(t, 0, DEVICE_A), hlc(t + 1, 0, DEVICE_B));
+        let earlier = correction(segment, &earlier_clock, "The earlier correction.");
+        let later = correction(segment, &later_clock, "The later correction.");
+        if later_first {
+            push(&app, &user, json!([later])).await;
+            let results = push(&app, &user, json!([earlier])).await;
+            assert_eq!(statuses(&results), ["conflict"]);
+            assert_eq!(
+                results[0]["change"]["data"]["text"],
+                "The later correction."
+            );
+            assert_eq!(results[0]["change"]["data"]["hlc"], later_clock);
+        } else {
+            push(&app, &user, json!([earlier])).await;
+            let results = push(&app, &user, json!([later])).await;
+            assert_eq!(statuses(&results), ["applied"]);
+            assert_eq!(
+                results[0]["change"]["data"]["text"],
+                "The later correction."
+            );
+        }
+        let (text, _, clock, deleted, change_seq) = segment_row(&app, &user, segment).await;
+        assert_eq!(text, "The later correction.");
+        assert_eq!(clock.as_deref(), Some(later_clock.as_str()));
+        assert!(!deleted);
+        // The same change again is a retry: applied, nothing written.
+        let results = push(&app, &user, json!([later])).await;
+        assert_eq!(statuses(&results), ["applied"]);
+        assert_eq!(segment_row(&app, &user, segment).await.4, change_seq);
+    }
+}
+
+#[tokio::test]
+async fn a_translation_is_set_kept_when_absent_and_cleared_by_null() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = put_segments(&app, &user, material, 1).await[0];
+    let t = after_list(&app, &user, segment).await;
+    let results = push(
+        &app,
+        &user,
+        json!([
+            { "kind": "segment", "op": "upsert", "id": segment, "hlc": hlc(t, 0, DEVICE_A),
+              "data": { "text": "One.", "translation": "Un." } },
+            correction(segment, &hlc(t, 1, DEVICE_A), "One!"),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["applied", "applied"]);
+    let row = segment_row(&app, &user, segment).await;
+    assert_eq!((row.0.as_str(), row.1.as_deref()), ("One!", Some("Un.")));
+    push(
+        &app,
+        &user,
+        json!([{ "kind": "segment", "op": "upsert", "id": segment, "hlc": hlc(t, 2, DEVICE_A),
+                 "data": { "text": "One!", "translation": null } }]),
+    )
+    .await;
+    assert_eq!(segment_row(&app, &user, segment).await.1, None);
+}
+
+#[tokio::test]
+async fn a_correction_of_a_replaced_sentence_is_a_conflict_with_the_tombstone() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segments = put_segments(&app, &user, material, 2).await;
+    // Another device replaced the list: the first sentence is gone.
+    put_list(
+        &app,
+        &user,
+        material,
+        json!({ "segments": [{ "id": segments[1], "start_time": 1000, "end_time": 2000,
+                               "text": "Sentence number 1." }] }),
+    )
+    .await;
+    let (_, _, gone_clock, deleted, change_seq) = segment_row(&app, &user, segments[0]).await;
+    assert!(deleted);
+    let results = push(
+        &app,
+        &user,
+        json!([correction(
+            segments[0],
+            &hlc(now_ms(), 0, DEVICE_A),
+            "Too late."
+        )]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["conflict"]);
+    let change = &results[0]["change"];
+    assert!(change["deleted_at"].is_string(), "{change}");
+    assert_eq!(change["data"]["id"], segments[0].to_string());
+    assert_eq!(change["data"]["text"], "Sentence number 0.");
+    assert_eq!(change["data"]["hlc"], json!(gone_clock));
+    let row = segment_row(&app, &user, segments[0]).await;
+    assert_eq!(
+        (row.0.as_str(), row.3, row.4),
+        ("Sentence number 0.", true, change_seq)
+    );
+}
+
+#[tokio::test]
+async fn corrections_of_unknown_foreign_or_deleted_materials_sentences_are_not_found() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let other = app.register_user().await;
+    let theirs = create_material(&app, &other).await;
+    let their_segment = put_segments(&app, &other, theirs, 1).await[0];
+    let material = create_material(&app, &user).await;
+    let of_deleted = put_segments(&app, &user, material, 1).await[0];
+    let response = app
+        .send_as(
+            Method::DELETE,
+            &format!("/materials/{material}"),
+            &user.token,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    // A material's delete stamps its sentences' tombstones with its clock.
+    let (_, _, tombstone_clock, deleted, _) = segment_row(&app, &user, of_deleted).await;
+    assert!(deleted);
+    let (_, material_clock, _) = material_row(&app, &user, material).await;
+    assert_eq!(tombstone_clock, material_clock);
+
+    let live = create_material(&app, &user).await;
+    let mine = put_segments(&app, &user, live, 1).await[0];
+    let t = after_list(&app, &user, mine).await;
+    let results = push(
+        &app,
+        &user,
+        json!([
+            correction(Uuid::new_v4(), &hlc(t, 0, DEVICE_A), "Nobody's."),
+            correction(their_segment, &hlc(t, 1, DEVICE_A), "Theirs."),
+            correction(of_deleted, &hlc(t, 2, DEVICE_A), "Of a deleted material."),
+            { "kind": "segment", "op": "create", "id": mine, "hlc": hlc(t, 3, DEVICE_A),
+              "data": { "text": "Made here." } },
+            delete("segment", mine, &hlc(t, 4, DEVICE_A)),
+            { "kind": "segment", "op": "upsert", "id": mine, "hlc": hlc(t, 5, DEVICE_A),
+              "data": { "text": "Moved.", "start_time": 5 } },
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["rejected"; 6]);
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|result| result["problem"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "not_found",
+            "not_found",
+            "not_found",
+            "unsupported_change",
+            "unsupported_change",
+            "validation_failed"
+        ]
+    );
+    assert_eq!(results[3]["problem"]["field"], "changes[3].op");
+    let their_row: (String,) = sqlx::query_as("SELECT text FROM segments WHERE id = $1")
+        .bind(their_segment)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(their_row.0, "Sentence number 0.");
+    assert_eq!(segment_row(&app, &user, mine).await.0, "Sentence number 0.");
+}
+
+#[tokio::test]
+async fn a_correction_with_bad_text_is_rejected_naming_the_field_and_the_row_unchanged() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segments = put_segments(&app, &user, material, 2).await;
+    let before = segment_row(&app, &user, segments[0]).await;
+    let t = after_list(&app, &user, segments[1]).await;
+    let results = push(
+        &app,
+        &user,
+        json!([
+            correction(segments[0], &hlc(t, 0, DEVICE_A), "   "),
+            correction(segments[0], &hlc(t, 1, DEVICE_A), &"x".repeat(5001)),
+            { "kind": "segment", "op": "upsert", "id": segments[0], "hlc": hlc(t, 2, DEVICE_A),
+              "data": { "text": "Fine.", "translation": "y".repeat(5001) } },
+            { "kind": "segment", "op": "upsert", "id": segments[0], "hlc": hlc(t, 3, DEVICE_A),
+              "data": { "translation": "No text." } },
+            correction(segments[1], &hlc(t, 4, DEVICE_A), "The good one."),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        statuses(&results),
+        ["rejected", "rejected", "rejected", "rejected", "applied"]
+    );
+    let fields: Vec<&str> = results[..4]
+        .iter()
+        .map(|result| result["problem"]["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "changes[0].data.text",
+            "changes[1].data.text",
+            "changes[2].data.translation",
+            "changes[3].data",
+        ]
+    );
+    assert_eq!(results[0]["problem"]["code"], "validation_failed");
+    assert_eq!(segment_row(&app, &user, segments[0]).await, before);
+    assert_eq!(
+        segment_row(&app, &user, segments[1]).await.0,
+        "The good one."
+    );
+}
+
+#[tokio::test]
+async fn a_list_put_after_a_pushed_correction_stamps_a_newer_server_clock() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segments = put_segments(&app, &user, material, 3).await;
+    // A device five minutes ahead of the server corrects the first sentence.
+    let ahead = hlc(now_ms() + 5 * 60 * 1000, 0, DEVICE_A);
+    let results = push(
+        &app,
+        &user,
+        json!([correction(segments[0], &ahead, "Corrected ahead.")]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["applied"]);
+
+    // The list again: the corrected sentence unchanged, the second one
+    // changed, the third left out, a new fourth.
+    let stored = put_list(
+        &app,
+        &user,
+        material,
+        json!({ "segments": [
+            { "id": segments[0], "start_time": 0, "end_time": 1000, "text": "Corrected ahead.",
+              "translation": "第0句。" },
+            { "id": segments[1], "start_time": 1000, "end_time": 2000, "text": "Changed in the list." },
+            { "start_time": 3000, "end_time": 4000, "text": "A new one." },
+        ] }),
+    )
+    .await;
+    let answered = stored["segments"].as_array().unwrap();
+    assert_eq!(answered[0]["hlc"], ahead, "unchanged rows keep their clock");
+    let list_clock = answered[1]["hlc"].as_str().unwrap().to_owned();
+    assert!(list_clock > ahead, "{list_clock} after {ahead}");
+    assert_ne!(&list_clock[19..], &ahead[19..], "the server's own node");
+    assert_eq!(answered[2]["hlc"], list_clock, "one clock for the write");
+    let (_, _, gone_clock, deleted, _) = segment_row(&app, &user, segments[2]).await;
+    assert!(deleted);
+    assert_eq!(gone_clock.as_deref(), Some(list_clock.as_str()));
+    assert_eq!(
+        segment_row(&app, &user, segments[0]).await.2.as_deref(),
+        Some(ahead.as_str())
+    );
+
+    // The device's correction of the changed sentence, made before the
+    // list reached the server, now loses to it.
+    let results = push(
+        &app,
+        &user,
+        json!([correction(segments[1], &ahead, "Stale.")]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["conflict"]);
+    assert_eq!(results[0]["change"]["data"]["text"], "Changed in the list.");
+
+    // PATCH and a subtitle import are stamped too, each later.
+    let response = app
+        .authed(
+            Method::PATCH,
+            &format!("/segments/{}", segments[1]),
+            &user.token,
+        )
+        .json(&json!({ "text": "Patched." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let patched: Value = response.json().await.unwrap();
+    let patch_clock = patched["hlc"].as_str().unwrap().to_owned();
+    assert!(patch_clock > list_clock);
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/materials/{material}/segments:import?file_name=a.srt"),
+            &user.token,
+        )
+        .header("content-type", "application/octet-stream")
+        .body("1\n00:00:00,000 --> 00:00:01,000\nImported.\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let imported: Value = response.json().await.unwrap();
+    assert!(imported["segments"][0]["hlc"].as_str().unwrap() > patch_clock.as_str());
+    let (_, _, clock, deleted, _) = segment_row(&app, &user, segments[0]).await;
+    assert!(deleted, "the import replaced the list");
+    assert!(clock.unwrap() > patch_clock);
+}
+
+#[tokio::test]
+async fn a_pushed_correction_scores_the_sentences_takes_again() {
+    use crate::scoring::{
+        SENTENCE, scoring_on, segment_saying, settled, take, upload_take, wait_for,
+    };
+    const WRONG: &str = "She keeps the window closed in winter.";
+    let (app, _storage) =
+        crate::content_fixtures::spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let segment = segment_saying(&app, &user, material, None, WRONG).await;
+    let recording = upload_take(&app, &user, segment, &take("pushed-correction", None)).await;
+    let first = settled(&app, &user, recording).await;
+    assert_eq!(first["scoring"]["state"], "done", "{first}");
+    assert_eq!(first["items"][0]["reference_text"], WRONG);
+
+    let results = push(
+        &app,
+        &user,
+        json!([correction(segment, &hlc(now_ms(), 0, DEVICE_A), SENTENCE)]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["applied"]);
+    let again = wait_for(&app, &user, recording, |body| {
+        body["scoring"]["state"] != "pending" && body["items"][0]["reference_text"] == SENTENCE
+    })
+    .await;
+    assert_eq!(again["scoring"]["state"], "done", "{again}");
+    assert_eq!(again["items"].as_array().unwrap().len(), 1, "{again}");
+    assert_eq!(again["items"][0]["id"], first["items"][0]["id"]);
+
+    // A correction that keeps the text (only the translation) queues nothing.
+    let results = push(
+        &app,
+        &user,
+        json!([{ "kind": "segment", "op": "upsert", "id": segment, "hlc": hlc(now_ms(), 1, DEVICE_A),
+                 "data": { "text": SENTENCE, "translation": "Elle garde la fenêtre ouverte." } }]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["applied"]);
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}

@@ -11,11 +11,13 @@
 //! derived again once, at the end.
 //!
 //! One module per kind: [`material`], [`progress`], [`vocabulary`] (saved
-//! words and their review answers), [`recording`].
+//! words and their review answers), [`recording`], [`segment`] (sentence
+//! corrections).
 
 mod material;
 mod progress;
 mod recording;
+mod segment;
 mod vocabulary;
 
 use std::collections::HashMap;
@@ -32,6 +34,7 @@ use super::{ServerClock, wall_ms};
 use crate::db;
 use crate::db::sync::{Change, Kind};
 use crate::http::error::{Error, Problem, Result};
+use crate::scoring::Scoring;
 
 /// The most changes one push may carry (413 `too_many_changes` beyond).
 pub const MAX_CHANGES: usize = 500;
@@ -97,6 +100,7 @@ enum Op {
     VocabularyDelete,
     ReviewAppend,
     RecordingDelete,
+    SegmentUpsert,
 }
 
 impl Op {
@@ -111,6 +115,7 @@ impl Op {
             ("vocabulary_item", "delete") => Op::VocabularyDelete,
             ("review_log", "upsert") => Op::ReviewAppend,
             ("recording", "delete") => Op::RecordingDelete,
+            ("segment", "upsert") => Op::SegmentUpsert,
             _ => return None,
         })
     }
@@ -125,6 +130,7 @@ impl Op {
             }
             Op::ReviewAppend => Kind::ReviewLog,
             Op::RecordingDelete => Kind::Recording,
+            Op::SegmentUpsert => Kind::Segment,
         }
     }
 }
@@ -152,6 +158,9 @@ pub(super) struct Batch<'a> {
     /// A word the current change answered (its schedule is derived again
     /// at the end, if the change is kept).
     pub answered: Option<Uuid>,
+    /// The pronunciation engine: takes of a corrected sentence are scored
+    /// again (`None`: this server does not score).
+    pub scoring: Option<&'a Scoring>,
 }
 
 /// Applies `changes` for `user_id` in one transaction, in the order sent.
@@ -160,6 +169,7 @@ pub(super) struct Batch<'a> {
 pub async fn apply(
     pool: &PgPool,
     clock: &ServerClock,
+    scoring: Option<&Scoring>,
     user_id: Uuid,
     changes: Vec<Value>,
 ) -> Result<Pushed> {
@@ -170,6 +180,7 @@ pub async fn apply(
         now: Utc::now(),
         release: Vec::new(),
         answered: None,
+        scoring,
     };
     let mut released = Vec::new();
     let mut answered: Vec<Uuid> = Vec::new();
@@ -251,14 +262,24 @@ fn parse(index: usize, raw: Value, wall: u64) -> Result<Parsed, Box<Problem>> {
         Box::new(invalid(field, error.inner().to_string()))
     })?;
     let Some(op) = Op::parse(&envelope.kind, &envelope.op) else {
+        let detail = if envelope.kind == "segment" {
+            format!(
+                "segment {} is not a change a push carries: a push corrects one sentence (upsert); \
+                 lists are made and replaced by PUT /materials/{{id}}/segments",
+                envelope.op
+            )
+        } else {
+            format!(
+                "{} {} is not a change a push carries (material create/upsert/delete, progress upsert, \
+                 vocabulary_item create/upsert/delete, review_log upsert, recording delete, \
+                 segment upsert)",
+                envelope.kind, envelope.op
+            )
+        };
         let mut problem = Problem::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "unsupported_change",
-            format!(
-                "{} {} is not a change a push carries (material create/upsert/delete, progress upsert, \
-                 vocabulary_item create/upsert/delete, review_log upsert, recording delete)",
-                envelope.kind, envelope.op
-            ),
+            detail,
         );
         problem.field = Some(at("op"));
         return Err(Box::new(problem));
@@ -322,6 +343,7 @@ async fn apply_one(
         Op::VocabularyDelete => vocabulary::delete(batch, conn, id, hlc()?).await,
         Op::ReviewAppend => vocabulary::answer(batch, conn, id, data).await,
         Op::RecordingDelete => recording::delete(batch, conn, id, hlc()?).await,
+        Op::SegmentUpsert => segment::upsert(batch, conn, id, hlc()?, data).await,
     }
 }
 
