@@ -17,7 +17,7 @@ import type {
 } from './schema';
 
 export const DB_NAME = 'echoloop';
-export const LATEST_VERSION = 12;
+export const LATEST_VERSION = 13;
 
 /**
  * Schema versions. Never edit a released block: add a new one with its
@@ -127,6 +127,16 @@ export function defineSchema(db: Dexie, upTo: number = LATEST_VERSION): void {
   // any clocked write (the core's rule); a queued change without one is
   // stamped when it is pushed.
   db.version(12).stores({});
+  if (upTo < 13) return;
+
+  // v13: per-sentence corrections. A segment gets a clock (`hlc` on the
+  // LocalSegment, inside its list row) and the outbox an entity `segment`
+  // (entityId = the segment's id, `materialId` on the row): a correction of
+  // a list the server already has goes up as that one sentence, by clock,
+  // not as the whole list. Nothing indexed changes and no row is rewritten;
+  // the version exists so a tab still running the code before it (which
+  // does not know `segment` rows) closes instead of sharing the queue.
+  db.version(13).stores({});
 }
 
 async function upgradeToV2(tx: Transaction): Promise<void> {
@@ -213,7 +223,8 @@ async function upgradeToV5(tx: Transaction): Promise<void> {
   });
   // Queue order: a material before its segments, progress, takes and media.
   const rank = { material: 0, segments: 1, progress: 2, recording: 3, media: 4, vocabulary: 5, reviews: 6 } as const;
-  add.sort((a, b) => rank[a.entity] - rank[b.entity]);
+  const rankOf = (entity: OutboxItem['entity']) => rank[entity as keyof typeof rank];
+  add.sort((a, b) => rankOf(a.entity) - rankOf(b.entity));
   await outbox.bulkAdd(add);
 }
 

@@ -125,6 +125,41 @@ describe('applying pulled changes', () => {
     expect(await materials.getMaterial(db, M)).toMatchObject({ segmentCount: 2 });
   });
 
+  it('merges sentences by clock: a correction here stays against an older pulled text and waits to be pushed; another sentence’s correction elsewhere is taken', async () => {
+    const clocked = (id: string, start: number, text: string, hlc: string, deleted = false) => change('segment', { ...segment(id, start, text, deleted).data, hlc }, deleted);
+    await apply([material({ hlc: earlier() }), clocked('s1', 0, 'first', earlier()), clocked('s2', 1000, 'second', earlier()), clocked('s3', 2000, 'third', earlier())]);
+    expect((await materials.listSegments(db, M))[0]).toMatchObject({ id: 's1', hlc: earlier() });
+
+    // The server has the list: the correction is queued as that one sentence, stamped.
+    expect(await materials.editSegmentText(db, M, 's1', 'first, corrected here', T + 5)).toBe(true);
+    const mine = (await materials.listSegments(db, M))[0]!;
+    expect(mine.hlc! > earlier()).toBe(true);
+    expect(await db.outbox.toArray()).toEqual([expect.objectContaining({ entity: 'segment', entityId: 's1', materialId: M, op: 'upsert' })]);
+
+    // Another device's older write of the same sentence loses; its correction of another sentence is taken.
+    await apply([clocked('s1', 0, 'first, older elsewhere', earlier(1)), clocked('s2', 1000, 'second, corrected elsewhere', earlier(2))]);
+    expect(await segmentTexts()).toEqual(['0:first, corrected here', '1:second, corrected elsewhere', '2:third']);
+    expect((await materials.listSegments(db, M))[0]).toEqual(mine);
+    expect((await db.outbox.toArray()).map((r) => `${r.entity}:${r.entityId}`)).toEqual(['segment:s1']);
+
+    // A newer write of it wins: the text is the server's, the correction mark goes, its queued change is dropped.
+    const newer = later();
+    await apply([clocked('s1', 0, 'first, corrected later elsewhere', newer)]);
+    expect((await materials.listSegments(db, M))[0]).toEqual({ id: 's1', materialId: M, index: 0, startTime: 0, endTime: 800, text: 'first, corrected later elsewhere', hlc: newer });
+    expect(await db.outbox.count()).toBe(0);
+    // The clock moved past it: the next correction here is later.
+    await materials.editSegmentText(db, M, 's1', 'first, once more');
+    expect((await materials.listSegments(db, M))[0]!.hlc! > newer).toBe(true);
+
+    // A tombstone (the list was replaced elsewhere) removes a corrected sentence all the same, and its change.
+    await materials.editSegmentText(db, M, 's3', 'third, corrected here');
+    await apply([clocked('s3', 2000, 'third', earlier(3), true), clocked('s1', 0, 'first, once more', (await materials.listSegments(db, M))[0]!.hlc!)]);
+    expect(await segmentTexts()).toEqual(['0:first, once more', '1:second, corrected elsewhere']);
+    expect(await materials.getMaterial(db, M)).toMatchObject({ segmentCount: 2 });
+    // Its own push coming back (same clock): nothing left to send.
+    expect(await db.outbox.count()).toBe(0);
+  });
+
   it('keeps what only this device has when its own material comes back: media blob, file name, media backup state', async () => {
     const local = await materials.createLocalMaterial(db, {
       title: 'Mine',

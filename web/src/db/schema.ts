@@ -72,6 +72,12 @@ export interface LocalSegment {
    * sentence the learner corrected is still `asr_cloud`.
    */
   editedAt?: number;
+  /**
+   * The clock of the write that made the text what it is (schema v13): this
+   * device's `stamp()` for a correction, the server's for a pulled row.
+   * Absent: imported here, or pulled before segments had clocks.
+   */
+  hlc?: string;
 }
 
 export type SegmentOrigin = 'original' | 'asr_cloud';
@@ -139,9 +145,12 @@ export interface LearningProgress {
  * material's row when the plan backs up large media. 'vocabulary' is a
  * saved word (entityId = its id); 'reviews' is a saved word's review
  * answers not yet on the server (entityId = the word's id), sent in batches
- * after the word itself.
+ * after the word itself. 'segment' is one sentence's corrected text
+ * (entityId = the segment's id, `materialId` on the row; schema v13), for a
+ * list the server already has: the push carries it as one clocked change
+ * instead of the whole list.
  */
-export type OutboxEntity = 'material' | 'segments' | 'recording' | 'progress' | 'media' | 'vocabulary' | 'reviews';
+export type OutboxEntity = 'material' | 'segments' | 'segment' | 'recording' | 'progress' | 'media' | 'vocabulary' | 'reviews';
 export type OutboxOp = 'upsert' | 'delete';
 /** 'uploading' while the backup runner works on it; a crash leaves it to be retried. */
 export type OutboxStatus = 'pending' | 'uploading' | 'failed';
@@ -187,6 +196,8 @@ export interface OutboxItem {
    * the local row is gone, and the push sends this one.
    */
   hlc?: string;
+  /** A `segment` change's material (schema v13): its list is found, and dropped with it, by this. */
+  materialId?: string;
 }
 
 /** The backup runner's state on this device (one row, key 'current'; schema v5). */
@@ -318,8 +329,10 @@ export interface StoredAssessment {
   judgedText?: string;
   /**
    * The learner corrected the take's sentence: the server is asked again
-   * once this material's segment list is backed up (the server scores the
-   * take again then), not before. Cleared by the next answer after that.
+   * once the correction is backed up — the sentence's own `segment` change,
+   * or this material's segment list when the correction rides in it (the
+   * server scores the take again then), not before. Cleared by the next
+   * answer after that.
    */
   afterBackupOf?: string;
   /** When the server last answered (ms). */

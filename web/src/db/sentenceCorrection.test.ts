@@ -1,5 +1,6 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deviceClock } from '../lib/clock';
 import { SegmentTextError } from '../lib/segmentText';
 import { EcholoopDb } from './database';
 import * as assessments from './repositories/assessments';
@@ -41,8 +42,12 @@ function serverAssessment(recordingId: string, reference_text: string | null | u
   };
 }
 
-/** A lesson of two sentences (the first transcribed), backed up, with `count` takes of the first. */
-async function lesson(count: number) {
+/**
+ * A lesson of two sentences (the first transcribed), backed up, with `count`
+ * takes of the first. `confirmed: false`: the material never reached the
+ * server (signed out so far), so its list is not there either.
+ */
+async function lesson(count: number, { confirmed = true } = {}) {
   const m = await materials.createLocalMaterial(db, {
     title: 'Lesson',
     type: 'audio',
@@ -63,27 +68,62 @@ async function lesson(count: number) {
   }
   await db.outbox.clear(); // everything backed up
   await db.recordings.toCollection().modify({ syncStatus: 'synced' });
+  if (confirmed) await db.materials.update(m.id, { serverId: m.id, syncStatus: 'synced' });
   return { materialId: m.id, segmentId: first!.id, takes };
 }
 
-const queuedLists = async () => (await outbox.pendingChanges(db)).filter((row) => row.entity === 'segments');
+const queued = async () => (await outbox.pendingChanges(db)).map((row) => ({ entity: row.entity, entityId: row.entityId, op: row.op, status: row.status, ...(row.materialId ? { materialId: row.materialId } : {}) }));
 
 describe('correcting a sentence', () => {
-  it('changes its text only: id, times, translation and origin stay; it is marked as corrected here and queued for backup once', async () => {
+  it('changes its text only: id, times, translation and origin stay; it is marked as corrected here, stamped, and queued as that one sentence once', async () => {
     const { materialId, segmentId } = await lesson(0);
     const before = await materials.listSegments(db, materialId);
+    const clockBefore = deviceClock().last() ?? '';
     expect(await materials.editSegmentText(db, materialId, segmentId, `  ${NEW} `, 5000)).toBe(true);
     const after = await materials.listSegments(db, materialId);
-    expect(after[0]).toEqual({ ...before[0], text: NEW, editedAt: 5000 });
+    expect(after[0]).toEqual({ ...before[0], text: NEW, editedAt: 5000, hlc: after[0]!.hlc });
+    expect(after[0]!.hlc! > clockBefore).toBe(true);
     expect(after[0]!.origin).toBe('asr_cloud');
     expect(after[1]).toEqual(before[1]);
     expect((await materials.getMaterial(db, materialId))?.updatedAt).toBe(5000);
-    expect(await queuedLists()).toEqual([expect.objectContaining({ entityId: materialId, op: 'upsert', status: 'pending' })]);
+    // The server has the list: the sentence goes up on its own, not the whole list.
+    expect(await queued()).toEqual([{ entity: 'segment', entityId: segmentId, materialId, op: 'upsert', status: 'pending' }]);
 
-    // A second correction before the backup ran: still one queued list (the backup sends the current one).
+    // A second correction before the backup ran: still one queued change (the backup sends the current text), a newer clock.
     await materials.editSegmentText(db, materialId, segmentId, `${NEW}!`, 6000);
-    expect(await queuedLists()).toHaveLength(1);
-    expect((await materials.listSegments(db, materialId))[0]).toMatchObject({ id: segmentId, text: `${NEW}!`, editedAt: 6000 });
+    expect(await queued()).toHaveLength(1);
+    const again = (await materials.listSegments(db, materialId))[0]!;
+    expect(again).toMatchObject({ id: segmentId, text: `${NEW}!`, editedAt: 6000 });
+    expect(again.hlc! > after[0]!.hlc!).toBe(true);
+    // Another sentence: a change of its own.
+    await materials.editSegmentText(db, materialId, after[1]!.id, 'see you soon', 7000);
+    expect((await queued()).map((row) => row.entityId)).toEqual([segmentId, after[1]!.id]);
+  });
+
+  it('rides in the list when the server does not have the list yet, or the list itself waits to be backed up', async () => {
+    const fresh = await lesson(0, { confirmed: false });
+    await materials.editSegmentText(db, fresh.materialId, fresh.segmentId, NEW);
+    expect(await queued()).toEqual([{ entity: 'segments', entityId: fresh.materialId, op: 'upsert', status: 'pending' }]);
+
+    await db.outbox.clear();
+    const { materialId, segmentId } = await lesson(0);
+    await db.outbox.add({ entity: 'segments', entityId: materialId, op: 'upsert', createdAt: 1, attempts: 1, status: 'failed', nextAttemptAt: 0 });
+    await materials.editSegmentText(db, materialId, segmentId, NEW);
+    expect((await queued()).map((row) => `${row.entity}:${row.entityId}`)).toEqual([`segments:${materialId}`, `segments:${materialId}`]);
+  });
+
+  it('replacing the subtitles or deleting the material drops its queued corrections (the list carries the text, or nothing is left)', async () => {
+    const { materialId, segmentId } = await lesson(0);
+    await materials.editSegmentText(db, materialId, segmentId, NEW);
+    await materials.replaceSegments(db, materialId, [{ startTime: 0, endTime: 1000, text: NEW }]);
+    expect(await queued()).toEqual([{ entity: 'segments', entityId: materialId, op: 'upsert', status: 'pending' }]);
+
+    await db.outbox.clear();
+    const [first] = await materials.listSegments(db, materialId);
+    await materials.editSegmentText(db, materialId, first!.id, `${NEW}!`);
+    expect((await queued()).map((row) => row.entity)).toEqual(['segment']);
+    await materials.deleteMaterial(db, materialId);
+    expect((await queued()).map((row) => `${row.entity}:${row.op}`)).toEqual(['material:delete']);
   });
 
   it('the same text again changes nothing and queues nothing', async () => {
@@ -106,7 +146,7 @@ describe('correcting a sentence', () => {
     expect(await db.assessments.count()).toBe(0);
   });
 
-  it('its takes wait for the corrected list to be backed up, then are asked about again', async () => {
+  it('its takes wait for the corrected sentence to be backed up, then are asked about again', async () => {
     const { materialId, segmentId, takes } = await lesson(3);
     const [named, unnamed, unasked] = takes.map((t) => t.id) as [string, string, string];
     await assessments.saveAnswer(db, named, { assessment: serverAssessment(named, OLD), scoring: { state: 'done' } }, { attempts: 0 }, 1);
@@ -124,13 +164,26 @@ describe('correcting a sentence', () => {
     expect(rows.has(local.id)).toBe(false); // uploaded after the corrected list, so scored against it
     expect(assessments.judgedText(rows.get(unnamed)!)).toBe(OLD);
 
-    // The list waits in the outbox: nobody is asked (the server still has the old text), nothing is due later either.
+    // The correction waits in the outbox: nobody is asked (the server still has the old text), nothing is due later either.
     expect(await assessments.scoringWork(db, 10_000)).toEqual({ due: [] });
     const signature = await assessments.listsSignature(db);
+    // Another sentence's correction going up changes nothing for them.
+    const other = (await materials.listSegments(db, materialId))[1]!;
+    await materials.editSegmentText(db, materialId, other.id, 'see you soon', 300);
+    await db.outbox.where('[entity+entityId]').equals(['segment', other.id]).delete();
+    expect(await assessments.scoringWork(db, 10_000)).toEqual({ due: [] });
     // Backed up: all three are due at once.
-    await db.outbox.where('entity').equals('segments').delete();
+    await db.outbox.where('[entity+entityId]').equals(['segment', segmentId]).delete();
     expect(await assessments.listsSignature(db)).not.toBe(signature);
     expect((await assessments.scoringWork(db, 10_000)).due.sort()).toEqual([named, unnamed, unasked].sort());
+  });
+
+  it('its takes wait for the list instead when the correction rides in it', async () => {
+    const { materialId, segmentId, takes } = await lesson(1, { confirmed: false });
+    await materials.editSegmentText(db, materialId, segmentId, NEW, 200);
+    expect(await assessments.scoringWork(db, 10_000)).toEqual({ due: [] });
+    await db.outbox.where('entity').equals('segments').delete();
+    expect(await assessments.scoringWork(db, 10_000)).toEqual({ due: [takes[0]!.id] });
   });
 
   it('an answer keeps the device’s judged text only while it is the same assessment, and clears the wait once decided', async () => {

@@ -27,37 +27,51 @@ export interface ScoringWork {
 /**
  * Backed-up takes whose score is not final: never asked (no row), or asked
  * and due again. A take whose sentence the learner corrected waits until
- * the corrected list is backed up: until then the server can only answer
- * for the old text. `skip`: takes the caller has given up on for now.
+ * the correction is backed up (the sentence's own change, or its
+ * material's list when the correction rides in it): until then the server
+ * can only answer for the old text. `skip`: takes the caller has given up
+ * on for now.
  */
 export async function scoringWork(db: EcholoopDb, now: number, skip: ReadonlySet<string> = new Set()): Promise<ScoringWork> {
   const synced = (await db.recordings.where('syncStatus').equals('synced').primaryKeys()).filter((id) => !skip.has(id));
   const rows = await db.assessments.bulkGet(synced);
-  const listsQueued = rows.some((row) => row?.afterBackupOf !== undefined) ? await queuedLists(db) : new Set<string>();
+  const corrected = synced.filter((_, i) => rows[i]?.afterBackupOf !== undefined);
+  const waiting = corrected.length ? await waitingForCorrection(db, corrected) : new Set<string>();
   const due: string[] = [];
   let nextAt: number | undefined;
   synced.forEach((id, i) => {
     const row = rows[i];
-    if (row?.afterBackupOf !== undefined && listsQueued.has(row.afterBackupOf)) return; // woken when the list goes up
+    if (waiting.has(id)) return; // woken when the correction goes up
     if (!row || (row.nextCheckAt !== undefined && row.nextCheckAt <= now)) due.push(id);
     else if (row.nextCheckAt !== undefined) nextAt = Math.min(nextAt ?? Infinity, row.nextCheckAt);
   });
   return { due, nextAt };
 }
 
-/** Materials whose segment list waits in the outbox (waiting, uploading or failed). */
-async function queuedLists(db: EcholoopDb): Promise<Set<string>> {
-  const rows = await db.outbox.where('entity').equals('segments').toArray();
-  return new Set(rows.map((row) => row.entityId));
+/** Of these takes, those whose sentence's correction waits in the outbox (its own change or its material's list; waiting, uploading or failed). */
+async function waitingForCorrection(db: EcholoopDb, takeIds: string[]): Promise<Set<string>> {
+  const [takes, queued] = await Promise.all([db.recordings.bulkGet(takeIds), db.outbox.where('entity').anyOf('segments', 'segment').toArray()]);
+  const keys = new Set(queued.map((row) => `${row.entity}:${row.entityId}`));
+  return new Set(takes.flatMap((t) => (t && (keys.has(`segments:${t.materialId}`) || keys.has(`segment:${t.segmentId}`)) ? [t.id] : [])));
+}
+
+/** Whether the correction of a take's sentence still waits to be backed up (inside the caller's transaction, with `outbox`). */
+async function correctionQueued(db: EcholoopDb, take: { materialId: string; segmentId: string }): Promise<boolean> {
+  const [list, sentence] = await Promise.all([
+    db.outbox.where('[entity+entityId]').equals(['segments', take.materialId]).count(),
+    db.outbox.where('[entity+entityId]').equals(['segment', take.segmentId]).count(),
+  ]);
+  return list + sentence > 0;
 }
 
 /**
  * What wakes the scoring fetcher besides newly backed-up takes: a segment
- * list queued or backed up (a corrected sentence reached the server, which
- * scores its takes again). Only the learner's edits and the backup change it.
+ * list or a sentence's correction queued or backed up (a corrected
+ * sentence reached the server, which scores its takes again). Only the
+ * learner's edits and the backup change it.
  */
 export async function listsSignature(db: EcholoopDb): Promise<string> {
-  return (await db.outbox.where('entity').equals('segments').primaryKeys()).join(',');
+  return (await db.outbox.where('entity').anyOf('segments', 'segment').primaryKeys()).sort((a, b) => a - b).join(',');
 }
 
 export interface ScoringAnswer {
@@ -70,7 +84,7 @@ export interface NextCheck {
   attempts: number;
   /** Absent: the answer is final. */
   nextCheckAt?: number;
-  /** Ask again only once the take's material has its segment list backed up (then at `nextCheckAt`). */
+  /** Ask again only once the correction of the take's sentence is backed up (then at `nextCheckAt`). */
   afterBackup?: boolean;
 }
 
@@ -82,7 +96,7 @@ export interface AnswerContext {
   judged?: string;
   /** The learner corrected the sentence and the server was not asked since the correction reached it. */
   corrected: boolean;
-  /** The material's segment list waits to be backed up: the server still has the text from before. */
+  /** The sentence's correction (or its material's list) waits to be backed up: the server still has the text from before. */
   backupPending: boolean;
 }
 
@@ -126,7 +140,7 @@ export async function saveAnswer(
         sentence: list?.segments.find((s) => s.id === take.segmentId)?.text,
         judged: assessment?.reference_text ?? judged,
         corrected: previous?.afterBackupOf !== undefined,
-        backupPending: (await db.outbox.where('[entity+entityId]').equals(['segments', take.materialId]).count()) > 0,
+        backupPending: await correctionQueued(db, take),
       });
     } else decided = next;
     const row: StoredAssessment = {
@@ -148,7 +162,7 @@ export async function saveAnswer(
  * The learner corrected the text of sentence `segmentId` (was `previousText`):
  * its takes' scores were judged against the old text. Each takes' row
  * remembers that text when the server did not name it, and waits for the
- * corrected list to be backed up, then is asked again (the server scores
+ * correction to be backed up (the sentence's change or the list), then is asked again (the server scores
  * its backed-up takes again). A backed-up take not asked about yet gets a
  * row that waits the same way. Call inside the transaction that changes the
  * text (with `recordings` and `assessments`).

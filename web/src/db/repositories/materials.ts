@@ -6,7 +6,7 @@ import type { LocalMaterial, LocalSegment, MaterialType } from '../schema';
 import { parseSegmentText, SegmentTextError } from '../../lib/segmentText';
 import { markSentenceCorrected } from './assessments';
 import { deleteBlobs } from './blobs';
-import { dropQueued, enqueue, enqueueCreated } from './outbox';
+import { dropQueued, dropSegmentChanges, enqueue, enqueueCreated, enqueueSegment, hasQueued } from './outbox';
 
 /** RFC 4122 URL namespace; a YouTube material's id is v5(`youtube:<videoId>`). */
 export const MATERIAL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
@@ -164,6 +164,8 @@ export async function replaceSegments(db: EcholoopDb, materialId: string, input:
       hasTranslations: segments.some((s) => s.translation),
       updatedAt: Date.now(),
     });
+    // The list carries every sentence's text now: queued corrections of the old one go.
+    await dropSegmentChanges(db, materialId);
     await enqueue(db, 'segments', materialId, 'upsert');
   });
 }
@@ -172,10 +174,14 @@ export async function replaceSegments(db: EcholoopDb, materialId: string, input:
  * The learner corrects a sentence's text. Its id, times, translation and
  * origin stay (a transcribed sentence corrected by the learner is still
  * `asr_cloud`; `editedAt` says it was corrected here), so its takes still
- * point at it and the backed-up list updates the same segment on the
- * server, which then scores those takes again. The list is queued for
- * backup like an import, and the takes' scores wait for that re-score
- * (`markSentenceCorrected`), in one transaction. Text the server would
+ * point at it and the server, told of the same segment, scores those takes
+ * again. The text is stamped with the device's clock. A list the server
+ * already has (the material is confirmed and its list is not queued) gets
+ * the sentence queued on its own (a `segment` change in the batched push,
+ * merged by clock: another device's correction of another sentence is not
+ * written back); otherwise the correction rides in the queued list, as an
+ * import does. The takes' scores wait for that backup
+ * (`markSentenceCorrected`), all in one transaction. Text the server would
  * refuse (blank, over 5,000 characters) throws `SegmentTextError` and
  * changes nothing. Returns whether the text changed.
  */
@@ -188,9 +194,12 @@ export async function editSegmentText(db: EcholoopDb, materialId: string, segmen
     const segment = list?.segments.find((s) => s.id === segmentId);
     if (!list || !segment) throw new Error('Segment not found');
     if (segment.text === text) return false;
-    await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === segmentId ? { ...s, text, editedAt: now } : s)) });
+    const material = await db.materials.get(materialId);
+    const hlc = stamp();
+    await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === segmentId ? { ...s, text, editedAt: now, hlc } : s)) });
     await db.materials.update(materialId, { updatedAt: now });
-    await enqueue(db, 'segments', materialId, 'upsert');
+    if (material?.serverId && !(await hasQueued(db, 'segments', materialId))) await enqueueSegment(db, materialId, segmentId);
+    else await enqueue(db, 'segments', materialId, 'upsert');
     await markSentenceCorrected(db, materialId, segmentId, segment.text, now);
     return true;
   });
@@ -226,6 +235,7 @@ export async function removeMaterialHere(db: EcholoopDb, id: string): Promise<bo
   // What is under it goes even without the row (a pulled list can arrive before its material).
   if (material) await deleteBlobs(db, [material.mediaBlobKey, material.thumbnailBlobKey]);
   await db.segmentLists.delete(id);
+  await dropSegmentChanges(db, id);
   const takes = await db.recordings.where('materialId').equals(id).primaryKeys();
   await dropQueued(db, [
     ...(['segments', 'progress', 'media'] as const).map((entity) => [entity, id] as const),

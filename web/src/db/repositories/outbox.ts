@@ -27,6 +27,30 @@ function newItem(entity: OutboxEntity, entityId: string, op: OutboxOp, now: numb
 }
 
 /**
+ * Queues one sentence's corrected text (a `segment` change; its clock is on
+ * the segment); call inside the writing transaction. The row names the
+ * material, so its list's replacement or deletion can drop it.
+ */
+export async function enqueueSegment(db: EcholoopDb, materialId: string, segmentId: string): Promise<void> {
+  const rows = await db.outbox.where('[entity+entityId]').equals(['segment', segmentId]).sortBy('seq');
+  if (rows[rows.length - 1]?.status === 'pending') return;
+  await db.outbox.add({ ...newItem('segment', segmentId, 'upsert', Date.now()), materialId });
+}
+
+/**
+ * Forgets the queued sentence corrections of a material (its list was
+ * replaced — the list carries the text — or the material is gone); call
+ * inside the writing transaction.
+ */
+export async function dropSegmentChanges(db: EcholoopDb, materialId: string): Promise<void> {
+  await db.outbox
+    .where('entity')
+    .equals('segment')
+    .filter((row) => row.materialId === materialId)
+    .delete();
+}
+
+/**
  * Queues the upserts of entities created in the writing transaction (a new
  * random id): nothing can be queued for them yet, so no lookup, one write.
  */
@@ -65,6 +89,8 @@ export interface OutboxGroup {
   op: OutboxOp;
   deleteFirst: boolean;
   items: OutboxItem[];
+  /** A `segment` change's material. */
+  materialId?: string;
   /** Newest row: completing the group removes rows up to here, never a change queued meanwhile. */
   maxSeq: number;
   status: OutboxStatus;
@@ -76,11 +102,12 @@ export interface OutboxGroup {
 
 /**
  * Dependency order: a material before its segments, progress, takes and
- * media; a saved word after the material and segment list it was met in
- * (the server checks both), its review answers after the word. Words go
- * before takes and media, which are slow to upload.
+ * media; a sentence's correction after its material's list; a saved word
+ * after the material and segment list it was met in (the server checks
+ * both), its review answers after the word. Words go before takes and
+ * media, which are slow to upload.
  */
-export const ENTITY_RANK: Record<OutboxEntity, number> = { material: 0, segments: 1, vocabulary: 2, reviews: 3, progress: 4, recording: 5, media: 6 };
+export const ENTITY_RANK: Record<OutboxEntity, number> = { material: 0, segments: 1, segment: 2, vocabulary: 3, reviews: 4, progress: 5, recording: 6, media: 7 };
 
 /** Groups rows by entity, in dependency order, oldest first within a rank. */
 export function groupItems(items: OutboxItem[]): OutboxGroup[] {
@@ -101,12 +128,14 @@ function toGroup(items: OutboxItem[]): OutboxGroup {
   const statuses = new Set(items.map((i) => i.status));
   const status: OutboxStatus = statuses.has('uploading') ? 'uploading' : statuses.has('pending') ? 'pending' : 'failed';
   const pending = items.filter((i) => i.status !== 'failed');
+  const materialId = items.find((i) => i.materialId)?.materialId;
   return {
     entity: first.entity,
     entityId: first.entityId,
     op: last.op,
     deleteFirst: last.op === 'upsert' && items.some((i) => i.op === 'delete'),
     items,
+    ...(materialId ? { materialId } : {}),
     maxSeq: last.seq ?? 0,
     status,
     attempts: Math.max(...items.map((i) => i.attempts)),
@@ -265,6 +294,23 @@ export async function rowClock(db: EcholoopDb, table: 'materials' | 'progress' |
     if (row.hlc) return row.hlc;
     const hlc = stamp();
     await t.update(key, { hlc });
+    return hlc;
+  });
+}
+
+/**
+ * The clock of a sentence's corrected text. A correction made before
+ * segments had clocks and queued since is stamped now and keeps that clock
+ * (undefined: the sentence is no longer in its material's list).
+ */
+export async function segmentClock(db: EcholoopDb, materialId: string, segmentId: string): Promise<string | undefined> {
+  return db.transaction('rw', db.segmentLists, async () => {
+    const list = await db.segmentLists.get(materialId);
+    const segment = list?.segments.find((s) => s.id === segmentId);
+    if (!list || !segment) return undefined;
+    if (segment.hlc) return segment.hlc;
+    const hlc = stamp();
+    await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === segmentId ? { ...s, hlc } : s)) });
     return hlc;
   });
 }

@@ -29,8 +29,11 @@ import { reviewLogOf } from './vocabulary';
  * upload dropped: the local row is then the server's, so pushing it would
  * only be answered "already there". A delete made here and not pushed yet
  * keeps the row away until its push is answered (a newer edit elsewhere
- * comes back as the push's conflict). Segment lists and takes are not
- * clocked: a queued list or take is left as it is. The server's row keeps
+ * comes back as the push's conflict). Segments merge one by one, by clock
+ * too: a pulled sentence replaces the local one unless the learner's
+ * queued correction of it is newer. A whole list queued here (an import,
+ * subtitles replaced) and takes are not clocked: they are left as they
+ * are. The server's row keeps
  * what only this device has (media and thumbnail blobs, takes' audio).
  * Applying a page twice gives the same result, so a crash between applying
  * and storing the cursor only means the page is pulled again.
@@ -70,6 +73,8 @@ export interface PulledSegment {
   text: string;
   translation: string | null;
   origin?: 'original' | 'asr_cloud' | null;
+  /** The clock of the write that made the text (null: before segments had clocks; absent from servers before them). */
+  hlc?: string | null;
 }
 
 export interface PulledProgress {
@@ -319,7 +324,10 @@ export async function applyChanges(db: EcholoopDb, changes: PulledChange[], now 
 
   for (const [materialId, list] of segmentsByMaterial) {
     if (isQueued('segments', materialId) || isDeletedHere(queue, materialId)) continue;
-    if (await mergeSegments(db, materialId, list)) applied += list.length;
+    const corrected = list.filter((c) => isQueued('segment', (c.data as unknown as PulledSegment).id));
+    const merged = await mergeSegments(db, materialId, list, new Set(corrected.map((c) => (c.data as unknown as PulledSegment).id)));
+    for (const id of merged.lost) await dropLost('segment', id);
+    applied += merged.applied;
   }
   for (const id of wordsToReschedule) await reschedule(db, id, now);
   return applied;
@@ -436,21 +444,35 @@ async function putMaterial(db: EcholoopDb, m: PulledMaterial, local: LocalMateri
 }
 
 /**
- * Merges pulled segments into the material's list by id (tombstones
- * remove), in time order, and keeps the material's counters right. The list
- * may arrive before its material (the material changed later has the
- * higher change number): it is kept for it. Returns whether it changed.
+ * Merges pulled segments into the material's list by id, in time order, and
+ * keeps the material's counters right. A pulled segment replaces the local
+ * one unless the learner's correction of it here waits in the outbox
+ * (`corrected`) with a newer clock (`syncDecide`: last writer wins per
+ * sentence, so another device's correction of another sentence is taken
+ * and this one's stays); a pulled tombstone removes it (the list was
+ * replaced: tombstones are final), correction or not. The list may arrive
+ * before its material (the material changed later has the higher change
+ * number): it is kept for it. Returns how many pulled changes were applied
+ * (all when the list changed, else none) and the corrections that lost
+ * (their queued changes are moot).
  */
-async function mergeSegments(db: EcholoopDb, materialId: string, changes: PulledChange[]): Promise<boolean> {
+async function mergeSegments(db: EcholoopDb, materialId: string, changes: PulledChange[], corrected: ReadonlySet<string>): Promise<{ applied: number; lost: string[] }> {
   const current = (await db.segmentLists.get(materialId))?.segments ?? [];
   const byId = new Map(current.map((s) => [s.id, s]));
+  const lost: string[] = [];
   for (const change of changes) {
     const s = change.data as unknown as PulledSegment;
+    const before = byId.get(s.id);
+    const pulledHlc = typeof s.hlc === 'string' ? s.hlc : null;
     if (change.deleted_at !== null) {
+      if (corrected.has(s.id)) lost.push(s.id);
       byId.delete(s.id);
       continue;
     }
-    const before = byId.get(s.id);
+    if (before && corrected.has(s.id)) {
+      if (before.hlc && syncDecide({ hlc: pulledHlc, deleted: false }, 'upsert', before.hlc) === 'apply') continue; // the correction here is newer
+      lost.push(s.id);
+    }
     const segment: LocalSegment = {
       id: s.id,
       materialId,
@@ -462,18 +484,19 @@ async function mergeSegments(db: EcholoopDb, materialId: string, changes: Pulled
       ...(s.origin === 'asr_cloud' ? { origin: 'asr_cloud' as const } : {}),
       // The correction mark stays while the text is the one corrected here.
       ...(before?.editedAt !== undefined && before.text === s.text ? { editedAt: before.editedAt } : {}),
+      ...(pulledHlc ? { hlc: pulledHlc } : {}),
     };
     byId.set(s.id, segment);
   }
   const segments = [...byId.values()].sort((a, b) => a.startTime - b.startTime || a.endTime - b.endTime).map((s, index) => ({ ...s, index }));
-  if (sameSegments(current, segments)) return false;
+  if (sameSegments(current, segments)) return { applied: 0, lost };
   if (segments.length) await db.segmentLists.put({ materialId, segments });
   else await db.segmentLists.delete(materialId);
   const material = await db.materials.get(materialId);
   if (material) {
     await db.materials.put({ ...material, segmentCount: segments.length, hasTranslations: segments.some((s) => Boolean(s.translation)) });
   }
-  return true;
+  return { applied: changes.length, lost };
 }
 
 function sameSegments(a: LocalSegment[], b: LocalSegment[]): boolean {

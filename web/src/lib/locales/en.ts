@@ -434,6 +434,7 @@ const en = {
       material: 'Material “{{title}}”',
       materialDelete: 'Deleting a material',
       segments: 'Subtitles of “{{title}}”',
+      segment: 'A corrected sentence of “{{title}}”',
       progress: 'Progress in “{{title}}”',
       recording: 'A take of “{{title}}”',
       recordingDelete: 'Deleting a take',

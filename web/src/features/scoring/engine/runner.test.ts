@@ -221,7 +221,7 @@ describe('scoring fetcher (against the real server)', () => {
 describe('scoring fetcher after the learner corrects a sentence (against the real server)', () => {
   const MISHEARD = 'The weather is ice today.';
 
-  it('waits for the corrected list to be backed up, then asks until the server’s new score names the corrected text', { timeout: 180_000 }, async () => {
+  it('waits for the corrected sentence to be backed up, then asks until the server’s new score names the corrected text', { timeout: 180_000 }, async () => {
     await useServer('scoringServer');
     const take = await takeOf(MISHEARD, SPOKEN);
     await backUp();
@@ -238,7 +238,10 @@ describe('scoring fetcher after the learner corrects a sentence (against the rea
     const waiting = (await assessments.getAssessment(db, take.id))!;
     expect(scoreView({ syncStatus: 'synced' }, waiting, true, SPOKEN_TEXT)).toEqual({ kind: 'rescoring' });
 
+    const [lists, pushes] = [proxy.count('PUT', /segments$/), proxy.count('POST', /\/sync\/push$/)];
     await backUp();
+    // The sentence went up alone, in the batched push.
+    expect([proxy.count('PUT', /segments$/), proxy.count('POST', /\/sync\/push$/)]).toEqual([lists, pushes + 1]);
     // From here on a stored row is either still asked about or judged against the corrected text: never an old score as final.
     await settle(take.id, (row) => {
       expect(row?.nextCheckAt !== undefined || row?.assessment?.reference_text === SPOKEN_TEXT).toBe(true);

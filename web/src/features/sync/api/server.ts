@@ -69,7 +69,7 @@ export interface ServerVocabularyContext {
 
 /** One change of a batched push (docs/api/sync.md, "Pushing changes"). */
 export interface PushChange {
-  kind: 'material' | 'progress' | 'vocabulary_item' | 'review_log' | 'recording';
+  kind: 'material' | 'segment' | 'progress' | 'vocabulary_item' | 'review_log' | 'recording';
   /** `create`: a row the server has not confirmed yet, sent whole (it may follow a delete of the same id). */
   op: 'upsert' | 'create' | 'delete';
   id: string;

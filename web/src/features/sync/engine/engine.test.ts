@@ -396,7 +396,7 @@ describe('backup runner (against the real server)', () => {
     expect(onServer.map((s) => [s.id, s.origin])).toEqual(list.segments.map((s, i) => [s.id, i === 0 ? 'asr_cloud' : 'original']));
   });
 
-  it('a corrected sentence goes up under its id with its origin: the server changes that segment, adds none', async () => {
+  it('a corrected sentence goes up on its own under its id: the server changes that segment’s text only, adds none', async () => {
     const { m, segs } = await lesson('Corrected', { segments: 2 });
     const list = (await db.segmentLists.get(m.id))!;
     await db.segmentLists.put({ ...list, segments: list.segments.map((s, i) => (i === 0 ? { ...s, origin: 'asr_cloud' } : s)) });
@@ -405,7 +405,7 @@ describe('backup runner (against the real server)', () => {
     const before = (await server.segments(m.id)) as unknown as { id: string; start_time: number; end_time: number; text: string; origin: string }[];
 
     await materials.editSegmentText(db, m.id, segs[0]!.id, 'line one, corrected');
-    expect((await rows()).map((r) => [r.entity, r.entityId])).toEqual([['segments', m.id]]);
+    expect((await rows()).map((r) => [r.entity, r.entityId])).toEqual([['segment', segs[0]!.id]]);
     expect(await run()).toEqual({ kind: 'idle' });
     expect(await rows()).toEqual([]);
     const after = (await server.segments(m.id)) as unknown as typeof before;

@@ -7,6 +7,7 @@ import * as progress from '../../../db/repositories/progress';
 import * as vocabulary from '../../../db/repositories/vocabulary';
 import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import type { PushChange } from '../api/server';
+import { readOverview } from '../hooks/overview';
 import { runOnce } from './runner';
 
 // Two devices of one learner: two IndexedDB databases signed in to one account.
@@ -177,6 +178,78 @@ describe('the batched push (against the real server)', () => {
     expect(await server.json(`/vocabulary/${item.id}`)).toMatchObject({ context: { sentence: 'Sentence from A (later).' } });
     // B's context change was answered "conflict" and B took A's row.
     expect(kindsOf(pushes[0])).toEqual(['material upsert', 'vocabulary_item upsert']);
+  });
+
+  describe('sentence corrections go up one sentence at a time, merged by clock', () => {
+    const texts = async (db: EcholoopDb, id: string) => (await materials.listSegments(db, id)).map((s) => s.text);
+    const serverTexts = async (id: string) => (await server.segments(id)).map((s) => s.text);
+
+    it.each([
+      ['A', 'B'],
+      ['B', 'A'],
+    ])('two devices correct different sentences offline: both corrections on both devices and the server (%s pushes first)', async (first, second) => {
+      const { m, segments } = await sharedLesson();
+      await materials.editSegmentText(deviceA, m.id, segments[0]!.id, 'The house is huge.');
+      await materials.editSegmentText(deviceB, m.id, segments[2]!.id, 'The garden is very green.');
+      expect((await deviceA.outbox.toArray()).map((r) => `${r.entity}:${r.entityId}`)).toEqual([`segment:${segments[0]!.id}`]);
+      // The backup panel names it by its material.
+      expect((await readOverview(deviceA)).entries).toEqual([expect.objectContaining({ entity: 'segment', title: 'Lesson' })]);
+      pushes.length = 0;
+      proxy.log.length = 0;
+      const device = { A: deviceA, B: deviceB } as Record<string, EcholoopDb>;
+      expect(await run(device[first]!)).toEqual({ kind: 'idle' });
+      expect(await run(device[second]!)).toEqual({ kind: 'idle' });
+      expect(await run(device[first]!)).toEqual({ kind: 'idle' });
+
+      const both = ['The house is huge.', 'It has a garden.', 'The garden is very green.'];
+      expect(await serverTexts(m.id)).toEqual(both);
+      for (const db of [deviceA, deviceB]) {
+        expect(await texts(db, m.id)).toEqual(both);
+        expect(await db.outbox.count()).toBe(0);
+      }
+      // Each went up as one sentence in the batch; no list was sent.
+      expect(pushes.map(kindsOf)).toEqual([['segment upsert'], ['segment upsert']]);
+      expect(pushes.map((p) => p[0]!.data)).toEqual([{ text: first === 'A' ? both[0] : both[2] }, { text: first === 'A' ? both[2] : both[0] }]);
+      expect(proxy.count('PUT', /segments$/)).toBe(0);
+    });
+
+    it.each([
+      ['the later one pushes first', 'B', 'A'],
+      ['the earlier one pushes first', 'A', 'B'],
+    ])('the same sentence corrected on both: the later correction wins everywhere (%s)', async (_, first, second) => {
+      const { m, segments } = await sharedLesson();
+      const id = segments[1]!.id;
+      await materials.editSegmentText(deviceA, m.id, id, 'It has a garden (A, earlier).');
+      await materials.editSegmentText(deviceB, m.id, id, 'It has a garden (B, later).');
+      const device = { A: deviceA, B: deviceB } as Record<string, EcholoopDb>;
+      expect(await run(device[first]!)).toEqual({ kind: 'idle' });
+      expect(await run(device[second]!)).toEqual({ kind: 'idle' });
+      expect(await run(device[first]!)).toEqual({ kind: 'idle' });
+
+      const won = ['The house is big.', 'It has a garden (B, later).', 'The garden is green.'];
+      expect(await serverTexts(m.id)).toEqual(won);
+      const hlcB = (await materials.listSegments(deviceB, m.id))[1]!.hlc;
+      for (const db of [deviceA, deviceB]) {
+        expect(await texts(db, m.id)).toEqual(won);
+        expect((await materials.listSegments(db, m.id))[1]!.hlc).toBe(hlcB);
+        expect(await db.outbox.count()).toBe(0);
+      }
+      // A's correction lost: it was answered conflict (A pushed second) or replaced by the pull (A pushed first); it is not marked corrected there.
+      expect((await materials.listSegments(deviceA, m.id))[1]!.editedAt).toBeUndefined();
+    });
+
+    it('a correction of a sentence whose list was replaced elsewhere is answered with the tombstone: it goes, the new list comes', async () => {
+      const { m, segments } = await sharedLesson();
+      await materials.replaceSegments(deviceB, m.id, [{ startTime: 0, endTime: 2900, text: 'One long sentence now.' }]);
+      expect(await run(deviceB)).toEqual({ kind: 'idle' });
+      await materials.editSegmentText(deviceA, m.id, segments[1]!.id, 'It has a small garden.');
+      pushes.length = 0;
+      expect(await run(deviceA)).toEqual({ kind: 'idle' });
+      expect(kindsOf(pushes[0])).toEqual(['segment upsert']);
+      expect(await texts(deviceA, m.id)).toEqual(['One long sentence now.']);
+      expect(await serverTexts(m.id)).toEqual(['One long sentence now.']);
+      expect(await deviceA.outbox.count()).toBe(0);
+    });
   });
 
   it('a delete that lost to a later edit brings the material back with its sentences', async () => {

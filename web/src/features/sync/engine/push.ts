@@ -1,10 +1,10 @@
 /**
  * The batched push (`POST /sync/push`, SPEC §5): in a pass, the ready
- * groups of materials (rows and deletes), saved words, their answers,
- * progress and take deletes go out as one batch of clocked changes (chunks
- * of `MAX_PUSH_CHANGES`), in dependency order — a material before its
- * progress and words, a word before its answers — and each change is
- * answered on its own:
+ * groups of materials (rows and deletes), sentences corrected in a list
+ * the server has, saved words, their answers, progress and take deletes go
+ * out as one batch of clocked changes (chunks of `MAX_PUSH_CHANGES`), in
+ * dependency order — a material before its progress and words, a word
+ * before its answers — and each change is answered on its own:
  *
  * - `applied`: the group is done (serverId, synced, its rows up to
  *   `maxSeq` removed), as a resource request's success was.
@@ -20,8 +20,8 @@
  *   waits for it instead of failing.
  *
  * A batch the server could not answer (network, 5xx, 429) is retried as a
- * whole with the groups' backoff. Segment lists, takes and media stay on
- * their own endpoints (handlers/).
+ * whole with the groups' backoff. Whole segment lists, takes and media stay
+ * on their own endpoints (handlers/).
  */
 import { materials, outbox, progress, pull, vocabulary, type EcholoopDb, type LocalVocabularyItem, type OutboxGroup, type SyncEffect, type SyncProblem } from '../../../db';
 import { physicalMs } from '../../../lib/clock';
@@ -37,7 +37,14 @@ export const MAX_CLIENT_ATTEMPTS = 5;
 
 /** Whether the batch carries this group (the rest have handlers). */
 export function isBatched(group: Pick<OutboxGroup, 'entity' | 'op'>): boolean {
-  return group.entity === 'material' || group.entity === 'progress' || group.entity === 'vocabulary' || group.entity === 'reviews' || (group.entity === 'recording' && group.op === 'delete');
+  return (
+    group.entity === 'material' ||
+    group.entity === 'segment' ||
+    group.entity === 'progress' ||
+    group.entity === 'vocabulary' ||
+    group.entity === 'reviews' ||
+    (group.entity === 'recording' && group.op === 'delete')
+  );
 }
 
 export interface PushContext {
@@ -246,6 +253,17 @@ async function planGroup(db: EcholoopDb, call: ApiCall, group: OutboxGroup, pare
       // Not confirmed yet: a creation, which brings back an id deleted before it (a video imported again).
       const op = m.serverId ? 'upsert' : 'create';
       return send([...deleted, { kind: 'material', op, id, hlc, data }], { materialId: id, serverId: id, uploaded: true });
+    }
+    case 'segment': {
+      // One corrected sentence of a list the server has; a list still queued carries it instead.
+      const materialId = group.materialId;
+      if (!materialId || !(await materials.getMaterial(db, materialId)) || (await outbox.hasQueued(db, 'segments', materialId))) return { kind: 'done' };
+      const parent = await materialParent(db, materialId, false, parents);
+      if (typeof parent === 'object') return parent;
+      const segment = (await materials.listSegments(db, materialId)).find((s) => s.id === id);
+      const hlc = await outbox.segmentClock(db, materialId, id);
+      if (!segment || !hlc) return { kind: 'done' }; // no longer in its list (replaced meanwhile)
+      return send([{ kind: 'segment', op: 'upsert', id, hlc, data: { text: segment.text } }], { uploaded: true }, parent);
     }
     case 'progress': {
       const p = await progress.getProgress(db, id);

@@ -33,7 +33,7 @@ export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
   const words = new Map(
     (await Promise.all(queue.filter(isWord).map((g) => vocabulary.getWord(db, g.entityId)))).flatMap((w) => (w ? [[w.id, w.surface] as const] : [])),
   );
-  const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : isWord(g) ? undefined : g.entityId);
+  const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : g.entity === 'segment' ? g.materialId : isWord(g) ? undefined : g.entityId);
   const byId = await materials.getMaterials(db, queue.map(materialIdOf).filter((id): id is string => Boolean(id)));
   const failedKeys = new Set(queue.filter((g) => g.status === 'failed').map((g) => `${g.entity}:${g.entityId}`));
   const entries = queue.map((group): BackupEntry => {
