@@ -4,8 +4,9 @@
 // The subtitles mishear the sentence ("The weather is ice today."); the fake
 // microphone plays espeak-ng saying what is really said ("The weather is
 // nice today."). A backed-up take is scored against the misheard text; the
-// learner corrects one word; the corrected list is backed up under the same
-// segment id, the server scores the take again, and the take's word list
+// learner corrects one word; the corrected sentence is backed up under the
+// same segment id (a `segment` change of the batched push: the server has
+// the list), the server scores the take again, and the take's word list
 // follows. Meanwhile the old score is never shown as the take's current
 // score.
 import { test, before, after } from 'node:test';
@@ -107,7 +108,8 @@ test('a corrected sentence: the take is scored again against the new text, and t
   assert.equal(await page.getByTestId('sentence-editor').count(), 0);
   assert.equal(await currentText(), MISHEARD);
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'edit-sentence', 'focus back on Edit');
-  assert.deepEqual((await idbSegments(page))[0], segmentBefore, 'nothing stored');
+  // (The backup and pull may meanwhile give the sentence the server's clock of the imported list.)
+  assert.deepEqual({ ...(await idbSegments(page))[0], hlc: undefined }, { ...segmentBefore, hlc: undefined }, 'nothing stored');
 
   // From here on, every change of the page is recorded: the sentence, what the take's score line said and what the assessment showed.
   await page.evaluate((id) => {

@@ -200,60 +200,61 @@ test('once the plan backs up media: device B plays the media from the server at 
   assert.equal(blob.size, blobOnA.size, 'the same file as on device A');
 });
 
+// In-app navigation: offline, the browser cannot load pages from the server.
+const library = async (page) => {
+  await page.getByRole('link', { name: 'Library', exact: true }).click();
+  await page.getByTestId('library-list').waitFor({ state: 'attached' });
+};
+const cardOn = (page) => page.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
+const practise = async (page) => {
+  await cardOn(page).getByTestId('material-title').click();
+  await page.getByTestId('practice').waitFor();
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+};
+/** Moves to sentence `index` (0-based) with the arrow keys. */
+const goTo = async (page, index) => {
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+  for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
+  await page.locator(`[data-testid="practice"][data-current-index="${index}"]`).waitFor();
+};
+/** Taps "you" in the current sentence and keeps that sentence as its context (or saves it). */
+const youHere = async (page, action) => {
+  await page.locator('[data-testid="current-text"] [data-testid="sentence-word"][data-key="you"]').click();
+  const panel = page.getByTestId('word-panel');
+  await panel.getByTestId(action).click();
+  if (action === 'word-use-context') await panel.getByTestId('word-other-context').waitFor({ state: 'detached' });
+  else await panel.getByTestId('word-saved').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+};
+const rename = async (page, title) => {
+  await library(page);
+  await cardOn(page).getByRole('button', { name: /^Rename/ }).click();
+  await cardOn(page).getByTestId('rename-input').fill(title);
+  await cardOn(page).getByTestId('rename-input').press('Enter');
+  await cardOn(page).getByTestId('material-title').and(page.getByText(title)).waitFor();
+};
+const syncNow = async (page) => {
+  await page.goto(`${server.base}/account`);
+  await page.getByTestId('backup-now').click();
+  await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 30000 });
+};
+const until = async (what, check, ms = 30000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const got = await check();
+    if (got) return got;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+};
+
 // Both devices edit offline; when they come back, the edit made LATER wins on
 // both (hybrid logical clocks, the batched push), whichever device pushes
 // first: A pushes first here, so the rename (later on B) wins by B's push
 // and the context (later on A) wins by B's push being answered "conflict".
 // A material completed on one device stays completed.
 test('offline edits on both devices: the later rename and the later context win everywhere; completed stays completed', async () => {
-  // In-app navigation: offline, the browser cannot load pages from the server.
-  const library = async (page) => {
-    await page.getByRole('link', { name: 'Library', exact: true }).click();
-    await page.getByTestId('library-list').waitFor({ state: 'attached' });
-  };
-  const cardOn = (page) => page.locator(`[data-testid="material-card"][data-material-id="${materialId}"]`);
-  const practise = async (page) => {
-    await cardOn(page).getByTestId('material-title').click();
-    await page.getByTestId('practice').waitFor();
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
-  };
-  /** Moves to sentence `index` (0-based) with the arrow keys. */
-  const goTo = async (page, index) => {
-    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
-    for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
-    await page.locator(`[data-testid="practice"][data-current-index="${index}"]`).waitFor();
-  };
-  /** Taps "you" in the current sentence and keeps that sentence as its context (or saves it). */
-  const youHere = async (page, action) => {
-    await page.locator('[data-testid="current-text"] [data-testid="sentence-word"][data-key="you"]').click();
-    const panel = page.getByTestId('word-panel');
-    await panel.getByTestId(action).click();
-    if (action === 'word-use-context') await panel.getByTestId('word-other-context').waitFor({ state: 'detached' });
-    else await panel.getByTestId('word-saved').waitFor();
-    await page.keyboard.press('Escape');
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
-  };
-  const rename = async (page, title) => {
-    await library(page);
-    await cardOn(page).getByRole('button', { name: /^Rename/ }).click();
-    await cardOn(page).getByTestId('rename-input').fill(title);
-    await cardOn(page).getByTestId('rename-input').press('Enter');
-    await cardOn(page).getByTestId('material-title').and(page.getByText(title)).waitFor();
-  };
-  const syncNow = async (page) => {
-    await page.goto(`${server.base}/account`);
-    await page.getByTestId('backup-now').click();
-    await page.locator('[data-testid="backup-panel"][data-state="synced"]').waitFor({ timeout: 30000 });
-  };
-  const until = async (what, check, ms = 30000) => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const got = await check();
-      if (got) return got;
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
   const youOn = async (page) => (await idbAll(page, 'vocabulary')).find((w) => w.word === 'you');
   const s2 = 'How are you today?';
   const s3 = 'I am fine, thank you.';
@@ -310,5 +311,63 @@ test('offline edits on both devices: the later rename and the later context win 
     await library(page);
     assert.match(await cardOn(page).textContent(), /Renamed on B \(later\)/);
     assert.match(await cardOn(page).getByTestId('material-progress').textContent(), /Completed/);
+  }
+});
+
+// Sentence corrections go up one sentence at a time (a `segment` change of
+// the batched push, merged by clock), not as the whole list: two devices
+// correcting different sentences of one material offline both keep their
+// correction, whichever comes back first — a whole list sent by the second
+// would have written the first device's sentence back to its old text.
+test('offline corrections of different sentences on both devices: both show on both, whichever comes back first', async () => {
+  const correct = async (page, index, text) => {
+    await goTo(page, index);
+    await page.getByTestId('edit-sentence').click();
+    await page.getByTestId('sentence-input').fill(text);
+    await page.getByTestId('sentence-input').press('Enter');
+    await page.getByTestId('sentence-editor').waitFor({ state: 'detached' });
+    await until(`the corrected text shown`, async () => (await page.getByTestId('current-text').textContent()).trim() === text, 10000);
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+  };
+  const textsOn = async (page) => (await idbAll(page, 'segmentLists')).find((l) => l.materialId === materialId).segments.map((s) => s.text);
+  const [{ token }] = await idbAll(pageA, 'auth');
+  const onServer = async () => {
+    const res = await fetch(`${server.base}/api/v1/materials/${materialId}/segments`, { headers: { Authorization: `Bearer ${token}` } });
+    return (await res.json()).segments.map((s) => s.text);
+  };
+  const expected = ['Hello there.', 'How are you today?', 'I am fine, thank you.', 'Let us practise together.'];
+  const rounds = [
+    { first: ['A', pageA, deviceA], second: ['B', pageB, deviceB], a: [0, 'Hello there, A.'], b: [3, 'Let us practise together, B.'] },
+    { first: ['B', pageB, deviceB], second: ['A', pageA, deviceA], a: [1, 'How are you today, A?'], b: [2, 'I am fine, thank you, B.'] },
+  ];
+  for (const { first, second, a, b } of rounds) {
+    await deviceA.context.setOffline(true);
+    await deviceB.context.setOffline(true);
+    for (const [page, [index, text]] of [[pageA, a], [pageB, b]]) {
+      await library(page);
+      await practise(page);
+      await correct(page, index, text);
+      expected[index] = text;
+      // Queued as that one sentence, not as the list.
+      const queued = (await idbAll(page, 'outbox')).map((r) => r.entity);
+      assert.ok(queued.includes('segment') && !queued.includes('segments'), `one sentence queued (got ${queued})`);
+    }
+
+    // `first` comes back and pushes, then `second`, then `first` again (to pull).
+    await first[2].context.setOffline(false);
+    await syncNow(first[1]);
+    await second[2].context.setOffline(false);
+    await syncNow(second[1]);
+    await syncNow(first[1]);
+
+    assert.deepEqual(await onServer(), expected, `both corrections on the server (${first[0]} first)`);
+    for (const [name, page] of [['A', pageA], ['B', pageB]]) {
+      await until(`both corrections on ${name} (${first[0]} first)`, async () => JSON.stringify(await textsOn(page)) === JSON.stringify(expected));
+      assert.equal((await idbAll(page, 'outbox')).length, 0, `nothing left to push on ${name}`);
+      await library(page);
+      await practise(page);
+      const shown = (await page.getByTestId('segment').allTextContents()).join('\n');
+      for (const line of expected) assert.ok(shown.includes(line), `${line} shown on ${name} (${first[0]} first)`);
+    }
   }
 });
