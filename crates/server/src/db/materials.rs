@@ -262,12 +262,15 @@ pub async fn soft_delete_in(
     .bind(hlc)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE segments SET deleted_at = now(), hlc = $3 WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL")
-        .bind(user_id)
-        .bind(id)
-        .bind(hlc)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE segments SET deleted_at = now(), hlc = (SELECT $3::hlc_text)
+         WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(id)
+    .bind(hlc)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "UPDATE learning_progress SET deleted_at = now(), hlc = $3
          WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL",

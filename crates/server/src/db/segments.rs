@@ -147,9 +147,11 @@ impl<'a> Rows<'a> {
 /// written by the one statement it needs: new rows by a plain `INSERT`,
 /// changed or revived rows by an `UPDATE`, rows left out become tombstones,
 /// and unchanged rows are not touched (their change number and clock stay).
-/// Every row written carries `hlc`, the server's clock for this write (one
-/// value for the whole list: one bound parameter per statement). The
-/// stored list is answered from memory rather than read back.
+/// Every row written carries `hlc`, the server's clock for this write: one
+/// value for the whole list, cast to the column's domain once per statement
+/// (`(SELECT $n::hlc_text)`), so its format is checked once, not per row
+/// (migration 0018). The stored list is answered from memory rather than
+/// read back.
 pub async fn replace(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
@@ -281,7 +283,7 @@ pub async fn replace(
     if !gone.is_empty() {
         sqlx::query(
             "UPDATE segments s SET deleted_at = now(), updated_at = now(), change_seq = g.change_seq,
-                hlc = $4
+                hlc = (SELECT $4::hlc_text)
              FROM unnest($2::uuid[], $3::bigint[]) AS g(id, change_seq)
              WHERE s.user_id = $1 AND s.id = g.id",
         )
@@ -296,7 +298,7 @@ pub async fn replace(
         sqlx::query(
             "UPDATE segments s SET start_time = u.start_time, end_time = u.end_time, text = u.text,
                 translation = u.translation, origin = u.origin, deleted_at = NULL, updated_at = now(),
-                change_seq = u.change_seq, hlc = $9
+                change_seq = u.change_seq, hlc = (SELECT $9::hlc_text)
              FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::segment_origin[], $8::bigint[])
                   AS u(id, start_time, end_time, text, translation, origin, change_seq)
              WHERE s.user_id = $1 AND s.id = u.id",
@@ -344,7 +346,8 @@ async fn insert_new(
     let mut attempt = tx.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO segments (user_id, material_id, id, start_time, end_time, text, translation, origin, change_seq, hlc)
-         SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, u.change_seq, $10
+         SELECT $1, $2, u.id, u.start_time, u.end_time, u.text, u.translation, u.origin, u.change_seq,
+                (SELECT $10::hlc_text)
          FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::segment_origin[], $9::bigint[])
               AS u(id, start_time, end_time, text, translation, origin, change_seq)",
     )
