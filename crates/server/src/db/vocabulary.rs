@@ -36,6 +36,9 @@ impl From<echoloop_core::review::VocabularyStatus> for VocabularyStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ItemContext {
     pub sentence: String,
+    /// The form the word was tapped in ("Running"), a word of `sentence`;
+    /// `null` when not sent.
+    pub surface: Option<String>,
     pub material_id: Option<Uuid>,
     pub segment_id: Option<Uuid>,
     /// Milliseconds into the material.
@@ -86,6 +89,7 @@ pub(crate) struct Row {
     lapses: i32,
     last_reviewed_at: Option<DateTime<Utc>>,
     context_sentence: Option<String>,
+    context_surface: Option<String>,
     context_material_id: Option<Uuid>,
     context_segment_id: Option<Uuid>,
     context_time_ms: Option<i64>,
@@ -111,6 +115,7 @@ impl From<Row> for VocabularyItem {
             last_reviewed_at: row.last_reviewed_at,
             context: row.context_sentence.map(|sentence| ItemContext {
                 sentence,
+                surface: row.context_surface,
                 material_id: row.context_material_id,
                 segment_id: row.context_segment_id,
                 time_ms: row.context_time_ms,
@@ -124,7 +129,7 @@ impl From<Row> for VocabularyItem {
 }
 
 pub(crate) const COLUMNS: &str = "v.id, w.word, w.language, w.ipa, v.status, v.next_review_at, v.stability,
-    v.difficulty, v.reviews, v.lapses, v.last_reviewed_at, v.context_sentence, v.context_material_id,
+    v.difficulty, v.reviews, v.lapses, v.last_reviewed_at, v.context_sentence, v.context_surface, v.context_material_id,
     v.context_segment_id, v.context_time_ms, v.created_at, v.updated_at, v.change_seq, v.hlc";
 
 /// One answer of a word's review log, as the sync pull shows it.
@@ -228,11 +233,11 @@ pub async fn save(
                     sqlx::query(
                         "UPDATE vocabulary_items SET deleted_at = NULL,
                             context_sentence = $3, context_material_id = $4, context_segment_id = $5, context_time_ms = $6,
-                            hlc = $7
+                            context_surface = $7, hlc = $8
                          WHERE user_id = $1 AND id = $2
-                           AND (deleted_at IS NOT NULL OR ($8 AND hlc IS DISTINCT FROM $7)
-                                OR (context_sentence, context_material_id, context_segment_id, context_time_ms)
-                                   IS DISTINCT FROM ($3, $4, $5, $6))",
+                           AND (deleted_at IS NOT NULL OR ($9 AND hlc IS DISTINCT FROM $8)
+                                OR (context_sentence, context_material_id, context_segment_id, context_time_ms, context_surface)
+                                   IS DISTINCT FROM ($3, $4, $5, $6, $7))",
                     )
                     .bind(user_id)
                     .bind(id),
@@ -251,8 +256,8 @@ pub async fn save(
                 let inserted = context_binds(
                     sqlx::query(
                         "INSERT INTO vocabulary_items (user_id, id, word_core_id,
-                            context_sentence, context_material_id, context_segment_id, context_time_ms, hlc)
-                         VALUES ($1, $2, $7, $3, $4, $5, $6, $8)
+                            context_sentence, context_material_id, context_segment_id, context_time_ms, context_surface, hlc)
+                         VALUES ($1, $2, $8, $3, $4, $5, $6, $7, $9)
                          ON CONFLICT (user_id, id) DO NOTHING",
                     )
                     .bind(user_id)
@@ -275,13 +280,15 @@ pub async fn save(
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// Binds the context's four columns as the next parameters.
+/// Binds the context's five columns as the next parameters (sentence,
+/// material, segment, time, surface).
 fn bind_context<'q>(query: PgQuery<'q>, context: Option<&Context>) -> PgQuery<'q> {
     query
         .bind(context.map(|c| c.sentence.clone()))
         .bind(context.and_then(|c| c.material_id))
         .bind(context.and_then(|c| c.segment_id))
         .bind(context.and_then(|c| c.time_ms))
+        .bind(context.and_then(|c| c.surface.clone()))
 }
 
 /// Soft delete (a tombstone for sync, stamped with `hlc`); the review log

@@ -3,16 +3,25 @@
 
 use chrono::{DateTime, Duration, Utc};
 use echoloop_core::review::{Rating, Review};
+use echoloop_core::text::tokens::{TokenKind, tokenize};
 use uuid::Uuid;
+
+use super::{LanguageTag, Word};
 
 /// The database's limit (`vocabulary_items.context_sentence`).
 pub const MAX_SENTENCE_CHARS: usize = 2000;
 
-/// Where a saved word was met: the sentence, and optionally the material,
-/// its segment and the time in it.
+/// The database's limit (`vocabulary_items.context_surface`).
+pub const MAX_SURFACE_CHARS: usize = 200;
+
+/// Where a saved word was met: the sentence, and optionally the form the
+/// word was tapped in, the material, its segment and the time in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     pub sentence: String,
+    /// A word of `sentence` (the core's tokens) whose lookup key is the
+    /// item's word, as it stood there ("Running" for `running`).
+    pub surface: Option<String>,
     pub material_id: Option<Uuid>,
     pub segment_id: Option<Uuid>,
     pub time_ms: Option<i64>,
@@ -44,11 +53,47 @@ impl Context {
         }
         Ok(Context {
             sentence: sentence.to_owned(),
+            surface: None,
             material_id,
             segment_id,
             time_ms,
         })
     }
+}
+
+/// The form the word was tapped in (trimmed): exactly the text of one of
+/// the core's word tokens of `sentence` whose lookup key is `word`'s, so
+/// another device finds and highlights it with the same tokens. Not a
+/// case-insensitive substring: that would accept part of a word ("run" in
+/// "Running") and, since normalising changes lengths (NFKC: `ﬁ` → `fi`),
+/// could not say where in the sentence it stands. `Err(reason)`.
+pub fn parse_surface(
+    surface: &str,
+    sentence: &str,
+    word: &Word,
+    language: &LanguageTag,
+) -> Result<String, String> {
+    let surface = surface.trim();
+    if surface.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if surface.chars().count() > MAX_SURFACE_CHARS {
+        return Err(format!("must be at most {MAX_SURFACE_CHARS} characters"));
+    }
+    let found = tokenize(sentence, Some(language.as_str()))
+        .iter()
+        .any(|token| {
+            token.kind == TokenKind::Word
+                && token.text == surface
+                && token.key.as_deref() == Some(word.as_str())
+        });
+    if !found {
+        return Err(format!(
+            "must be a word of context.sentence whose lookup key is \"{}\"",
+            word.as_str()
+        ));
+    }
+    Ok(surface.to_owned())
 }
 
 /// The most reviews one request may carry (413 beyond).
@@ -115,6 +160,39 @@ mod tests {
             Context::parse("a", None, None, Some(5)).unwrap_err().0,
             "time_ms"
         );
+    }
+
+    #[test]
+    fn a_surface_is_a_word_of_the_sentence_keyed_as_the_item() {
+        let en = LanguageTag::parse("en-US").unwrap();
+        let word = |text: &str| Word::parse(text, &en).unwrap();
+        let sentence = "Running is fun. Don\u{2019}t stop!";
+        assert_eq!(
+            parse_surface(" Running ", sentence, &word("running"), &en).unwrap(),
+            "Running"
+        );
+        assert_eq!(
+            parse_surface("Don\u{2019}t", sentence, &word("don't"), &en).unwrap(),
+            "Don\u{2019}t"
+        );
+        for (surface, key) in [
+            ("running", "running"), // not as it stands
+            ("Run", "run"),         // part of a word
+            ("Running", "fun"),     // another word's form
+            ("is fun", "is"),       // two words
+            ("Walking", "walking"), // not in the sentence
+            (" ", "running"),
+        ] {
+            assert!(
+                parse_surface(surface, sentence, &word(key), &en).is_err(),
+                "{surface}"
+            );
+        }
+        let long = "a".repeat(MAX_SURFACE_CHARS + 1);
+        assert!(parse_surface(&long, &long, &word(&long[..200]), &en).is_err());
+        let de = LanguageTag::parse("de").unwrap();
+        let strasse = Word::parse("Straße", &de).unwrap();
+        assert!(parse_surface("Straße", "Die Straße ist lang.", &strasse, &de).is_ok());
     }
 
     #[test]

@@ -23,8 +23,8 @@ use crate::db;
 use crate::db::dictionary::WordCore;
 use crate::db::vocabulary::{After, Saved, Stamp, VocabularyItem};
 use crate::dictionary;
-use crate::domain::Word;
-use crate::domain::vocabulary::{Context, MAX_REVIEWS_PER_REQUEST, parse_review};
+use crate::domain::vocabulary::{Context, MAX_REVIEWS_PER_REQUEST, parse_review, parse_surface};
+use crate::domain::{LanguageTag, Word};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -50,8 +50,14 @@ pub struct SaveWord {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextBody {
-    /// 1 to 2,000 characters.
-    pub sentence: String,
+    /// 1 to 2,000 characters. Required (a missing one is a 422 naming
+    /// `context.sentence`, or `context.surface` when a surface was sent).
+    #[schema(required = true)]
+    pub sentence: Option<String>,
+    /// The form the word was tapped in ("Running" for `running`), 1 to 200
+    /// characters: one of the core's word tokens of `sentence`, exactly as
+    /// it stands there, whose lookup key is the item's word.
+    pub surface: Option<String>,
     /// One of my materials.
     pub material_id: Option<Uuid>,
     /// One of my segments (of `material_id`, which it implies when absent).
@@ -107,7 +113,7 @@ pub(crate) async fn parse_save(
     let word =
         Word::parse(&body.word, &language).map_err(|reason| Error::validation("word", reason))?;
     let context = match body.context {
-        Some(context) => Some(parse_context(conn, user_id, context).await?),
+        Some(context) => Some(parse_context(conn, user_id, context, &word, &language).await?),
         None => None,
     };
     let core = dictionary::word_core(pool, &word).await?;
@@ -156,19 +162,31 @@ pub(crate) async fn save_word(
     Ok(saved)
 }
 
-/// The context, its material and segment checked to be mine and to agree.
+/// The context, its surface a word of its sentence keyed as `word`, its
+/// material and segment checked to be mine and to agree.
 async fn parse_context(
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     body: ContextBody,
+    word: &Word,
+    language: &LanguageTag,
 ) -> Result<Context> {
-    let mut context = Context::parse(
-        &body.sentence,
-        body.material_id,
-        body.segment_id,
-        body.time_ms,
-    )
-    .map_err(|(field, reason)| Error::validation(format!("context.{field}"), reason))?;
+    let Some(sentence) = body.sentence else {
+        return Err(match body.surface {
+            Some(_) => Error::validation(
+                "context.surface",
+                "needs the sentence it was tapped in (context.sentence)",
+            ),
+            None => Error::validation("context.sentence", "is required"),
+        });
+    };
+    let mut context = Context::parse(&sentence, body.material_id, body.segment_id, body.time_ms)
+        .map_err(|(field, reason)| Error::validation(format!("context.{field}"), reason))?;
+    context.surface = body
+        .surface
+        .map(|surface| parse_surface(&surface, &context.sentence, word, language))
+        .transpose()
+        .map_err(|reason| Error::validation("context.surface", reason))?;
     if let Some(segment_id) = context.segment_id {
         let segment = db::segments::get(&mut *conn, user_id, segment_id)
             .await?

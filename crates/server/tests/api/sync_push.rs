@@ -605,6 +605,45 @@ async fn a_malformed_change_is_rejected_naming_its_field_while_the_others_apply(
 }
 
 #[tokio::test]
+async fn a_pushed_word_keeps_its_tapped_form_and_a_bad_one_is_rejected_naming_it() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let t = now_ms();
+    let (good, bad) = (Uuid::new_v4(), Uuid::new_v4());
+    let tapped = |id: Uuid, clock: &str, surface: &str| {
+        json!({ "kind": "vocabulary_item", "op": "create", "id": id, "hlc": clock,
+                "data": { "word": "running", "language": "en",
+                          "context": { "sentence": "Running is fun.", "surface": surface } } })
+    };
+    let results = push(
+        &app,
+        &user,
+        json!([
+            tapped(good, &hlc(t, 0, DEVICE_A), "Running"),
+            tapped(bad, &hlc(t, 1, DEVICE_A), "Walking"),
+            tapped(good, &hlc(t, 2, DEVICE_A), "running"),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&results), ["applied", "rejected", "rejected"]);
+    assert_eq!(
+        results[0]["change"]["data"]["context"]["surface"],
+        "Running"
+    );
+    for index in [1, 2] {
+        assert_eq!(
+            results[index]["problem"]["field"],
+            format!("changes[{index}].data.context.surface")
+        );
+    }
+    let changes = pull_all(&app, &user).await;
+    let item = pulled(&changes, "vocabulary_item", good);
+    assert_eq!(item["data"]["context"]["surface"], "Running");
+    assert_eq!(item["data"]["hlc"], hlc(t, 0, DEVICE_A));
+    assert_eq!(app.count("SELECT count(*) FROM vocabulary_items").await, 1);
+}
+
+#[tokio::test]
 async fn a_material_and_its_progress_apply_in_one_batch() {
     let app = spawn_app().await;
     let user = app.register_user().await;

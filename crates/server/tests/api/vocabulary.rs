@@ -80,7 +80,7 @@ async fn a_saved_word_keeps_where_it_was_met_and_its_dictionary_entry() {
     assert_eq!(item["stability"], Value::Null);
     assert_eq!(
         item["context"],
-        json!({ "sentence": "It's my house.", "material_id": material,
+        json!({ "sentence": "It's my house.", "surface": null, "material_id": material,
                 "segment_id": segments[1], "time_ms": 1200 }),
         "the segment's material is filled in"
     );
@@ -253,6 +253,173 @@ async fn bad_words_and_contexts_are_refused_naming_the_field_and_nothing_is_writ
         }
     }
     assert_eq!(app.count("SELECT count(*) FROM vocabulary_items").await, 0);
+}
+
+#[tokio::test]
+async fn the_tapped_form_is_kept_with_the_context_returned_and_pulled() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let id = Uuid::new_v4();
+    let context =
+        json!({ "sentence": "Running is fun.", "surface": " Running ", "material_id": material });
+    let response = put_word(
+        &app,
+        &user,
+        id,
+        json!({ "word": "Running", "language": "en", "context": context }),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let item: Value = response.json().await.unwrap();
+    assert_eq!(item["word"], "running");
+    assert_eq!(
+        item["context"],
+        json!({ "sentence": "Running is fun.", "surface": "Running", "material_id": material,
+                "segment_id": null, "time_ms": null })
+    );
+    let read: Value = app
+        .get_json(&format!("/vocabulary/{id}"), &user.token)
+        .await;
+    assert_eq!(read, item);
+    let list: Value = app.get_json("/vocabulary", &user.token).await;
+    assert_eq!(list["items"][0]["context"]["surface"], "Running");
+    let pull: Value = app.get_json("/sync/pull?cursor=0", &user.token).await;
+    let pulled = pull["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["kind"] == "vocabulary_item")
+        .unwrap();
+    assert_eq!(pulled["data"]["context"]["surface"], "Running");
+    let export: Value = app.get_json("/me/export", &user.token).await;
+    assert_eq!(export["vocabulary_items"][0]["context_surface"], "Running");
+
+    // The same again writes nothing; a context without a surface clears it.
+    let response = put_word(
+        &app,
+        &user,
+        id,
+        json!({ "word": "running", "language": "en", "context": context }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let again: Value = response.json().await.unwrap();
+    assert_eq!(again["change_seq"], item["change_seq"]);
+    let response = put_word(
+        &app,
+        &user,
+        id,
+        json!({ "word": "running", "language": "en", "context": { "sentence": "Running is fun." } }),
+    )
+    .await;
+    let cleared: Value = response.json().await.unwrap();
+    assert_eq!(cleared["context"]["surface"], Value::Null);
+    assert!(cleared["change_seq"].as_i64() > item["change_seq"].as_i64());
+
+    // Another apostrophe and a letter the key spells otherwise: the form
+    // as it stands in the sentence.
+    for (word, language, sentence, surface) in [
+        ("don't", "en", "I don\u{2019}t know.", "don\u{2019}t"),
+        ("Straße", "de-DE", "Die Straße ist lang.", "Straße"),
+    ] {
+        let response = put_word(
+            &app,
+            &user,
+            Uuid::new_v4(),
+            json!({ "word": word, "language": language,
+                    "context": { "sentence": sentence, "surface": surface } }),
+        )
+        .await;
+        assert_eq!(response.status(), 201, "{surface}");
+        let item: Value = response.json().await.unwrap();
+        assert_eq!(item["context"]["surface"], surface);
+    }
+}
+
+#[tokio::test]
+async fn a_bad_surface_is_refused_naming_context_surface_and_the_row_is_unchanged() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let id = Uuid::new_v4();
+    let response = put_word(
+        &app,
+        &user,
+        id,
+        json!({ "word": "running", "language": "en",
+                "context": { "sentence": "Running is fun.", "surface": "Running" } }),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let before: Value = response.json().await.unwrap();
+    let long = "R".repeat(201);
+    for context in [
+        json!({ "sentence": "Running is fun.", "surface": long }),
+        json!({ "sentence": "Running is fun.", "surface": "  " }),
+        json!({ "sentence": "Running is fun.", "surface": "running" }),
+        json!({ "sentence": "Running is fun.", "surface": "Run" }),
+        json!({ "sentence": "Running is fun.", "surface": "fun" }),
+        json!({ "sentence": "Running is fun.", "surface": "Running is" }),
+        json!({ "sentence": "I like walking.", "surface": "Running" }),
+        json!({ "surface": "Running" }),
+    ] {
+        let response = put_word(
+            &app,
+            &user,
+            id,
+            json!({ "word": "running", "language": "en", "context": context }),
+        )
+        .await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["field"], "context.surface", "{context}: {problem}");
+    }
+    // A context without its sentence names the sentence.
+    let response = put_word(
+        &app,
+        &user,
+        id,
+        json!({ "word": "running", "language": "en", "context": { "material_id": null } }),
+    )
+    .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem["field"], "context.sentence");
+    let after: Value = app
+        .get_json(&format!("/vocabulary/{id}"), &user.token)
+        .await;
+    assert_eq!(after, before);
+
+    // The database keeps the length and that the surface lies in its sentence.
+    for (sentence, surface, constraint) in [
+        (
+            Some("Running is fun."),
+            "Walking",
+            "vocabulary_items_context_surface_in_sentence",
+        ),
+        (
+            None,
+            "Running",
+            "vocabulary_items_context_surface_in_sentence",
+        ),
+        (
+            Some(format!("{long} is fun.").as_str()),
+            long.as_str(),
+            "vocabulary_items_context_surface_length",
+        ),
+    ] {
+        let error = sqlx::query(
+            "UPDATE vocabulary_items SET context_sentence = $3, context_surface = $4
+             WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user.id)
+        .bind(id)
+        .bind(sentence)
+        .bind(surface)
+        .execute(&app.db.pool)
+        .await
+        .unwrap_err();
+        let error = error.as_database_error().unwrap();
+        assert_eq!(error.constraint(), Some(constraint), "{surface}");
+    }
 }
 
 #[tokio::test]
