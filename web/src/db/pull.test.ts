@@ -329,6 +329,19 @@ describe('applying pulled changes', () => {
     expect((await db.reviewLogs.toArray()).map((l) => `${l.id}:${l.syncStatus}`).sort()).toEqual([`${R1}:synced`, `${R2}:synced`]);
   });
 
+  it('shows a pulled word in the form it was tapped in on another device (context.surface); a form tapped here stays', async () => {
+    const context = { sentence: 'The House is big.', surface: 'House', material_id: M, segment_id: 's1', time_ms: 0 };
+    // Pulled before the server kept the form: the key, until the word comes again with its form.
+    await apply([word({ context: { ...context, surface: null }, hlc: earlier(1) })]);
+    expect(await vocabulary.getWord(db, WORD)).toMatchObject({ surface: 'house' });
+    await apply([word({ context, hlc: earlier(2) })]);
+    expect(await vocabulary.getWord(db, WORD)).toMatchObject({ surface: 'House', context: { sentence: 'The House is big.' } });
+    // A form this device tapped stays, whatever the server has.
+    await db.vocabulary.update(WORD, { surface: 'HOUSE' });
+    await apply([word({ context: { ...context, surface: null }, hlc: earlier(3) })]);
+    expect(await vocabulary.getWord(db, WORD)).toMatchObject({ surface: 'HOUSE' });
+  });
+
   it('merges answers with local ones not pushed yet (union by id) and keeps the local word fields until they are pushed', async () => {
     const { item } = await vocabulary.saveWord(db, { word: 'house', surface: 'House', language: 'en' }, T - 10 * 86_400_000);
     await db.outbox.clear();

@@ -108,7 +108,7 @@ export interface PulledVocabularyItem {
   reviews: number;
   lapses: number;
   last_reviewed_at: string | null;
-  context: { sentence: string; material_id?: string | null; segment_id?: string | null; time_ms?: number | null } | null;
+  context: { sentence: string; surface?: string | null; material_id?: string | null; segment_id?: string | null; time_ms?: number | null } | null;
   created_at: string;
   updated_at: string;
   hlc?: string | null;
@@ -523,6 +523,17 @@ function toContext(c: PulledVocabularyItem['context']): VocabularyContext | unde
   };
 }
 
+/**
+ * The form to show the word in: a tapped form this device has (it differs
+ * from the key) stays — the server may lack it (a context changed to a
+ * sentence without it); else the server's `context.surface`, the form it
+ * was tapped in on another device; else the key.
+ */
+function surfaceOf(w: PulledVocabularyItem, local: LocalVocabularyItem | undefined): string {
+  if (local && local.surface !== local.word) return local.surface;
+  return w.context?.surface ?? local?.surface ?? w.word;
+}
+
 async function putWord(db: EcholoopDb, w: PulledVocabularyItem, local: LocalVocabularyItem | undefined, keepSchedule: boolean, now: number): Promise<void> {
   const createdAt = local?.createdAt ?? Date.parse(w.created_at);
   const context = toContext(w.context);
@@ -530,8 +541,7 @@ async function putWord(db: EcholoopDb, w: PulledVocabularyItem, local: LocalVoca
     id: w.id,
     word: w.word,
     language: w.language,
-    // The server keeps the lookup key only; a word saved here keeps the form it was tapped in.
-    surface: local?.surface ?? w.word,
+    surface: surfaceOf(w, local),
     ...(context ? { context } : {}),
     status: w.status,
     nextReviewAt: ms(w.next_review_at) ?? createdAt,

@@ -62,6 +62,8 @@ export const getRecording = (c: ApiCall, id: string) => apiRequest<ServerRecordi
 /** Where a saved word was met, as the server takes it. */
 export interface ServerVocabularyContext {
   sentence: string;
+  /** The form the word was tapped in ("Running"): a word of `sentence` whose lookup key is the item's word. */
+  surface?: string;
   material_id?: string;
   segment_id?: string;
   time_ms?: number;

@@ -5,6 +5,7 @@ import * as materials from '../../../db/repositories/materials';
 import * as outbox from '../../../db/repositories/outbox';
 import * as progress from '../../../db/repositories/progress';
 import * as vocabulary from '../../../db/repositories/vocabulary';
+import { tokenize } from '../../../lib/core';
 import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import type { PushChange } from '../api/server';
 import { readOverview } from '../hooks/overview';
@@ -105,6 +106,32 @@ describe('the batched push (against the real server)', () => {
     expect(await materials.getMaterial(deviceA, m.id)).toMatchObject({ syncStatus: 'synced', title: 'Lesson, renamed' });
     expect(await vocabulary.getWord(deviceA, item.id)).toMatchObject({ syncStatus: 'synced', serverId: item.id });
     expect((await deviceA.reviewLogs.toArray()).map((l) => l.syncStatus)).toEqual(['synced']);
+  });
+
+  it('a word tapped as “Running” on device A shows as “Running” on device B, highlighted in its sentence', async () => {
+    const sentence = 'Running is fun.';
+    const tapped = tokenize(sentence, 'en')[0]!;
+    const { item } = await vocabulary.saveWord(deviceA, { word: tapped.key!, surface: tapped.text, language: 'en', context: { sentence } });
+    // Met again in a sentence without that form: it goes up without it, not refused.
+    const other = (await vocabulary.saveWord(deviceA, { word: 'fun', surface: 'Fun', language: 'en', context: { sentence: 'Fun!' } })).item;
+    await vocabulary.changeContext(deviceA, other.id, { sentence: 'It was fun.' });
+
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    const sent = pushes.flat().filter((c) => c.kind === 'vocabulary_item');
+    expect(sent.map((c) => (c.data?.context as { surface?: string } | undefined)?.surface)).toEqual(['Running', undefined]);
+    expect(await server.json(`/vocabulary/${item.id}`)).toMatchObject({ word: 'running', context: { sentence, surface: 'Running' } });
+    expect(await server.json(`/vocabulary/${other.id}`)).toMatchObject({ word: 'fun', context: { sentence: 'It was fun.', surface: null } });
+
+    expect(await run(deviceB)).toEqual({ kind: 'idle' });
+    const pulled = await vocabulary.getWord(deviceB, item.id);
+    expect(pulled).toMatchObject({ word: 'running', surface: 'Running', context: { sentence } });
+    // The highlight: the word of its sentence in that form with the item's key.
+    const mark = tokenize(pulled!.context!.sentence, pulled!.language).find((t) => t.text === pulled!.surface && t.key === pulled!.word);
+    expect(mark).toMatchObject({ utf16Start: 0, utf16End: 7 });
+    // Without a tapped form on the server, the key.
+    expect(await vocabulary.getWord(deviceB, other.id)).toMatchObject({ surface: 'fun' });
+    // Device A keeps its own tapped form.
+    expect(await vocabulary.getWord(deviceA, other.id)).toMatchObject({ surface: 'Fun' });
   });
 
   it('a new material goes in the batch, its list on its own endpoint, then what waited on the list in the next batch', async () => {

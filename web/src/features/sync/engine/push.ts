@@ -25,7 +25,7 @@
  */
 import { materials, outbox, progress, pull, vocabulary, type EcholoopDb, type LocalVocabularyItem, type OutboxGroup, type SyncEffect, type SyncProblem } from '../../../db';
 import { physicalMs } from '../../../lib/clock';
-import { maxClockAheadMs } from '../../../lib/core';
+import { maxClockAheadMs, tokenize } from '../../../lib/core';
 import { terminateUpload } from '../../../lib/tus';
 import { MAX_PUSH_CHANGES, pushChanges, type ApiCall, type PushChange, type PushProblem, type PushResult } from '../api/server';
 import { backoffDelay, ITEM_BACKOFF } from './backoff';
@@ -84,6 +84,8 @@ type Plan = { kind: 'send'; planned: Planned } | { kind: 'blocked'; by: Blocker 
 /** Where a saved word was met, as the server takes it. */
 interface ServerContext {
   sentence: string;
+  /** The form the word was tapped in, a word of `sentence` keyed as the item's word. */
+  surface?: string;
   material_id?: string;
   segment_id?: string;
   time_ms?: number;
@@ -324,6 +326,17 @@ async function materialParent(db: EcholoopDb, materialId: string, needsSegments:
 }
 
 /**
+ * The form the word was tapped in, when it is a word of the sentence whose
+ * key is the item's word — the server's rule, with the same core tokens
+ * (docs/api/vocabulary.md): a context changed to a sentence without that
+ * form goes up without it rather than be refused.
+ */
+function tappedForm(item: LocalVocabularyItem, sentence: string): { surface?: string } {
+  const found = tokenize(sentence, item.language).some((t) => t.kind === 'word' && t.text === item.surface && t.key === item.word);
+  return found ? { surface: item.surface } : {};
+}
+
+/**
  * Where the word was met, as the server can take it: the server checks
  * that the material and segment are the account's, so the word waits for
  * the material's row and its segment list. A material no longer on this
@@ -336,12 +349,13 @@ async function serverContext(
   parents: Parents,
 ): Promise<{ kind: 'context'; value?: ServerContext; parent?: string } | { kind: 'blocked'; by: Blocker }> {
   if (!item.context) return { kind: 'context' };
-  const { sentence, materialId, segmentId, timeMs } = item.context;
-  if (!materialId) return { kind: 'context', value: { sentence } };
+  const { sentence: text, materialId, segmentId, timeMs } = item.context;
+  const sentence = { sentence: text, ...tappedForm(item, text) };
+  if (!materialId) return { kind: 'context', value: sentence };
   const parent = await materialParent(db, materialId, Boolean(segmentId), parents);
   if (typeof parent === 'object') return parent;
-  if (!(await materials.getMaterial(db, materialId))) return { kind: 'context', value: { sentence } };
-  const placed: ServerContext = { sentence, material_id: materialId, ...(timeMs !== undefined ? { time_ms: timeMs } : {}) };
+  if (!(await materials.getMaterial(db, materialId))) return { kind: 'context', value: sentence };
+  const placed: ServerContext = { ...sentence, material_id: materialId, ...(timeMs !== undefined ? { time_ms: timeMs } : {}) };
   const withParent = parent ? { parent } : {};
   if (!segmentId) return { kind: 'context', value: placed, ...withParent };
   const segments = await materials.listSegments(db, materialId);
