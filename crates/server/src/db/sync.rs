@@ -175,3 +175,23 @@ pub async fn rows(
         .map(|row| Ok((row.try_get(key)?, kind.decode(row)?)))
         .collect()
 }
+
+/// Locks the user's change counter (migration 0001) for the rest of the
+/// transaction. Every write of the user's rows takes this lock at its first
+/// change number and holds it to commit, so concurrent writers of one
+/// learner run one after the other from there on anyway; a batch that locks
+/// several rows first must take the counter before them, or two batches
+/// locking the same rows in different orders deadlock (one holding a row
+/// and waiting for the counter, the other holding the counter and waiting
+/// for the row). A learner who never wrote has no counter yet: nothing is
+/// locked then, and the first write orders the writers.
+pub async fn lock_change_counter(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM user_change_counters WHERE user_id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

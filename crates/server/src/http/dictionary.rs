@@ -74,7 +74,8 @@ pub async fn lookup(
             parse_language("to", &account.native_language)?
         }
     };
-    let lookup = match dictionary::known_word(&ctx.db, &word).await? {
+    let known = dictionary::known_word(&mut *ctx.db.acquire().await?, &word).await?;
+    let lookup = match known {
         Some(core) => Lookup {
             senses: db::dictionary::senses(&ctx.db, core.id, to.primary()).await?,
             word: core.word,

@@ -81,7 +81,7 @@ pub async fn save_item(
     Json(body): Json<SaveWord>,
 ) -> Result<impl IntoResponse> {
     let mut tx = ctx.db.begin().await?;
-    let (core, context) = parse_save(&ctx.db, &mut tx, user.user_id, body).await?;
+    let (core, context) = parse_save(&mut tx, user.user_id, body).await?;
     let hlc = ctx.clock.now().to_string();
     let stamp = Stamp {
         hlc: &hlc,
@@ -101,10 +101,8 @@ pub async fn save_item(
 
 /// Checks a word to save (the rules of `PUT /vocabulary/{id}`, which a
 /// pushed saved word follows too) and finds or makes its shared
-/// dictionary row (`pool`: shared rows commit on their own). The context's
-/// material and segment are read in `conn`'s transaction.
+/// dictionary row, all in `conn`'s transaction (`dictionary::word_core`).
 pub(crate) async fn parse_save(
-    pool: &sqlx::PgPool,
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     body: SaveWord,
@@ -116,7 +114,7 @@ pub(crate) async fn parse_save(
         Some(context) => Some(parse_context(conn, user_id, context, &word, &language).await?),
         None => None,
     };
-    let core = dictionary::word_core(pool, &word).await?;
+    let core = dictionary::word_core(conn, &word).await?;
     Ok((core, context))
 }
 

@@ -24,6 +24,7 @@ mod segments;
 mod sessions;
 mod subtitle_import;
 mod sync;
+mod sync_concurrency;
 mod sync_push;
 mod transcription;
 mod transcription_sound;

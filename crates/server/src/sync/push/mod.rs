@@ -147,9 +147,6 @@ struct Parsed {
 /// What the changes of one batch share.
 pub(super) struct Batch<'a> {
     pub user_id: Uuid,
-    /// For the shared dictionary rows a saved word needs (they commit on
-    /// their own: they are nobody's data).
-    pub pool: &'a PgPool,
     /// The server's time, for checks of devices' times (review answers).
     pub now: DateTime<Utc>,
     /// Objects the current change frees (deleted after the commit, if the
@@ -176,7 +173,6 @@ pub async fn apply(
     let wall = wall_ms();
     let mut batch = Batch {
         user_id,
-        pool,
         now: Utc::now(),
         release: Vec::new(),
         answered: None,
@@ -188,6 +184,9 @@ pub async fn apply(
     // Which row answers each result that has one.
     let mut answers: Vec<Option<(Kind, Uuid)>> = Vec::with_capacity(changes.len());
     let mut tx = pool.begin().await?;
+    // Changes lock rows before they write: the counter first, so two
+    // batches of one learner cannot deadlock (`lock_change_counter`).
+    db::sync::lock_change_counter(&mut tx, user_id).await?;
     for (index, raw) in changes.into_iter().enumerate() {
         let kind = raw.get("kind").and_then(Value::as_str).map(str::to_owned);
         let id = raw

@@ -25,7 +25,7 @@ pub(super) async fn upsert(
     data: Option<Value>,
 ) -> Result<Verdict> {
     let data: SaveWord = read_data(data)?;
-    let (core, context) = parse_save(batch.pool, &mut *conn, batch.user_id, data).await?;
+    let (core, context) = parse_save(&mut *conn, batch.user_id, data).await?;
     let stored = db::vocabulary::lock_stored(&mut *conn, batch.user_id, id).await?;
     let clock = stored
         .as_ref()
