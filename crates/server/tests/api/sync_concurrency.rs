@@ -3,26 +3,15 @@
 //! row ends as the merge rules say — the latest clock's value, whatever the
 //! arrival order, with "completed" kept.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::content_fixtures::put_segments;
 use crate::helpers::{TestUser, spawn_app};
-
-fn now_ms() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+use crate::sync_push::now_ms;
 
 fn hlc(ms: u64, node: u64) -> String {
-    format!("{ms:013}-0000-{node:016x}")
+    crate::sync_push::hlc(ms, 0, node)
 }
 
 async fn push_to(

@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, TestUser, assert_problem, spawn_app, spawn_app_wit
 const DEVICE_A: u64 = 0xa;
 const DEVICE_B: u64 = 0xb;
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     u64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -27,7 +27,7 @@ fn now_ms() -> u64 {
 }
 
 /// A clock in its wire form.
-fn hlc(ms: u64, counter: u16, node: u64) -> String {
+pub fn hlc(ms: u64, counter: u16, node: u64) -> String {
     format!("{ms:013}-{counter:04x}-{node:016x}")
 }
 
