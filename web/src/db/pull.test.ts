@@ -239,6 +239,16 @@ describe('applying pulled changes', () => {
     expect(await db.outbox.filter((row) => row.entityId === M).count()).toBe(0);
   });
 
+  it('a row with nothing queued here takes the server’s row even when its clock is older (a resource write stamped by a lagging server clock)', async () => {
+    await apply([material({ title: 'Pushed from a clock ahead', hlc: later() })]);
+    expect(await db.outbox.count()).toBe(0);
+    await apply([material({ title: 'Renamed through PATCH', hlc: earlier() })]);
+    expect((await materials.getMaterial(db, M))?.title).toBe('Renamed through PATCH');
+    await apply([word({ hlc: later() })]);
+    await apply([word({ hlc: earlier(), context: { sentence: 'The house from elsewhere.', material_id: null, segment_id: null, time_ms: null, surface: null } })]);
+    expect((await vocabulary.getWord(db, WORD))?.context?.sentence).toBe('The house from elsewhere.');
+  });
+
   it('merges progress with the core: the newer position, completion never lost, a completion only this device has is pushed', async () => {
     await apply([material({ hlc: earlier() })]);
     await progress.saveProgress(db, M, 2); // here, now: in progress at 2

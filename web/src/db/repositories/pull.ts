@@ -192,9 +192,18 @@ export async function adoptWinners(db: EcholoopDb, group: OutboxGroup, winners: 
 export async function applyChanges(db: EcholoopDb, changes: PulledChange[], now = Date.now()): Promise<number> {
   const queue = await queuedRows(db);
   const isQueued = (entity: OutboxEntity, id: string) => queue.has(`${entity}:${id}`);
-  /** This device's clock of a material or word: a delete made here and not pushed yet, else the row's. */
+  /**
+   * This device's claim on a material or word: a change not pushed yet (a
+   * delete, or an edit with the row's clock), or a row the server has not
+   * confirmed. A confirmed row with nothing queued claims nothing: the
+   * server's row is the truth then, even when
+   * its clock is older than the one this device last saw (a write through a
+   * resource endpoint, stamped by another instance's clock or after a
+   * restart), or this device would keep a value the server no longer has.
+   */
   const localClock = (entity: 'material' | 'vocabulary', row: { hlc?: string; serverId?: string } | undefined, id: string): LocalClock | null => {
     const newest = queue.get(`${entity}:${id}`);
+    if (!newest && row?.serverId) return null;
     if (newest?.op === 'delete') return { hlc: newest.hlc ?? null, deleted: true, unconfirmed: false };
     return row ? { hlc: row.hlc ?? null, deleted: false, unconfirmed: !row.serverId } : null;
   };
