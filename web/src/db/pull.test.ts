@@ -388,6 +388,22 @@ describe('applying pulled changes', () => {
     expect(await db.assessments.count()).toBe(1);
   });
 
+  it('a pulled score of the sentence as it reads now settles a planned check; a score of an older text leaves it', async () => {
+    await apply([material(), segment('s1', 0, 'first')]);
+    const take = await recordings.addRecording(db, { segmentId: 's1', materialId: M, blob: new Blob([new Uint8Array(2)]), duration: 500 });
+    const assessment = (id: string, referenceText: string) =>
+      change('assessment', { id, recording_id: take.id, overall_score: 80, accuracy_score: 80, fluency_score: null, completeness_score: null, prosody_score: null, word_results: [], engine: 'builtin', reference_text: referenceText, created_at: ISO });
+    // The scoring fetcher is polling for a re-score.
+    await db.assessments.put({ recordingId: take.id, attempts: 2, nextCheckAt: T + 60_000, afterBackupOf: M });
+    await apply([assessment('a1', 'an older text')]);
+    expect(await db.assessments.get(take.id)).toMatchObject({ assessment: { id: 'a1' }, nextCheckAt: T + 60_000, afterBackupOf: M });
+    await apply([assessment('a2', 'first')]);
+    const settled = await db.assessments.get(take.id);
+    expect(settled).toMatchObject({ assessment: { id: 'a2' }, scoring: { state: 'done' } });
+    expect(settled?.nextCheckAt).toBeUndefined();
+    expect(settled?.afterBackupOf).toBeUndefined();
+  });
+
   it('gives the same result when a page is applied twice (a crash before the next page)', async () => {
     const page = [answer(R1, T, 3), segment('s1', 0, 'first'), material(), progressChange(0), word()];
     await apply(page);

@@ -65,6 +65,18 @@ async function correctionQueued(db: EcholoopDb, take: { materialId: string; segm
 }
 
 /**
+ * Whether a score judged against `referenceText` is the take's final one:
+ * its sentence reads so on this device and no correction of it waits to go
+ * up (so no check the scoring fetcher planned for it is still needed).
+ */
+export async function judgesCurrentSentence(db: EcholoopDb, take: { materialId: string; segmentId: string }, referenceText: string | null | undefined): Promise<boolean> {
+  if (referenceText == null) return false;
+  const list = await db.segmentLists.get(take.materialId);
+  const sentence = list?.segments.find((s) => s.id === take.segmentId)?.text;
+  return sentence === referenceText && !(await correctionQueued(db, take));
+}
+
+/**
  * What wakes the scoring fetcher besides newly backed-up takes: a segment
  * list or a sentence's correction queued or backed up (a corrected
  * sentence reached the server, which scores its takes again). Only the

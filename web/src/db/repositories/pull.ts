@@ -14,6 +14,7 @@ import type {
   SyncState,
   VocabularyContext,
 } from '../schema';
+import { judgesCurrentSentence } from './assessments';
 import { removeMaterialHere } from './materials';
 import { dropQueued, enqueue, removeDone, type OutboxGroup } from './outbox';
 import { reviewLogOf } from './vocabulary';
@@ -514,11 +515,15 @@ function sameSegments(a: LocalSegment[], b: LocalSegment[]): boolean {
 
 /** An assessment of a take on this device becomes its score row (a newer one replaces it); takes not here are skipped. */
 async function storeAssessment(db: EcholoopDb, a: ServerAssessment): Promise<boolean> {
-  if (!(await db.recordings.get(a.recording_id))) return false;
+  const take = await db.recordings.get(a.recording_id);
+  if (!take) return false;
   const row = await db.assessments.get(a.recording_id);
   const held = row?.assessment;
   if (held && (held.id === a.id ? held.change_seq >= a.change_seq : Date.parse(held.created_at) > Date.parse(a.created_at))) return false;
-  await db.assessments.put({ ...row, recordingId: a.recording_id, assessment: a, scoring: { state: 'done' }, attempts: 0 });
+  // The score of the sentence as it reads now settles a check the scoring fetcher had
+  // planned (a re-score it was polling for): kept, the take would say "rescoring" on.
+  const kept = row && (await judgesCurrentSentence(db, take, a.reference_text)) ? { ...row, nextCheckAt: undefined, afterBackupOf: undefined } : row;
+  await db.assessments.put({ ...kept, recordingId: a.recording_id, assessment: a, scoring: { state: 'done' }, attempts: 0 });
   return true;
 }
 
