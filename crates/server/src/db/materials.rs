@@ -197,23 +197,44 @@ pub async fn last_segment_end(
     .await
 }
 
-/// Soft-deletes a material with its segments, progress and recordings (the
-/// rows stay as tombstones for sync, the synced ones stamped with `hlc`)
-/// and forgets sound uploaded to transcribe it. Returns the object keys to
-/// remove once committed, or `None` when there was no such live material.
-pub async fn soft_delete(
-    pool: &PgPool,
+/// The latest clock among a live material and the live rows its delete
+/// tombstones (segments, progress, recordings), with the material and its
+/// recordings locked for the rest of the transaction (segments and
+/// progress are written only under the material's lock). `None`: no such
+/// live material; `Some(None)`: none of them has a clock.
+pub async fn lock_latest_clock(
+    conn: &mut PgConnection,
     user_id: Uuid,
     id: Uuid,
-    hlc: &str,
-) -> Result<Option<Vec<String>>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let keys = soft_delete_in(&mut tx, user_id, id, hlc).await?;
-    tx.commit().await?;
-    Ok(keys)
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH m AS (
+            SELECT hlc FROM materials WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE),
+         r AS (
+            SELECT r.hlc FROM recordings r
+            JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
+            WHERE r.user_id = $1 AND s.material_id = $2 AND r.deleted_at IS NULL
+            FOR UPDATE OF r)
+         SELECT (SELECT max(c.hlc COLLATE \"C\") FROM (
+                    SELECT hlc FROM m
+                    UNION ALL SELECT hlc::text FROM segments
+                        WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL
+                    UNION ALL SELECT hlc FROM learning_progress
+                        WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL
+                    UNION ALL SELECT hlc FROM r) AS c(hlc))
+         FROM m",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
-/// [`soft_delete`] in the caller's transaction.
+/// Soft-deletes a material with its segments, progress and recordings (the
+/// rows stay as tombstones for sync, the synced ones stamped with `hlc`)
+/// and forgets sound uploaded to transcribe it, in the caller's
+/// transaction. Returns the object keys to remove once committed, or
+/// `None` when there was no such live material.
 pub async fn soft_delete_in(
     conn: &mut PgConnection,
     user_id: Uuid,

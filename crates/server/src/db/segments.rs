@@ -9,6 +9,7 @@ use sqlx::{Acquire, PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::{NewSegment, SegmentOrigin, stable_segment_id};
+use crate::sync::ServerClock;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Segment {
@@ -147,8 +148,10 @@ impl<'a> Rows<'a> {
 /// written by the one statement it needs: new rows by a plain `INSERT`,
 /// changed or revived rows by an `UPDATE`, rows left out become tombstones,
 /// and unchanged rows are not touched (their change number and clock stay).
-/// Every row written carries `hlc`, the server's clock for this write: one
-/// value for the whole list, cast to the column's domain once per statement
+/// Every row written carries one clock of `clock`'s for this write, later
+/// than the stored clock of every row it replaces (whichever process
+/// stamped them: the material's lock keeps them as read): one value for
+/// the whole list, cast to the column's domain once per statement
 /// (`(SELECT $n::hlc_text)`), so its format is checked once, not per row
 /// (migration 0018). The stored list is answered from memory rather than
 /// read back.
@@ -157,7 +160,7 @@ pub async fn replace(
     user_id: Uuid,
     material_id: Uuid,
     segments: &[NewSegment],
-    hlc: &str,
+    clock: &ServerClock,
 ) -> Result<Replaced, ReplaceError> {
     let stored: Vec<StoredRow> = sqlx::query_as(
         "SELECT id, start_time, end_time, text, translation, origin, deleted_at IS NOT NULL AS deleted,
@@ -198,16 +201,27 @@ pub async fn replace(
         })
         .collect();
 
-    let gone: Vec<Uuid> = stored
-        .iter()
-        .filter(|row| !row.deleted && !taken.contains(&row.id))
-        .map(|row| row.id)
-        .collect();
-    let to_write = segments
-        .iter()
-        .zip(&ids)
-        .filter(|(segment, id)| !by_id.get(id).is_some_and(|row| row.same_content(segment)))
-        .count();
+    // The rows this write replaces (removed, changed, revived) and the
+    // latest of their clocks, which its own clock must follow whoever
+    // stamped them (text order is clock order: nothing is parsed per row).
+    let mut latest: Option<&str> = None;
+    let mut gone: Vec<Uuid> = Vec::new();
+    for row in &stored {
+        if !row.deleted && !taken.contains(&row.id) {
+            gone.push(row.id);
+            latest = latest.max(row.hlc.as_deref());
+        }
+    }
+    let mut to_write = 0;
+    for (segment, id) in segments.iter().zip(&ids) {
+        match by_id.get(id) {
+            Some(row) if row.same_content(segment) => {}
+            found => {
+                to_write += 1;
+                latest = latest.max(found.and_then(|row| row.hlc.as_deref()));
+            }
+        }
+    }
     let last_stored = stored.iter().map(|row| row.change_seq).max().unwrap_or(0);
     if to_write == 0 && gone.is_empty() {
         let segments = segments
@@ -221,6 +235,12 @@ pub async fn replace(
             retexted: Vec::new(),
         });
     }
+
+    let hlc = clock
+        .now_after(latest)
+        .map_err(|error| sqlx::Error::Decode(error.into()))?
+        .to_string();
+    let hlc = hlc.as_str();
 
     // One block of change numbers for every row this replacement writes
     // (migration 0005), and the transaction's clock for the answer. With the

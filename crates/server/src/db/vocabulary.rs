@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::domain::vocabulary::Context;
+use crate::sync::ServerClock;
 
 /// The seed's `vocabulary_items.status`, as the core's schedule sets it.
 #[derive(
@@ -193,17 +194,39 @@ pub enum Saved {
 }
 
 /// How a save stamps the item's clock.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Stamp<'a> {
-    pub hlc: &'a str,
+    pub clock: StampClock<'a>,
     /// Write the clock even when nothing else changed (a pushed change
     /// that won: the row must carry its clock). Otherwise an unchanged
     /// item is not written at all.
     pub always: bool,
 }
 
+/// Whose clock a save carries.
+#[derive(Clone, Copy)]
+pub enum StampClock<'a> {
+    /// A pushed change's (the merge rules found it newer than the row's).
+    Pushed(&'a str),
+    /// The server's, made later than the row's stored clock once the row
+    /// is locked (`ServerClock::now_after`).
+    Server(&'a ServerClock),
+}
+
+impl StampClock<'_> {
+    fn over(self, stored: Option<&str>) -> Result<String, sqlx::Error> {
+        match self {
+            StampClock::Pushed(hlc) => Ok(hlc.to_owned()),
+            StampClock::Server(clock) => clock
+                .now_after(stored)
+                .map(|hlc| hlc.to_string())
+                .map_err(|error| sqlx::Error::Decode(error.into())),
+        }
+    }
+}
+
 /// Creates the item, revives its tombstone, or updates its context, in
-/// `conn`'s transaction, stamped with `stamp.hlc`. An unchanged item is not
+/// `conn`'s transaction, stamped by `stamp.clock`. An unchanged item is not
 /// written (its change number stays) unless `stamp.always`. A second live
 /// item for the word breaks [`ONE_PER_WORD`].
 pub async fn save(
@@ -218,8 +241,8 @@ pub async fn save(
     // Twice at most: a concurrent PUT of the same new id may insert first,
     // and this one then updates the row it made.
     for _ in 0..2 {
-        let current: Option<(Uuid, bool)> = sqlx::query_as(
-            "SELECT word_core_id, deleted_at IS NOT NULL FROM vocabulary_items
+        let current: Option<(Uuid, bool, Option<String>)> = sqlx::query_as(
+            "SELECT word_core_id, deleted_at IS NOT NULL, hlc FROM vocabulary_items
              WHERE user_id = $1 AND id = $2 FOR UPDATE",
         )
         .bind(user_id)
@@ -227,8 +250,9 @@ pub async fn save(
         .fetch_optional(&mut *conn)
         .await?;
         match current {
-            Some((stored, _)) if stored != word_core_id => return Ok(Saved::OtherWord),
-            Some((_, deleted)) => {
+            Some((stored, _, _)) if stored != word_core_id => return Ok(Saved::OtherWord),
+            Some((_, deleted, stored_hlc)) => {
+                let hlc = stamp.clock.over(stored_hlc.as_deref())?;
                 context_binds(
                     sqlx::query(
                         "UPDATE vocabulary_items SET deleted_at = NULL,
@@ -242,7 +266,7 @@ pub async fn save(
                     .bind(user_id)
                     .bind(id),
                 )
-                .bind(stamp.hlc)
+                .bind(&hlc)
                 .bind(stamp.always)
                 .execute(&mut *conn)
                 .await?;
@@ -253,6 +277,7 @@ pub async fn save(
                 });
             }
             None => {
+                let hlc = stamp.clock.over(None)?;
                 let inserted = context_binds(
                     sqlx::query(
                         "INSERT INTO vocabulary_items (user_id, id, word_core_id,
@@ -264,7 +289,7 @@ pub async fn save(
                     .bind(id),
                 )
                 .bind(word_core_id)
-                .bind(stamp.hlc)
+                .bind(&hlc)
                 .execute(&mut *conn)
                 .await?;
                 if inserted.rows_affected() == 1 {

@@ -166,16 +166,28 @@ pub async fn create_material(
     Json(body): Json<CreateMaterial>,
 ) -> Result<impl IntoResponse> {
     let valid = validate_new(body)?;
-    let hlc = ctx.clock.now().to_string();
-    match db::materials::insert(&ctx.db, user.user_id, valid.new_row(), &hlc).await? {
-        Some(material) => Ok((StatusCode::CREATED, axum::Json(material))),
+    let mut tx = ctx.db.begin().await?;
+    let stored = db::materials::lock_stored(&mut *tx, user.user_id, valid.id).await?;
+    let created = match &stored {
+        Some(stored) if !stored.deleted => None,
+        // New, or a tombstone revived: stamped after the delete's clock.
+        _ => {
+            let tombstone = stored.as_ref().and_then(|stored| stored.hlc.as_deref());
+            let hlc = ctx.clock.now_after(tombstone)?.to_string();
+            db::materials::insert(&mut *tx, user.user_id, valid.new_row(), &hlc).await?
+        }
+    };
+    let answer = match created {
+        Some(material) => (StatusCode::CREATED, material),
         None => {
-            let existing = db::materials::get(&ctx.db, user.user_id, valid.id)
+            let existing = db::materials::get(&mut *tx, user.user_id, valid.id)
                 .await?
                 .ok_or(Error::NotFound)?;
-            Ok((StatusCode::OK, axum::Json(existing)))
+            (StatusCode::OK, existing)
         }
-    }
+    };
+    tx.commit().await?;
+    Ok((answer.0, axum::Json(answer.1)))
 }
 
 #[utoipa::path(get, path = "/api/v1/materials/{id}", tag = "materials",
@@ -276,26 +288,25 @@ pub async fn update_material(
     PathId(id): PathId,
     Json(body): Json<UpdateMaterial>,
 ) -> Result<axum::Json<Material>> {
-    let current = db::materials::get(&ctx.db, user.user_id, id)
+    let mut tx = ctx.db.begin().await?;
+    let current = db::materials::lock_stored(&mut *tx, user.user_id, id)
         .await?
+        .filter(|stored| !stored.deleted)
         .ok_or(Error::NotFound)?;
-    let external_id = current
-        .metadata
-        .get("external_id")
-        .and_then(|id| id.as_str());
     let changes = validate_changes(
-        &ctx.db,
+        &mut *tx,
         user.user_id,
         id,
         current.source_type,
-        external_id,
+        current.external_id.as_deref(),
         body,
     )
     .await?;
-    let hlc = ctx.clock.now().to_string();
-    let material = db::materials::update(&ctx.db, user.user_id, id, changes.as_changes(), &hlc)
+    let hlc = ctx.clock.now_after(current.hlc.as_deref())?.to_string();
+    let material = db::materials::update(&mut *tx, user.user_id, id, changes.as_changes(), &hlc)
         .await?
         .ok_or(Error::NotFound)?;
+    tx.commit().await?;
     Ok(axum::Json(material))
 }
 
@@ -308,10 +319,17 @@ pub async fn delete_material(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let hlc = ctx.clock.now().to_string();
-    let keys = db::materials::soft_delete(&ctx.db, user.user_id, id, &hlc)
+    let mut tx = ctx.db.begin().await?;
+    // The delete replaces the material and its live children: later than
+    // every one of their clocks.
+    let latest = db::materials::lock_latest_clock(&mut tx, user.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let hlc = ctx.clock.now_after(latest.as_deref())?.to_string();
+    let keys = db::materials::soft_delete_in(&mut tx, user.user_id, id, &hlc)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
     ctx.settings.storage.delete_quietly(keys).await;
     Ok(StatusCode::NO_CONTENT)
 }

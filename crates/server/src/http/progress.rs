@@ -60,7 +60,11 @@ pub async fn put_progress(
     let mut tx = ctx.db.begin().await?;
     let index =
         lock_material_and_check_index(&mut tx, user.user_id, id, body.last_segment_index).await?;
-    let hlc = ctx.clock.now().to_string();
+    // Under the material's lock, which every progress write takes: later
+    // than the stored progress (live or a tombstone), whoever stamped it.
+    let stored = db::progress::lock_stored(&mut *tx, user.user_id, id).await?;
+    let stored = stored.as_ref().and_then(|stored| stored.hlc.as_deref());
+    let hlc = ctx.clock.now_after(stored)?.to_string();
     let progress =
         db::progress::upsert(&mut *tx, user.user_id, id, index, body.status, Some(&hlc)).await?;
     tx.commit().await?;

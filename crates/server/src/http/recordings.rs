@@ -66,10 +66,18 @@ pub async fn delete_recording(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let hlc = ctx.clock.now().to_string();
-    let key = db::recordings::soft_delete(&ctx.db, user.user_id, id, &hlc)
+    let mut tx = ctx.db.begin().await?;
+    let (stored, deleted) = db::recordings::lock_clock(&mut *tx, user.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
+    if deleted {
+        return Err(Error::NotFound);
+    }
+    let hlc = ctx.clock.now_after(stored.as_deref())?.to_string();
+    let key = db::recordings::soft_delete(&mut *tx, user.user_id, id, &hlc)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
     ctx.settings.storage.delete_quietly(key).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -84,9 +84,10 @@ pub async fn replace_segments(
         .ok_or(Error::NotFound)?;
     let parsed = parse_list(&body.segments, duration)
         .map_err(|error| Error::validation(error.field, error.reason))?;
-    let hlc = ctx.clock.now().to_string();
+    // Stamped later than every row it replaces (`db::segments::replace`).
+    let clock = &ctx.clock;
     let replaced =
-        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, &hlc).await {
+        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, clock).await {
             Ok(replaced) => replaced,
             Err(ReplaceError::IdOfAnotherMaterial(index)) => {
                 let original = body
@@ -312,14 +313,20 @@ pub async fn update_segment(
     Json(body): Json<UpdateSegment>,
 ) -> Result<axum::Json<Segment>> {
     let mut tx = ctx.db.begin().await?;
-    let current = db::segments::get(&mut *tx, user.user_id, id)
+    // The material's lock first, as every write of its list takes it; then
+    // the row as it is under that lock.
+    let material = db::segments::material_of(&mut *tx, user.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let duration = db::materials::lock(&mut *tx, user.user_id, current.material_id)
+    let duration = db::materials::lock(&mut *tx, user.user_id, material)
         .await?
         .ok_or(Error::NotFound)?;
+    let current = match db::segments::lock_stored(&mut *tx, user.user_id, id).await? {
+        Some(stored) if !stored.deleted => stored.segment,
+        _ => return Err(Error::NotFound),
+    };
     let changes = check_changes(&mut tx, user.user_id, &current, duration, &body).await?;
-    let hlc = ctx.clock.now().to_string();
+    let hlc = ctx.clock.now_after(current.hlc.as_deref())?.to_string();
     let segment = write_changes(
         &mut tx,
         ctx.scoring.as_ref(),

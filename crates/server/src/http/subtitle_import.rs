@@ -106,9 +106,10 @@ pub async fn import_segments(
     }
     let parsed = parse_list(&inputs, duration)
         .map_err(|error| Error::validation("file", format!("{}: {}", error.field, error.reason)))?;
-    let hlc = ctx.clock.now().to_string();
+    // Stamped later than every row it replaces (`db::segments::replace`).
+    let clock = &ctx.clock;
     let replaced =
-        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, &hlc).await {
+        match db::segments::replace(&mut tx, user.user_id, material_id, &parsed, clock).await {
             Ok(replaced) => replaced,
             Err(ReplaceError::IdOfAnotherMaterial(_)) => {
                 return Err(Error::Internal(anyhow::anyhow!(

@@ -562,8 +562,6 @@ async fn complete(
     };
     let mut tx = ctx.db.begin().await?;
     let mut stale = Vec::new();
-    // Attaching media or creating a take is a write to a synced row.
-    let hlc = ctx.clock.now().to_string();
     let attached = if upload.target == TARGET_TRANSCRIPTION {
         let new = NewSource {
             material_id: upload.target_id,
@@ -580,6 +578,11 @@ async fn complete(
             None => false,
         }
     } else if upload.target == TARGET_MATERIAL {
+        // Attaching media replaces the material's version: later than its
+        // stored clock, whoever stamped it.
+        let stored = db::materials::lock_stored(&mut *tx, user_id, upload.target_id).await?;
+        let stored = stored.as_ref().and_then(|stored| stored.hlc.as_deref());
+        let hlc = ctx.clock.now_after(stored)?.to_string();
         let media = db::uploads::AttachedMedia {
             key: &upload.object_key,
             size: upload.upload_length,
@@ -597,6 +600,8 @@ async fn complete(
             None => false,
         }
     } else {
+        // A take is a new row (an id already stored is not written).
+        let hlc = ctx.clock.now().to_string();
         let new = db::recordings::NewRecording {
             id: upload.target_id,
             hlc: &hlc,

@@ -21,7 +21,7 @@ use super::extract::{Json, PathId, Query};
 use super::pagination::{self, page_limit};
 use crate::db;
 use crate::db::dictionary::WordCore;
-use crate::db::vocabulary::{After, Saved, Stamp, VocabularyItem};
+use crate::db::vocabulary::{After, Saved, Stamp, StampClock, VocabularyItem};
 use crate::dictionary;
 use crate::domain::vocabulary::{Context, MAX_REVIEWS_PER_REQUEST, parse_review, parse_surface};
 use crate::domain::{LanguageTag, Word};
@@ -82,9 +82,8 @@ pub async fn save_item(
 ) -> Result<impl IntoResponse> {
     let mut tx = ctx.db.begin().await?;
     let (core, context) = parse_save(&mut tx, user.user_id, body).await?;
-    let hlc = ctx.clock.now().to_string();
     let stamp = Stamp {
-        hlc: &hlc,
+        clock: StampClock::Server(&ctx.clock),
         always: false,
     };
     let saved = save_word(&mut tx, user.user_id, id, &core, context.as_ref(), stamp).await?;
@@ -234,12 +233,17 @@ pub async fn delete_item(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let hlc = ctx.clock.now().to_string();
-    if db::vocabulary::soft_delete(&ctx.db, user.user_id, id, &hlc).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
+    let mut tx = ctx.db.begin().await?;
+    let stored = db::vocabulary::lock_stored(&mut *tx, user.user_id, id)
+        .await?
+        .filter(|stored| !stored.deleted)
+        .ok_or(Error::NotFound)?;
+    let hlc = ctx.clock.now_after(stored.hlc.as_deref())?.to_string();
+    if !db::vocabulary::soft_delete(&mut *tx, user.user_id, id, &hlc).await? {
+        return Err(Error::NotFound);
     }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -209,12 +209,15 @@ async fn store(
     let mut tx = sqlx::Connection::begin(&mut *conn)
         .await
         .context("starting the segment write")?;
-    // One clock for this write: the segments and a heard language.
-    let hlc = context.clock.now().to_string();
-    db::segments::replace(&mut tx, user_id, material_id, &parsed, &hlc)
+    // Each write is stamped later than the rows it replaces (tombstones of
+    // an earlier list, the material), whoever stamped them.
+    db::segments::replace(&mut tx, user_id, material_id, &parsed, &context.clock)
         .await
         .map_err(|error| JobError::Retry(anyhow::anyhow!("storing the segments: {error:?}")))?;
     if let Some(language) = &transcribed.language {
+        let stored = db::materials::lock_stored(&mut *tx, user_id, material_id).await?;
+        let stored = stored.as_ref().and_then(|stored| stored.hlc.as_deref());
+        let hlc = context.clock.now_after(stored)?.to_string();
         db::transcriptions::set_language_if_unknown(&mut *tx, user_id, material_id, language, &hlc)
             .await?;
     }

@@ -3,6 +3,13 @@
 //! observes every clock a device pushes, so a write made here after a
 //! pushed one is ordered after it even when the device's clock runs ahead
 //! of the server's (by at most `MAX_AHEAD_MS`, which the push enforces).
+//!
+//! What one process has observed is not enough: after a restart, or on
+//! another instance behind the same database, the clock has not seen the
+//! clocks already stored. So a write that replaces stored row versions is
+//! stamped with [`ServerClock::now_after`] the latest of their clocks, read
+//! in the writing transaction under the lock that keeps them (decision
+//! 0024, "Revised").
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -38,6 +45,26 @@ impl ServerClock {
         self.lock(|clock| clock.now(wall))
     }
 
+    /// The time of a write that replaces stored row versions, `stored` the
+    /// latest of their clocks as stored (wire text; `None`: nothing is
+    /// replaced, or only rows from before clocks). Later than it, whichever
+    /// process stamped it, and later than every time this clock has handed
+    /// out or observed; the clock keeps it as the last time it handed out.
+    /// The caller holds the rows (or the lock every writer of them takes)
+    /// until its transaction ends, so `stored` stays the latest.
+    pub fn now_after(&self, stored: Option<&str>) -> anyhow::Result<Hlc> {
+        let stored = stored
+            .map(str::parse::<Hlc>)
+            .transpose()
+            .map_err(|error| anyhow::anyhow!("a stored clock: {error}"))?;
+        let wall = wall_ms();
+        Ok(self.lock(|clock| match stored {
+            // `observe` hands out a time later than both.
+            Some(stored) => clock.observe(stored, wall),
+            None => clock.now(wall),
+        }))
+    }
+
     /// Takes in a clock another writer stamped (a pushed change).
     pub fn observe(&self, remote: Hlc) {
         let wall = wall_ms();
@@ -67,6 +94,7 @@ pub fn wall_ms() -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -78,5 +106,30 @@ mod tests {
         assert!(clock.now() > ahead);
         let first = clock.now();
         assert!(clock.clone().now() > first, "clones share one clock");
+    }
+
+    #[test]
+    fn a_fresh_clock_stamps_a_replacing_write_after_the_stored_clock() {
+        // Another process stored a clock five minutes ahead; this one never
+        // observed it (a restart, a second instance).
+        let stored = Hlc::new(wall_ms() + 5 * 60 * 1000, 7, NodeId::new(2));
+        let clock = ServerClock::with_node(NodeId::new(1));
+        let before = clock.now();
+        assert!(before < stored);
+        let stamp = clock.now_after(Some(&stored.to_string())).unwrap();
+        assert!(stamp > stored && stamp > before);
+        assert_eq!(stamp.node(), NodeId::new(1));
+        // Never older than a time handed out before, stored clock or not.
+        let older = Hlc::new(1_000, 0, NodeId::new(3));
+        let next = clock.now_after(Some(&older.to_string())).unwrap();
+        assert!(next > stamp);
+        assert!(clock.now_after(None).unwrap() > next);
+        assert!(clock.now() > next);
+    }
+
+    #[test]
+    fn a_malformed_stored_clock_is_an_error() {
+        let clock = ServerClock::with_node(NodeId::new(1));
+        assert!(clock.now_after(Some("yesterday")).is_err());
     }
 }

@@ -26,6 +26,7 @@ mod subtitle_import;
 mod sync;
 mod sync_concurrency;
 mod sync_push;
+mod sync_server_clocks;
 mod transcription;
 mod transcription_sound;
 mod uploads;

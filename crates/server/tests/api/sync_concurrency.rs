@@ -14,7 +14,7 @@ fn hlc(ms: u64, node: u64) -> String {
     crate::sync_push::hlc(ms, 0, node)
 }
 
-async fn push_to(
+pub(crate) async fn push_to(
     client: &reqwest::Client,
     base: &str,
     user: &TestUser,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{Batch, delete_verdict, read_data, row_clock};
 use crate::db;
-use crate::db::vocabulary::Stamp;
+use crate::db::vocabulary::{Stamp, StampClock};
 use crate::domain::vocabulary::parse_review;
 use crate::http::error::{Error, Result};
 use crate::http::vocabulary::{SaveWord, parse_save, save_word};
@@ -35,7 +35,7 @@ pub(super) async fn upsert(
     if verdict == Verdict::Apply {
         let hlc = hlc.to_string();
         let stamp = Stamp {
-            hlc: &hlc,
+            clock: StampClock::Pushed(&hlc),
             always: true,
         };
         save_word(conn, batch.user_id, id, &core, context.as_ref(), stamp).await?;
