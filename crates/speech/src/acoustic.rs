@@ -64,11 +64,16 @@ impl Drop for Engine {
     }
 }
 
+/// Engines loaded from the same weights: two takes (or a take's
+/// renditions) are heard on two cores at once. Each engine is
+/// single-threaded and holds its own copy of the ~5 MB of weights.
+const ENGINES: usize = 2;
+
 /// The loaded model. Loading takes ~50 ms; keep one and reuse it.
 pub struct AcousticModel {
-    engine: Mutex<Engine>,
-    // Field order matters: `engine` (declared first) drops before the
-    // library that holds its code.
+    engines: Vec<Mutex<Engine>>,
+    // Field order matters: `engines` (declared first) drop before the
+    // library that holds their code.
     _library: libloading::Library,
     /// Token strings by id; the last two are the word boundary and blank.
     pub vocab: Vec<String>,
@@ -103,8 +108,10 @@ impl AcousticModel {
         let library =
             unsafe { libloading::Library::new(dir.join("libhama.so")) }.map_err(model_err)?;
         // SAFETY: the signatures match hama's C ABI (hama/_engine.py binds
-        // the same ones through ctypes).
-        let engine = unsafe {
+        // the same ones through ctypes). Each handle is a model of its own
+        // (the weights are copied in); two handles run on two threads give
+        // what one gives alone (tests/assessment.rs).
+        let load_engine = || unsafe {
             let load: LoadFn = *library
                 .get::<LoadFn>(b"hama_asr_load\0")
                 .map_err(model_err)?;
@@ -119,16 +126,19 @@ impl AcousticModel {
             if handle.is_null() {
                 return Err(model_err("hama_asr_load refused the weights"));
             }
-            Engine {
+            Ok(Engine {
                 handle,
                 free,
                 num_frames,
                 run,
-            }
+            })
         };
+        let engines = (0..ENGINES)
+            .map(|_| load_engine().map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
         let blank = vocab.len() - 1;
         Ok(Self {
-            engine: Mutex::new(engine),
+            engines,
             _library: library,
             word_boundary: blank - 1,
             blank,
@@ -142,10 +152,14 @@ impl AcousticModel {
         if samples.len() < 640 {
             return Ok(Posteriors { frames: Vec::new() });
         }
-        let engine = self
-            .engine
-            .lock()
-            .map_err(|_| model_err("engine poisoned by a panic"))?;
+        // A free engine if there is one, else wait for the first.
+        let free = self.engines.iter().find_map(|e| e.try_lock().ok());
+        let engine = match free {
+            Some(engine) => engine,
+            None => self.engines[0]
+                .lock()
+                .map_err(|_| model_err("engine poisoned by a panic"))?,
+        };
         let n = i64::try_from(samples.len()).map_err(model_err)?;
         // SAFETY: pure function of the length.
         let capacity = unsafe { (engine.num_frames)(n) };

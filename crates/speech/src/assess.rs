@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use echoloop_core::assessment::{Assessment, ErrorType, PhoneResult, Scores, WordResult};
 
 use crate::acoustic::{AcousticModel, FRAME_MS, Posteriors, default_model_dir};
-use crate::align::{AlignCosts, CostBias, FrameScores, WordAlignment, align, align_biased};
+use crate::align::{
+    AlignCosts, CostBias, FrameScores, PhoneSpan, WordAlignment, align, align_biased,
+};
 use crate::audio::{AudioStream, SAMPLE_RATE, decode_file};
 use crate::error::{Result, SpeechError};
 use crate::fluency::{self, WordTiming};
@@ -51,9 +53,43 @@ pub struct Assessor {
     /// Judge each phone also against how the phone recogniser hears it in
     /// espeak-ng's rendition of the same sentence ([`ExpectedGop`]).
     pub expected_gop: bool,
+    /// espeak-ng voice variants (`m1`, `f1`, …) whose renditions join the
+    /// language's own voice in the expected GOP: a phone is expected to be
+    /// heard no better than in the rendition that hears it worst.
+    pub rendition_variants: Vec<String>,
+    /// Also compare a take much faster or slower than the rendition with a
+    /// rendition at its own pace.
+    pub pace_matched: bool,
     /// Expected GOP per (sentence, language), computed once.
-    expected: Mutex<HashMap<(String, String), Arc<ExpectedGop>>>,
+    expected: Mutex<HashMap<RenditionKey, Arc<Rendered>>>,
 }
+
+/// One rendition of a sentence, as the phone recogniser heard it.
+struct Rendered {
+    gop: ExpectedGop,
+    /// Frames from the first to the last phone (its pace).
+    speech_frames: usize,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct RenditionKey {
+    text: String,
+    lang: String,
+    voice: String,
+    wpm: u32,
+}
+
+/// espeak-ng's default pace, words per minute.
+const DEFAULT_WPM: u32 = 175;
+
+/// The variants [`Assessor::rendition_variants`] starts with: two male
+/// and two female voices, among the calibration's and none of the
+/// evaluation's (eval/README.md).
+const RENDITION_VARIANTS: &[&str] = &["m1", "f1", "m2", "f3"];
+
+/// A take whose speech lasts outside this share of the rendition's (or
+/// its inverse) is also compared with a rendition at its own pace.
+const PACE_MATCHED: f32 = 0.85;
 
 /// How the phone recogniser hears each reference phone in espeak-ng's own
 /// rendition of the sentence: per alignable word, per scorable phone, the
@@ -62,9 +98,10 @@ pub struct Assessor {
 /// judged against that rendition rather than against full marks.
 type ExpectedGop = Vec<Option<Vec<f32>>>;
 
-/// Sentences whose expected GOP is kept (a server sees the same sentences
+/// Renditions kept: about 512 sentences' usual ones and, for the takes
+/// that needed them, their other voices' (a server sees the same sentences
 /// again and again; the cache is emptied when it is full).
-const EXPECTED_CACHE: usize = 512;
+const EXPECTED_CACHE: usize = 2048;
 
 /// A reference word prepared for alignment.
 struct Prepared {
@@ -94,6 +131,8 @@ impl Assessor {
             calibration: Calibration::builtin(),
             transcript: None,
             expected_gop: true,
+            rendition_variants: RENDITION_VARIANTS.iter().map(|&v| v.to_owned()).collect(),
+            pace_matched: true,
             expected: Mutex::new(HashMap::new()),
         })
     }
@@ -192,6 +231,85 @@ impl Assessor {
             .collect();
         let mut consumed = vec![false; garbage.len()];
 
+        // One spoken word judged against one expected GOP (`None`: the
+        // native baseline alone).
+        let judge_spoken = |prep: &Prepared,
+                            phones: &[PhoneSpan],
+                            in_rendition: Option<&[f32]>,
+                            heard: &Transcribed|
+         -> (WordResult, WordTiming) {
+            let mut phone_results: Vec<PhoneResult> = prep
+                .phones
+                .iter()
+                .zip(phones)
+                .enumerate()
+                .map(|(k, ((symbol, class), span))| {
+                    // The lower of the native baseline and what
+                    // the model made of this phone in the rendition.
+                    let offset = match in_rendition.and_then(|r| r.get(k)) {
+                        Some(&r) => self.calibration.offset(symbol).min(r.max(-FLOOR_NATS)),
+                        None => self.calibration.offset(symbol),
+                    };
+                    let s = score_phone(
+                        &scored,
+                        *span,
+                        &classes[*class],
+                        &self.model.vocab,
+                        &skip,
+                        offset,
+                    );
+                    PhoneResult {
+                        expected: symbol.clone(),
+                        accuracy: s.accuracy,
+                        offset_ms: Some(frames_to_ms(span.start)),
+                        duration_ms: Some(frames_to_ms(span.end - span.start)),
+                        alternatives: s.alternatives,
+                    }
+                })
+                .collect();
+            let views: Vec<Option<PhoneView<'_>>> = prep
+                .scored
+                .iter()
+                .map(|at| {
+                    at.and_then(|k| phone_results.get(k)).map(|p| PhoneView {
+                        accuracy: p.accuracy,
+                        best: p.alternatives.first().map(|a| a.phone.as_str()),
+                    })
+                })
+                .collect();
+            let Verdict {
+                error,
+                accuracy,
+                agreed_phones,
+            } = spoken_word(word_accuracy(&phone_results), &views, heard);
+            // Phones both listeners heard as another sound score
+            // as errors.
+            for k in agreed_phones.iter().filter_map(|&p| prep.scored[p]) {
+                if let Some(p) = phone_results.get_mut(k) {
+                    p.accuracy = p.accuracy.min(MISPRONOUNCED_BELOW - 1.0);
+                }
+            }
+            let start = phones.first().map_or(0, |p| p.start);
+            let end = phones.last().map_or(start, |p| p.end);
+            let timing = WordTiming {
+                start_ms: frames_to_ms(start),
+                end_ms: frames_to_ms(end),
+                phones: phone_results.len(),
+                break_after: prep.word.break_after,
+            };
+            let result = WordResult {
+                word: prep.word.text.clone(),
+                accuracy,
+                error,
+                prosody_errors: Vec::new(),
+                offset_ms: Some(frames_to_ms(start)),
+                duration_ms: Some(frames_to_ms(end - start)),
+                phones: phone_results,
+            };
+            (result, timing)
+        };
+        let mut wider: Option<Option<ExpectedGop>> = None;
+
         // Verdicts on the reference words the model can score.
         let mut judged: Vec<Option<(WordResult, Option<WordTiming>)>> = Vec::new();
         for (j, (&index, word_alignment)) in alignable.iter().zip(&alignment.words).enumerate() {
@@ -227,75 +345,32 @@ impl Assessor {
                     }
                 }
                 WordAlignment::Spoken { phones } => {
-                    let in_rendition = expected.as_ref().and_then(|e| e.get(j)?.as_ref());
-                    let mut phone_results: Vec<PhoneResult> = prep
-                        .phones
-                        .iter()
-                        .zip(phones)
-                        .enumerate()
-                        .map(|(k, ((symbol, class), span))| {
-                            // The lower of the native baseline and what
-                            // the model made of this phone in the rendition.
-                            let offset = match in_rendition.and_then(|r| r.get(k)) {
-                                Some(&r) => self.calibration.offset(symbol).min(r.max(-FLOOR_NATS)),
-                                None => self.calibration.offset(symbol),
-                            };
-                            let s = score_phone(
-                                &scored,
-                                *span,
-                                &classes[*class],
-                                &self.model.vocab,
-                                &skip,
-                                offset,
-                            );
-                            PhoneResult {
-                                expected: symbol.clone(),
-                                accuracy: s.accuracy,
-                                offset_ms: Some(frames_to_ms(span.start)),
-                                duration_ms: Some(frames_to_ms(span.end - span.start)),
-                                alternatives: s.alternatives,
-                            }
-                        })
-                        .collect();
-                    let views: Vec<Option<PhoneView<'_>>> = prep
-                        .scored
-                        .iter()
-                        .map(|at| {
-                            at.and_then(|k| phone_results.get(k)).map(|p| PhoneView {
-                                accuracy: p.accuracy,
-                                best: p.alternatives.first().map(|a| a.phone.as_str()),
-                            })
-                        })
-                        .collect();
-                    let Verdict {
-                        error,
-                        accuracy,
-                        agreed_phones,
-                    } = spoken_word(word_accuracy(&phone_results), &views, &transcribed[index]);
-                    // Phones both listeners heard as another sound score
-                    // as errors.
-                    for k in agreed_phones.iter().filter_map(|&p| prep.scored[p]) {
-                        if let Some(p) = phone_results.get_mut(k) {
-                            p.accuracy = p.accuracy.min(MISPRONOUNCED_BELOW - 1.0);
+                    let row = |e: &ExpectedGop| e.get(j).cloned().flatten();
+                    let usual = expected.as_ref().and_then(|e| row(&e.gop));
+                    let (mut result, mut timing) =
+                        judge_spoken(prep, phones, usual.as_deref(), &transcribed[index]);
+                    // A word the usual rendition would call mispronounced
+                    // is judged again against the wider set of renditions
+                    // (other voices, the take's pace), computed once per
+                    // take and only when needed: most takes never pay.
+                    if result.error == ErrorType::Mispronunciation
+                        && let Some(usual_rendition) = &expected
+                    {
+                        if wider.is_none() {
+                            wider = Some(self.wider_expected(
+                                text,
+                                lang,
+                                usual_rendition,
+                                speech_span(&posteriors, self.model.blank),
+                                &prepared,
+                                &classes,
+                            )?);
+                        }
+                        if let Some(Some(w)) = &wider {
+                            (result, timing) =
+                                judge_spoken(prep, phones, row(w).as_deref(), &transcribed[index]);
                         }
                     }
-                    let start = phones.first().map_or(0, |p| p.start);
-                    let end = phones.last().map_or(start, |p| p.end);
-                    let timing = WordTiming {
-                        start_ms: frames_to_ms(start),
-                        end_ms: frames_to_ms(end),
-                        phones: phone_results.len(),
-                        break_after: prep.word.break_after,
-                    };
-                    let result = WordResult {
-                        word: prep.word.text.clone(),
-                        accuracy,
-                        error,
-                        prosody_errors: Vec::new(),
-                        offset_ms: Some(frames_to_ms(start)),
-                        duration_ms: Some(frames_to_ms(end - start)),
-                        phones: phone_results,
-                    };
                     (result, Some(timing))
                 }
             };
@@ -383,26 +458,125 @@ impl Assessor {
         })
     }
 
-    /// The expected GOP of `text` (cached); `None` when espeak-ng cannot
-    /// speak it, in which case phones are judged by the baseline alone.
+    /// The expected GOP of `text` in the language's own voice at the usual
+    /// pace; `None` when espeak-ng cannot speak it, in which case phones
+    /// are judged by the baseline alone.
     fn expected_gop(
         &self,
         text: &str,
         lang: &str,
         prepared: &[Prepared],
         classes: &[Vec<usize>],
-    ) -> Result<Option<Arc<ExpectedGop>>> {
-        let key = (text.to_owned(), lang.to_owned());
+    ) -> Result<Option<Arc<Rendered>>> {
+        self.rendition(
+            text,
+            lang,
+            &espeak_voice(lang),
+            DEFAULT_WPM,
+            prepared,
+            classes,
+        )
+    }
+
+    /// The usual rendition's expected GOP made lenient by the other
+    /// voices' renditions and, when the take is much faster or slower, by
+    /// one at the take's pace (`take_span`: frames of the take's speech).
+    fn wider_expected(
+        &self,
+        text: &str,
+        lang: &str,
+        usual: &Rendered,
+        take_span: usize,
+        prepared: &[Prepared],
+        classes: &[Vec<usize>],
+    ) -> Result<Option<ExpectedGop>> {
+        let voice = espeak_voice(lang);
+        let mut others: Vec<(String, u32)> = self
+            .rendition_variants
+            .iter()
+            .map(|variant| (format!("{voice}+{variant}"), DEFAULT_WPM))
+            .collect();
+        if self.pace_matched
+            && let Some(wpm) = matched_pace(usual.speech_frames, take_span)
+        {
+            others.push((voice, wpm));
+        }
+        if others.is_empty() {
+            return Ok(None);
+        }
+        // Heard side by side, as many at a time as the phone recogniser
+        // has engines.
+        let heard: Vec<Result<Option<Arc<Rendered>>>> = std::thread::scope(|scope| {
+            let running: Vec<_> = others
+                .iter()
+                .map(|(voice, wpm)| {
+                    scope.spawn(move || self.rendition(text, lang, voice, *wpm, prepared, classes))
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut gop = usual.gop.clone();
+        for other in heard {
+            if let Some(other) = other? {
+                gop = lenient(gop, &other.gop);
+            }
+        }
+        Ok(Some(gop))
+    }
+
+    /// espeak-ng's rendition of `text` by `voice` at `wpm`, as the phone
+    /// recogniser hears it (cached).
+    fn rendition(
+        &self,
+        text: &str,
+        lang: &str,
+        voice: &str,
+        wpm: u32,
+        prepared: &[Prepared],
+        classes: &[Vec<usize>],
+    ) -> Result<Option<Arc<Rendered>>> {
+        let key = RenditionKey {
+            text: text.to_owned(),
+            lang: lang.to_owned(),
+            voice: voice.to_owned(),
+            wpm,
+        };
         if let Some(found) = self.lock_expected().get(&key) {
             return Ok(Some(Arc::clone(found)));
         }
-        let Some(rendition) = speak(text, lang)? else {
+        let Some(samples) = speak(text, voice, wpm)? else {
             return Ok(None);
         };
-        let posteriors = self.model.posteriors(&rendition)?;
+        let posteriors = self.model.posteriors(&samples)?;
+        let rendered = Arc::new(Rendered {
+            gop: self.rendition_gop(&posteriors, prepared, classes),
+            speech_frames: speech_span(&posteriors, self.model.blank),
+        });
+        let mut cache = self.lock_expected();
+        if cache.len() >= EXPECTED_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&rendered));
+        Ok(Some(rendered))
+    }
+
+    /// Per alignable word and scorable phone, the raw ratio the phone
+    /// recogniser gives the phone in `rendition`.
+    fn rendition_gop(
+        &self,
+        posteriors: &Posteriors,
+        prepared: &[Prepared],
+        classes: &[Vec<usize>],
+    ) -> ExpectedGop {
         let skip = [self.model.blank, self.model.word_boundary];
-        let infos = frame_scores(&posteriors, classes, &skip);
-        let scored = scored_frames(&posteriors, &infos);
+        let infos = frame_scores(posteriors, classes, &skip);
+        let scored = scored_frames(posteriors, &infos);
         let words: Vec<&Prepared> = prepared.iter().filter(|p| !p.phones.is_empty()).collect();
         let word_classes: Vec<Vec<usize>> = words
             .iter()
@@ -410,7 +584,7 @@ impl Assessor {
             .collect();
         let reduced: Vec<FrameScores> = infos.into_iter().map(|f| f.reduced).collect();
         let alignment = align(&reduced, &word_classes, &self.costs);
-        let expected: ExpectedGop = words
+        words
             .iter()
             .zip(&alignment.words)
             .map(|(prep, aligned)| match aligned {
@@ -425,14 +599,7 @@ impl Assessor {
                         .collect(),
                 ),
             })
-            .collect();
-        let expected = Arc::new(expected);
-        let mut cache = self.lock_expected();
-        if cache.len() >= EXPECTED_CACHE {
-            cache.clear();
-        }
-        cache.insert(key, Arc::clone(&expected));
-        Ok(Some(expected))
+            .collect()
     }
 
     /// Forgets the expected GOP of every sentence (timing the first take
@@ -441,9 +608,7 @@ impl Assessor {
         self.lock_expected().clear();
     }
 
-    fn lock_expected(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<ExpectedGop>>> {
+    fn lock_expected(&self) -> std::sync::MutexGuard<'_, HashMap<RenditionKey, Arc<Rendered>>> {
         // The map is only ever inserted into whole; a panic elsewhere
         // cannot have left it half-written.
         self.expected
@@ -619,10 +784,49 @@ fn inserted(word: String, speech: &Garbage) -> WordResult {
     }
 }
 
+/// Frames from the first to the last frame where a phone outweighs the
+/// blank (0 when there is none).
+fn speech_span(posteriors: &Posteriors, blank: usize) -> usize {
+    let speech = |f: &Vec<f32>| f.get(blank).is_some_and(|&b| b < -std::f32::consts::LN_2);
+    let first = posteriors.frames.iter().position(speech);
+    let last = posteriors.frames.iter().rposition(speech);
+    match (first, last) {
+        (Some(a), Some(b)) => b + 1 - a,
+        _ => 0,
+    }
+}
+
+/// Per phone the lower ratio of two renditions' (a phone is expected to be
+/// heard no better than in the rendition that hears it worst).
+fn lenient(a: ExpectedGop, b: &ExpectedGop) -> ExpectedGop {
+    a.into_iter()
+        .zip(b)
+        .map(|(a, b)| match (a, b) {
+            (Some(a), Some(b)) => Some(a.into_iter().zip(b).map(|(x, y)| x.min(*y)).collect()),
+            (a, b) => a.or_else(|| b.clone()),
+        })
+        .collect()
+}
+
+/// The pace (words per minute, in steps of 25) of a take whose speech
+/// lasts `take_span` frames against the usual rendition's `usual_span`;
+/// `None` when it is near the usual pace.
+fn matched_pace(usual_span: usize, take_span: usize) -> Option<u32> {
+    if take_span == 0 || usual_span == 0 {
+        return None;
+    }
+    let pace = usual_span as f32 / take_span as f32;
+    if (PACE_MATCHED..=1.0 / PACE_MATCHED).contains(&pace) {
+        return None;
+    }
+    let steps = (DEFAULT_WPM as f32 * pace / 25.0).round() as u32;
+    Some((steps * 25).clamp(80, 450))
+}
+
 /// espeak-ng's rendition of `text` in the reference voice, 16 kHz mono;
 /// `None` when espeak-ng is missing or fails (the take is then judged
 /// without it).
-fn speak(text: &str, lang: &str) -> Result<Option<Vec<f32>>> {
+fn speak(text: &str, voice: &str, wpm: u32) -> Result<Option<Vec<f32>>> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
         "echoloop-rendition-{}-{}.wav",
@@ -631,7 +835,7 @@ fn speak(text: &str, lang: &str) -> Result<Option<Vec<f32>>> {
     ));
     // The text goes in on stdin, so no sentence is read as an option.
     let spoken = Command::new("espeak-ng")
-        .args(["--stdin", "-v", &espeak_voice(lang), "-w"])
+        .args(["--stdin", "-v", voice, "-s", &wpm.to_string(), "-w"])
         .arg(&path)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -861,6 +1065,36 @@ pub fn assess(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_take_near_the_usual_pace_needs_no_rendition_of_its_own() {
+        assert_eq!(matched_pace(100, 100), None);
+        assert_eq!(matched_pace(100, 90), None);
+        assert_eq!(matched_pace(100, 115), None);
+        assert_eq!(matched_pace(0, 100), None);
+        assert_eq!(matched_pace(100, 0), None);
+    }
+
+    #[test]
+    fn a_fast_or_slow_take_gets_a_rendition_at_its_pace() {
+        // 1.5× faster: 175 × 1.5 = 262.5 → 275 in steps of 25.
+        assert_eq!(matched_pace(150, 100), Some(275));
+        // 0.7×: 122.5 → 125.
+        assert_eq!(matched_pace(70, 100), Some(125));
+        // Paces espeak-ng cannot make are clamped.
+        assert_eq!(matched_pace(1000, 100), Some(450));
+        assert_eq!(matched_pace(10, 100), Some(80));
+    }
+
+    #[test]
+    fn the_lenient_expectation_is_the_worse_heard_rendition_per_phone() {
+        let a: ExpectedGop = vec![Some(vec![-0.5, -2.0]), None, Some(vec![-1.0])];
+        let b: ExpectedGop = vec![Some(vec![-1.5, -0.1]), Some(vec![-3.0]), None];
+        assert_eq!(
+            lenient(a, &b),
+            vec![Some(vec![-1.5, -2.0]), Some(vec![-3.0]), Some(vec![-1.0])]
+        );
+    }
 
     fn phone(accuracy: f32) -> PhoneResult {
         PhoneResult {

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use echoloop_core::assessment::{Assessment, ErrorType, WordResult};
-use echoloop_speech::acoustic::default_model_dir;
+use echoloop_speech::acoustic::{AcousticModel, default_model_dir};
 use echoloop_speech::transcript_check::TranscriptModels;
 use echoloop_speech::whisper::catalog;
 use echoloop_speech::{Assessor, audio::decode_file};
@@ -329,6 +329,84 @@ fn phones_are_judged_against_the_sentences_own_rendition() {
     with.forget_renditions();
     let again = assess(&with, &take, None);
     assert_eq!(again.scores, judged.scores);
+}
+
+#[test]
+fn a_fast_take_is_judged_against_native_speech_at_its_pace_and_in_other_voices() {
+    let no_models = tempfile::tempdir().unwrap();
+    let (Some(wide), Some(mut narrow)) = (
+        acoustic_only(no_models.path()),
+        acoustic_only(no_models.path()),
+    ) else {
+        return;
+    };
+    narrow.rendition_variants.clear();
+    narrow.pace_matched = false;
+    let dir = tempfile::tempdir().unwrap();
+    // 1.5× the usual pace; no transcript, so the phone recogniser decides.
+    let fast = speak(dir.path(), "fast.wav", &["-s", "262"], TEXT);
+    let misheard = |a: &Assessment| {
+        errors(a)
+            .into_iter()
+            .filter(|(_, e)| *e == ErrorType::Mispronunciation)
+            .count()
+    };
+    let judged = assess(&wide, &fast, None);
+    let usual_only = assess(&narrow, &fast, None);
+    assert!(
+        misheard(&usual_only) > 0,
+        "against the usual rendition alone the fast take loses words: {:?}",
+        errors(&usual_only)
+    );
+    assert_eq!(misheard(&judged), 0, "{:?}", errors(&judged));
+    // The wider renditions only ever lower a phone's bar.
+    for (a, b) in judged.words.iter().zip(&usual_only.words) {
+        assert!(a.accuracy >= b.accuracy, "{a:?} {b:?}");
+    }
+    // A word really replaced at that pace is still found.
+    let replaced = speak(
+        dir.path(),
+        "box.wav",
+        &["-s", "262"],
+        "The quick brown box jumps over the lazy dog.",
+    );
+    assert_eq!(
+        word(&assess(&wide, &replaced, None), "fox").error,
+        ErrorType::Mispronunciation
+    );
+}
+
+#[test]
+fn the_phone_recogniser_hears_the_same_on_two_threads_at_once() {
+    let Some(Ok(model)) = default_model_dir().map(|dir| AcousticModel::load(&dir)) else {
+        missing("the acoustic model");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let takes = [
+        decode_file(&speak(dir.path(), "a.wav", &[], TEXT)).unwrap(),
+        decode_file(&speak(
+            dir.path(),
+            "b.wav",
+            &["-v", "en-us+f3", "-s", "220"],
+            TEXT,
+        ))
+        .unwrap(),
+    ];
+    let alone: Vec<_> = takes
+        .iter()
+        .map(|t| model.posteriors(t).unwrap().frames)
+        .collect();
+    for _ in 0..3 {
+        let together: Vec<_> = std::thread::scope(|scope| {
+            let running: Vec<_> = takes
+                .iter()
+                .map(|t| scope.spawn(|| model.posteriors(t).unwrap().frames))
+                .collect();
+            running.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(together, alone);
+    }
 }
 
 #[test]

@@ -387,6 +387,21 @@ fn main() -> Result<(), Error> {
     if let Some(on) = expected_gop {
         assessor.expected_gop = on;
     }
+    // EVAL_RENDITION_VARIANTS="m1,f1" (or ""): the voice variants whose
+    // renditions join the expected GOP; EVAL_PACE_MATCHED=1/0: a rendition
+    // at the take's pace, or not. Unset: the assessor's defaults.
+    if let Ok(list) = std::env::var("EVAL_RENDITION_VARIANTS") {
+        assessor.rendition_variants = list
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    match std::env::var("EVAL_PACE_MATCHED").as_deref() {
+        Ok("1") => assessor.pace_matched = true,
+        Ok("0") => assessor.pace_matched = false,
+        _ => {}
+    }
     // EVAL_COSTS="garbage_per_frame,garbage_entry,skip_word,skip_per_phone"
     // tries other alignment costs without rebuilding.
     if let Ok(spec) = std::env::var("EVAL_COSTS") {
@@ -569,6 +584,8 @@ fn main() -> Result<(), Error> {
     let seconds = decode_file(&wav)?.len() as f32 / 16_000.0;
     let mut acoustic = Assessor::load_default()?.with_transcript(None);
     acoustic.expected_gop = assessor.expected_gop;
+    acoustic.rendition_variants = assessor.rendition_variants.clone();
+    acoustic.pace_matched = assessor.pace_matched;
     let mut timings = Vec::new();
     let runs: &[&Assessor] = match (timed, with_transcript) {
         (false, _) => &[],
@@ -597,12 +614,34 @@ fn main() -> Result<(), Error> {
                 a.assess_samples(&decode_file(&wav)?, &long.text, "en", None)?;
                 Ok(())
             })?;
+            // A take in which a word is called mispronounced also pays
+            // for the other voices' renditions (and, at an unusual pace,
+            // one at its pace): the text says "leads" where "reads" was
+            // said.
+            let flagged_text = long.text.replacen("reads", "leads", 1);
+            let flagged = a
+                .assess_samples(&decode_file(&wav)?, &flagged_text, "en", None)?
+                .words
+                .iter()
+                .any(|w| w.error == ErrorType::Mispronunciation);
+            let first_flagged = time_runs(5, || {
+                a.forget_renditions();
+                a.assess_samples(&decode_file(&wav)?, &flagged_text, "en", None)?;
+                Ok(())
+            })?;
+            let ms = |t: (f32, Option<f32>)| {
+                format!(
+                    "{:.0} ms / {} CPU",
+                    1000.0 * t.0,
+                    t.1.map_or("?".to_owned(), |c| format!("{:.0} ms", 1000.0 * c))
+                )
+            };
             name = format!(
-                "{name} (first take of the sentence, rendition not cached: {:.0} ms / {} CPU)",
-                1000.0 * first.0,
-                first
-                    .1
-                    .map_or("?".to_owned(), |c| format!("{:.0} ms", 1000.0 * c))
+                "{name} (first take of the sentence, rendition not cached: {}; \
+                 with a word called mispronounced{}: {})",
+                ms(first),
+                if flagged { "" } else { " (none was)" },
+                ms(first_flagged)
             );
         }
         timings.push((name, plain, shadow));
@@ -633,7 +672,19 @@ fn main() -> Result<(), Error> {
         );
         println!(
             "Expected GOP from espeak-ng's rendition: {}\n",
-            if assessor.expected_gop { "on" } else { "off" }
+            if !assessor.expected_gop {
+                "off".to_owned()
+            } else {
+                format!(
+                    "on; voice variants: {}; a rendition at the take's pace: {}",
+                    if assessor.rendition_variants.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        assessor.rendition_variants.join(", ")
+                    },
+                    if assessor.pace_matched { "yes" } else { "no" }
+                )
+            }
         );
         if with_transcript {
             println!(
