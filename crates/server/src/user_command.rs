@@ -220,7 +220,7 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
                 );
             }
             // The same work as the background job, done now, in one transaction.
-            let mut tx = pool.begin().await?;
+            let mut tx = db::sync::begin_write(pool, user.id).await?;
             delete_account::schedule(&mut tx, user.id).await?;
             delete_account::run(
                 &mut tx,

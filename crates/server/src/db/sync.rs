@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use super::assessments::Assessment;
@@ -176,15 +176,29 @@ pub async fn rows(
         .collect()
 }
 
+/// Begins a transaction that writes `user_id`'s rows, with the learner's
+/// change counter locked first ([`lock_change_counter`]). Every request
+/// that writes a learner's synced rows starts here.
+pub async fn begin_write(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    lock_change_counter(&mut tx, user_id).await?;
+    Ok(tx)
+}
+
 /// Locks the user's change counter (migration 0001) for the rest of the
-/// transaction. Every write of the user's rows takes this lock at its first
-/// change number and holds it to commit, so concurrent writers of one
-/// learner run one after the other from there on anyway; a batch that locks
-/// several rows first must take the counter before them, or two batches
-/// locking the same rows in different orders deadlock (one holding a row
-/// and waiting for the counter, the other holding the counter and waiting
-/// for the row). A learner who never wrote has no counter yet: nothing is
-/// locked then, and the first write orders the writers.
+/// transaction: the first lock of every transaction that writes the
+/// learner's synced rows (ARCHITECTURE.md, "Lock order"). Every such write
+/// takes this lock anyway, at its first change number, and holds it to
+/// commit; but a transaction that locks rows before its first write (to
+/// read a stored clock, to check a list, a plan's limits) and takes the
+/// counter only then deadlocks with one that holds the counter and waits
+/// for those rows (a push, or another write of the same learner). Taken
+/// first, the counter orders the learner's writers before any of them holds
+/// anything else. One statement; every account has its counter from its
+/// creation (the users row is numbered too).
 pub async fn lock_change_counter(
     conn: &mut PgConnection,
     user_id: Uuid,

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -84,7 +84,7 @@ pub struct ProfileChange<'a> {
 }
 
 pub async fn update_profile(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     id: Uuid,
     change: &ProfileChange<'_>,
 ) -> Result<Option<User>, sqlx::Error> {
@@ -101,7 +101,7 @@ pub async fn update_profile(
     .bind(change.native_language)
     .bind(change.learning_language.is_some())
     .bind(change.learning_language.flatten())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 

@@ -170,7 +170,7 @@ pub async fn create_assessment(
     // The day's allowance is checked under the plan lock, in the
     // transaction that stores the assessment; a retried id that is already
     // stored is answered below without counting again.
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let (plan, limits) =
         entitlements::lock_limits(&mut tx, &ctx.settings.entitlements, user.user_id).await?;
     let already_stored = db::assessments::get(&mut *tx, user.user_id, body.id)

@@ -166,7 +166,7 @@ pub async fn create_material(
     Json(body): Json<CreateMaterial>,
 ) -> Result<impl IntoResponse> {
     let valid = validate_new(body)?;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let stored = db::materials::lock_stored(&mut *tx, user.user_id, valid.id).await?;
     let created = match &stored {
         Some(stored) if !stored.deleted => None,
@@ -288,7 +288,7 @@ pub async fn update_material(
     PathId(id): PathId,
     Json(body): Json<UpdateMaterial>,
 ) -> Result<axum::Json<Material>> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let current = db::materials::lock_stored(&mut *tx, user.user_id, id)
         .await?
         .filter(|stored| !stored.deleted)
@@ -319,7 +319,7 @@ pub async fn delete_material(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     // The delete replaces the material and its live children: later than
     // every one of their clocks.
     let latest = db::materials::lock_latest_clock(&mut tx, user.user_id, id)

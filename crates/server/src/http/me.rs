@@ -104,10 +104,12 @@ pub async fn update(
             .as_ref()
             .map(|tag| tag.as_ref().map(LanguageTag::as_str)),
     };
-    let updated = db::users::update_profile(&ctx.db, user.user_id, &change)
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
+    let updated = db::users::update_profile(&mut *tx, user.user_id, &change)
         .await
         .on_constraint(db::users::EMAIL_KEY, |_| accounts::email_taken())?
         .ok_or(Error::Unauthorized)?;
+    tx.commit().await?;
     Ok(axum::Json(updated))
 }
 
@@ -129,7 +131,7 @@ pub async fn change_password(
         .map_err(|detail| Error::validation("new_password", detail))?;
     accounts::check_current_password(&ctx.db, user.user_id, &request.current_password).await?;
     let digest = credentials::hash_password(new_password).await?;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     if !db::users::set_password_digest(&mut tx, user.user_id, &digest).await? {
         return Err(Error::Unauthorized);
     }
@@ -162,7 +164,7 @@ pub async fn close(
             Error::Validation { detail, .. } => Error::validation("password", detail),
             other => other,
         })?;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     delete_account::schedule(&mut tx, user.user_id).await?;
     tx.commit().await?;
     Ok((

@@ -57,7 +57,7 @@ pub async fn put_progress(
     PathId(id): PathId,
     Json(body): Json<PutProgress>,
 ) -> Result<axum::Json<Progress>> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let index =
         lock_material_and_check_index(&mut tx, user.user_id, id, body.last_segment_index).await?;
     // Under the material's lock, which every progress write takes: later

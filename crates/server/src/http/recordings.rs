@@ -66,7 +66,7 @@ pub async fn delete_recording(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let (stored, deleted) = db::recordings::lock_clock(&mut *tx, user.user_id, id)
         .await?
         .ok_or(Error::NotFound)?;

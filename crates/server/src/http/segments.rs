@@ -78,7 +78,7 @@ pub async fn replace_segments(
             ),
         ));
     }
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let duration = db::materials::lock(&mut *tx, user.user_id, material_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -312,8 +312,8 @@ pub async fn update_segment(
     PathId(id): PathId,
     Json(body): Json<UpdateSegment>,
 ) -> Result<axum::Json<Segment>> {
-    let mut tx = ctx.db.begin().await?;
-    // The material's lock first, as every write of its list takes it; then
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
+    // The material's lock next, as every write of its list takes it; then
     // the row as it is under that lock.
     let material = db::segments::material_of(&mut *tx, user.user_id, id)
         .await?

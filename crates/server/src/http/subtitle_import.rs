@@ -82,7 +82,7 @@ pub async fn import_segments(
         },
     })?;
     // Ownership first: another user's material is not found, whatever the body.
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let duration = db::materials::lock(&mut *tx, user.user_id, material_id)
         .await?
         .ok_or(Error::NotFound)?;

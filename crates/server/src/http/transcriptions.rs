@@ -171,7 +171,7 @@ pub async fn start_transcription(
         })
         .transpose()?
         .map(|tag| scoring::language_of(Some(tag.as_ref())));
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     db::materials::lock(&mut *tx, user.user_id, material_id)
         .await?
         .ok_or(Error::NotFound)?;

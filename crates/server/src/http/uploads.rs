@@ -233,7 +233,7 @@ pub async fn create_upload(
     // The check and the upload row are one transaction under the plan
     // lock, so concurrent creations cannot overbook the quota; an admitted
     // upload counts at its full length until it ends.
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     if target == TARGET_TRANSCRIPTION {
         // First: it locks the material before the plan, as a transcription request does.
         super::transcriptions::check_sound_upload(&mut tx, &ctx, user.user_id, target_id).await?;
@@ -560,7 +560,7 @@ async fn complete(
         discard(ctx, upload).await?;
         return Err(not_media("ffprobe finds no playable audio or video in it"));
     };
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user_id).await?;
     let mut stale = Vec::new();
     let attached = if upload.target == TARGET_TRANSCRIPTION {
         let new = NewSource {

@@ -80,7 +80,7 @@ pub async fn save_item(
     PathId(id): PathId,
     Json(body): Json<SaveWord>,
 ) -> Result<impl IntoResponse> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let (core, context) = parse_save(&mut tx, user.user_id, body).await?;
     let stamp = Stamp {
         clock: StampClock::Server(&ctx.clock),
@@ -233,7 +233,7 @@ pub async fn delete_item(
     State(ctx): State<ApiContext>,
     PathId(id): PathId,
 ) -> Result<StatusCode> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     let stored = db::vocabulary::lock_stored(&mut *tx, user.user_id, id)
         .await?
         .filter(|stored| !stored.deleted)
@@ -390,7 +390,7 @@ pub async fn add_reviews(
             }
         }
     }
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
     if !db::vocabulary::lock(&mut tx, user.user_id, id).await? {
         return Err(Error::NotFound);
     }

@@ -165,6 +165,9 @@ pub async fn run(
         engine: &result.engine,
         reference_text: Some(&target.text),
     };
+    // The learner's change counter before the plan's lock and the write,
+    // as every write of theirs takes it; only now, not while scoring.
+    db::sync::lock_change_counter(&mut *conn, user_id).await?;
     if rescoring {
         db::assessments::rescore(&mut *conn, user_id, new).await?;
         return Ok(());

@@ -53,6 +53,8 @@ pub async fn run(
         }
     }
     delete_stored_objects(&context.storage, user_id).await?;
+    // The learner's change counter first, as every write of their rows.
+    db::sync::lock_change_counter(&mut *conn, user_id).await?;
     let removed = db::users::delete(conn, user_id).await?;
     // The user's other work (scoring jobs, pending or given up) goes too.
     db::jobs::delete_others_of_user(conn, KIND, user_id).await?;

@@ -180,7 +180,8 @@ async fn report_progress(
 }
 
 /// Writes the segments, the usage row and a heard language, under the
-/// material's and the plan's locks.
+/// learner's change counter (first, as every write of theirs), the plan's
+/// and the material's locks.
 async fn store(
     conn: &mut PgConnection,
     context: &JobContext,
@@ -189,6 +190,8 @@ async fn store(
     transcribed: &Transcribed,
 ) -> Result<(), JobError> {
     let media_ms = i64::try_from(transcribed.media_ms).unwrap_or(i64::MAX);
+    // Only now, not while Whisper ran: the learner's writes wait for it.
+    db::sync::lock_change_counter(&mut *conn, user_id).await?;
     month_allowance(conn, context, user_id, Some(media_ms), true).await?;
     let Some(duration) = db::materials::lock(&mut *conn, user_id, material_id).await? else {
         return Ok(());

@@ -1,7 +1,8 @@
 //! Many devices pushing to two server instances on one database at once
 //! (SPEC §3: instances are stateless): every batch is answered, and every
 //! row ends as the merge rules say — the latest clock's value, whatever the
-//! arrival order, with "completed" kept.
+//! arrival order, with "completed" kept; and one learner's pushes and
+//! resource writes on the same rows at once, which must not deadlock.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -116,4 +117,411 @@ async fn concurrent_pushes_to_two_instances_converge_to_the_latest_clock() {
         word["context"]["sentence"],
         format!("River number {latest}.")
     );
+}
+
+/// One learner's writes through the push and through the resource
+/// endpoints, at once, on the same rows.
+mod pushes_and_resource_writes {
+    use std::collections::HashMap;
+    use std::time::{Duration, Instant};
+
+    use reqwest::Method;
+    use serde_json::{Value, json};
+    use uuid::Uuid;
+
+    use crate::content_fixtures::{create_material, put_segments};
+    use crate::helpers::{TestUser, spawn_app};
+    use crate::sync_push::{hlc, now_ms};
+
+    /// How long the writers run, and how many requests each sends at most.
+    const RUN_FOR: Duration = Duration::from_secs(4);
+    const WORKERS: u64 = 10;
+    const MAX_PER_WORKER: u64 = 60;
+    const SEGMENTS: usize = 6;
+
+    /// The rows every writer touches.
+    #[derive(Clone)]
+    struct Rows {
+        material: Uuid,
+        segments: Vec<Uuid>,
+        item: Uuid,
+    }
+
+    /// A version of a row an answer showed (its clock and value), keyed
+    /// by the row: every one of them was stored at some point.
+    type Versions = Vec<(String, String, Value)>;
+
+    /// What one request came to.
+    struct Outcome {
+        what: String,
+        /// `Some`: why it counts as a failure.
+        failure: Option<String>,
+        versions: Versions,
+    }
+
+    fn material_data(title: &str) -> Value {
+        json!({ "type": "audio", "source_type": "local_upload", "title": title, "language": "en-US" })
+    }
+
+    fn context(rows: &Rows, sentence: &str, segment: Uuid) -> Value {
+        json!({ "sentence": sentence, "material_id": rows.material, "segment_id": segment })
+    }
+
+    fn text(value: &Value, pointer: &str) -> String {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The versions a resource endpoint's answer shows.
+    fn versions_of(what: &str, body: &Value) -> Versions {
+        match what {
+            "PATCH material" => {
+                vec![("material".into(), text(body, "/hlc"), body["title"].clone())]
+            }
+            "PUT progress" => vec![(
+                "progress".into(),
+                text(body, "/hlc"),
+                body["last_segment_index"].clone(),
+            )],
+            "PUT vocabulary" => vec![(
+                "vocabulary".into(),
+                text(body, "/hlc"),
+                body["context"]["sentence"].clone(),
+            )],
+            "PATCH segment" => vec![(
+                format!("segment {}", text(body, "/id")),
+                text(body, "/hlc"),
+                body["text"].clone(),
+            )],
+            "PUT segments" => body["segments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|segment| {
+                    (
+                        format!("segment {}", text(segment, "/id")),
+                        text(segment, "/hlc"),
+                        segment["text"].clone(),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Request `n` of worker `w`: one of five resource writes or a push
+    /// of four changes (material, progress, saved word, sentence), in
+    /// either order, to either instance.
+    async fn one_request(
+        client: &reqwest::Client,
+        bases: &[String; 2],
+        user: &TestUser,
+        rows: &Rows,
+        w: u64,
+        n: u64,
+    ) -> Outcome {
+        let base = &bases[usize::from((w + n / 7) % 2 == 1)];
+        let tag = format!("{w}.{n}");
+        let index = usize::try_from(w + n).unwrap_or_default() % rows.segments.len();
+        let segment = rows.segments[index];
+        let request = |method: Method, path: String| {
+            client
+                .request(method, format!("{base}/api/v1{path}"))
+                .bearer_auth(&user.token)
+        };
+        let op = (w + n) % 7;
+        let (what, sent, pushed) = match op {
+            0 | 1 => {
+                // A device's clock: around now, sometimes behind the
+                // server's stamps, sometimes ahead.
+                let ms = now_ms() - 20 + (w * 7 + n * 13) % 40;
+                let clock = hlc(ms, 0, 1_000_000 * (w + 1) + n);
+                let title = format!("Pushed title {tag}");
+                let sentence = format!("River pushed {tag}.");
+                let correction = format!("Pushed sentence {tag}.");
+                let mut changes = vec![
+                    json!({ "kind": "material", "op": "upsert", "id": rows.material, "hlc": clock,
+                            "data": material_data(&title) }),
+                    json!({ "kind": "progress", "op": "upsert", "id": rows.material, "hlc": clock,
+                            "data": { "last_segment_index": index, "status": "in_progress" } }),
+                    json!({ "kind": "vocabulary_item", "op": "upsert", "id": rows.item, "hlc": clock,
+                            "data": { "word": "river", "language": "en",
+                                      "context": context(rows, &sentence, segment) } }),
+                    json!({ "kind": "segment", "op": "upsert", "id": segment, "hlc": clock,
+                            "data": { "text": correction } }),
+                ];
+                let mut versions: Versions = vec![
+                    ("material".into(), clock.clone(), json!(title)),
+                    ("progress".into(), clock.clone(), json!(index)),
+                    ("vocabulary".into(), clock.clone(), json!(sentence)),
+                    (
+                        format!("segment {segment}"),
+                        clock.clone(),
+                        json!(correction),
+                    ),
+                ];
+                if op == 1 {
+                    changes.reverse();
+                    versions.reverse();
+                }
+                let sent = request(Method::POST, "/sync/push".into())
+                    .json(&json!({ "changes": changes }))
+                    .send()
+                    .await;
+                ("POST sync/push", sent, Some(versions))
+            }
+            2 => {
+                let sent = request(Method::PATCH, format!("/materials/{}", rows.material))
+                    .json(&json!({ "title": format!("Patched title {tag}") }))
+                    .send()
+                    .await;
+                ("PATCH material", sent, None)
+            }
+            3 => {
+                let sent = request(
+                    Method::PUT,
+                    format!("/materials/{}/progress", rows.material),
+                )
+                .json(&json!({ "last_segment_index": index, "status": "in_progress" }))
+                .send()
+                .await;
+                ("PUT progress", sent, None)
+            }
+            4 => {
+                let sentence = format!("River put {tag}.");
+                let sent = request(Method::PUT, format!("/vocabulary/{}", rows.item))
+                    .json(&json!({ "word": "river", "language": "en",
+                                   "context": context(rows, &sentence, segment) }))
+                    .send()
+                    .await;
+                ("PUT vocabulary", sent, None)
+            }
+            5 => {
+                let sent = request(Method::PATCH, format!("/segments/{segment}"))
+                    .json(&json!({ "text": format!("Patched sentence {tag}.") }))
+                    .send()
+                    .await;
+                ("PATCH segment", sent, None)
+            }
+            _ => {
+                // The same sentences (ids, times), every text new.
+                let list: Vec<Value> = rows
+                    .segments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        let start = i64::try_from(i).unwrap_or_default() * 1000;
+                        json!({ "id": id, "start_time": start, "end_time": start + 1000,
+                                "text": format!("Listed sentence {i} of {tag}.") })
+                    })
+                    .collect();
+                let sent = request(
+                    Method::PUT,
+                    format!("/materials/{}/segments", rows.material),
+                )
+                .json(&json!({ "segments": list }))
+                .send()
+                .await;
+                ("PUT segments", sent, None)
+            }
+        };
+        let what = format!("{what} ({tag})");
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                return Outcome {
+                    what,
+                    failure: Some(format!("no answer: {error}")),
+                    versions: Vec::new(),
+                };
+            }
+        };
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if status != 200 {
+            return Outcome {
+                what,
+                failure: Some(format!("{status}: {body}")),
+                versions: Vec::new(),
+            };
+        }
+        let body: Value = serde_json::from_str(&body).unwrap_or_default();
+        let Some(pushed) = pushed else {
+            let kind = what.split(" (").next().unwrap_or_default();
+            return Outcome {
+                versions: versions_of(kind, &body),
+                what,
+                failure: None,
+            };
+        };
+        // Each change of the push answered on its own: applied ones are
+        // stored versions; a conflict lost to a newer one.
+        let results = body["results"].as_array().cloned().unwrap_or_default();
+        let mut versions = Vec::new();
+        let mut failure = None;
+        for (result, version) in results.iter().zip(pushed) {
+            match result["status"].as_str() {
+                Some("applied") => versions.push(version),
+                Some("conflict") => {}
+                _ => failure = Some(format!("a change answered {result}")),
+            }
+        }
+        Outcome {
+            what,
+            failure,
+            versions,
+        }
+    }
+
+    /// For one learner, at once and on the same rows: pushes (material,
+    /// progress, saved word, sentence correction; half of them in the other
+    /// order) and resource writes (PATCH material, PUT progress, PUT
+    /// vocabulary, PATCH segment, PUT segment list), to two instances on
+    /// one database. No request may fail (a deadlock between a push, which
+    /// takes the learner's change counter before its rows, and a resource
+    /// write taking them the other way round is a 500), and every row ends
+    /// as the write with the greatest clock among those stored left it.
+    #[tokio::test]
+    async fn pushes_and_resource_writes_of_one_learner_neither_deadlock_nor_lose_the_latest() {
+        let app = spawn_app().await;
+        let second = app.second_instance(|_| {}).await;
+        let user = app.register_user().await;
+        let material = create_material(&app, &user).await;
+        let segments = put_segments(&app, &user, material, SEGMENTS).await;
+        let item = Uuid::new_v4();
+        let rows = Rows {
+            material,
+            segments,
+            item,
+        };
+        let saved = app
+            .authed(Method::PUT, &format!("/vocabulary/{item}"), &user.token)
+            .json(&json!({ "word": "river", "language": "en",
+                           "context": context(&rows, "River first.", rows.segments[0]) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), 201, "{}", saved.text().await.unwrap());
+        let progress = app
+            .authed(
+                Method::PUT,
+                &format!("/materials/{material}/progress"),
+                &user.token,
+            )
+            .json(&json!({ "last_segment_index": 0, "status": "in_progress" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(progress.status(), 200);
+
+        let bases = [app.address.clone(), second.address.clone()];
+        let deadline = Instant::now() + RUN_FOR;
+        let mut tasks = Vec::new();
+        for w in 0..WORKERS {
+            let (client, bases, user, rows) = (
+                app.client.clone(),
+                bases.clone(),
+                user.clone(),
+                rows.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                for n in 0..MAX_PER_WORKER {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    outcomes.push(one_request(&client, &bases, &user, &rows, w, n).await);
+                }
+                outcomes
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.extend(task.await.unwrap());
+        }
+        let failures: Vec<String> = outcomes
+            .iter()
+            .filter_map(|outcome| {
+                let failure = outcome.failure.as_ref()?;
+                Some(format!("{} → {}", outcome.what, failure))
+            })
+            .collect();
+        if !failures.is_empty() {
+            // PostgreSQL's own count (its statistics lag by up to a second).
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let deadlocks: i64 = sqlx::query_scalar(
+                "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+            )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+            panic!(
+                "{} of {} requests failed ({deadlocks} deadlocks detected):\n{}",
+                failures.len(),
+                outcomes.len(),
+                failures.join("\n")
+            );
+        }
+        assert!(
+            outcomes.len() >= 100,
+            "only {} requests were sent",
+            outcomes.len()
+        );
+
+        // Every row as its latest stored version left it.
+        let mut latest: HashMap<String, (String, Value)> = HashMap::new();
+        for (row, clock, value) in outcomes.into_iter().flat_map(|outcome| outcome.versions) {
+            let newer = latest
+                .get(&row)
+                .is_none_or(|(seen, _)| clock.as_str() > seen.as_str());
+            if newer {
+                latest.insert(row, (clock, value));
+            }
+        }
+        let stored_material: Value = app
+            .get_json(&format!("/materials/{material}"), &user.token)
+            .await;
+        let stored_progress: Value = app
+            .get_json(&format!("/materials/{material}/progress"), &user.token)
+            .await;
+        let stored_item: Value = app
+            .get_json(&format!("/vocabulary/{item}"), &user.token)
+            .await;
+        let stored_list: Value = app
+            .get_json(&format!("/materials/{material}/segments"), &user.token)
+            .await;
+        let mut stored = vec![
+            (
+                "material".to_owned(),
+                text(&stored_material, "/hlc"),
+                stored_material["title"].clone(),
+            ),
+            (
+                "progress".to_owned(),
+                text(&stored_progress, "/hlc"),
+                stored_progress["last_segment_index"].clone(),
+            ),
+            (
+                "vocabulary".to_owned(),
+                text(&stored_item, "/hlc"),
+                stored_item["context"]["sentence"].clone(),
+            ),
+        ];
+        stored.extend(versions_of("PUT segments", &stored_list));
+        assert_eq!(stored.len(), 3 + SEGMENTS);
+        for (row, clock, value) in stored {
+            // A row no answer showed kept its set-up version.
+            let Some((latest_clock, latest_value)) = latest.get(&row) else {
+                continue;
+            };
+            assert_eq!(
+                (&clock, &value),
+                (latest_clock, latest_value),
+                "{row}: the stored version is not the latest one written"
+            );
+        }
+    }
 }

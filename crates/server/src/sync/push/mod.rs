@@ -183,10 +183,9 @@ pub async fn apply(
     let mut results = Vec::with_capacity(changes.len());
     // Which row answers each result that has one.
     let mut answers: Vec<Option<(Kind, Uuid)>> = Vec::with_capacity(changes.len());
-    let mut tx = pool.begin().await?;
     // Changes lock rows before they write: the counter first, so two
     // batches of one learner cannot deadlock (`lock_change_counter`).
-    db::sync::lock_change_counter(&mut tx, user_id).await?;
+    let mut tx = db::sync::begin_write(pool, user_id).await?;
     for (index, raw) in changes.into_iter().enumerate() {
         let kind = raw.get("kind").and_then(Value::as_str).map(str::to_owned);
         let id = raw
