@@ -427,6 +427,11 @@ const en = {
     retry: 'Try again',
     failedTitle: 'Not backed up',
     waitingTitle: 'Waiting',
+    clockAhead: {
+      title_one: 'This device’s clock is about {{count}} minute ahead of the server’s.',
+      title_other: 'This device’s clock is about {{count}} minutes ahead of the server’s.',
+      body: 'Your changes wait on this device until the clock is right; nothing is lost. Set the device’s date and time automatically (in its date and time settings): the backup tries again by itself.',
+    },
     progress: '{{done}} of {{total}}',
     mediaOnDevice_one: 'Your plan keeps imported media on this device: the media file of {{count}} material is not backed up. Its title, subtitles, progress and takes are.',
     mediaOnDevice_other: 'Your plan keeps imported media on this device: the media files of {{count}} materials are not backed up. Their titles, subtitles, progress and takes are.',
@@ -462,6 +467,7 @@ const en = {
       uploading: 'Backing up…',
       failed: '{{count}} not backed up',
       offline: 'Backup waiting for the server',
+      clockAhead: 'Clock {{minutes}} min ahead: backup waits',
     },
   },
   vocabulary: {

@@ -8,9 +8,11 @@ export function BackupIndicator() {
   const s = useBackupSummary();
   if (!s?.signedIn) return null;
   const { pending, uploading, failed } = s.counts;
-  const state = failed ? 'failed' : s.offline && pending + uploading ? 'offline' : uploading ? 'uploading' : pending ? 'waiting' : 'synced';
-  const text =
-    state === 'failed'
+  // A clock too far ahead holds every change back: it comes first, until no change waits on it.
+  const state = s.clockAhead ? 'clockAhead' : failed ? 'failed' : s.offline && pending + uploading ? 'offline' : uploading ? 'uploading' : pending ? 'waiting' : 'synced';
+  const text = s.clockAhead
+    ? t('backup.indicator.clockAhead', { minutes: s.clockAhead.minutes })
+    : state === 'failed'
       ? t('backup.indicator.failed', { count: failed })
       : state === 'waiting'
         ? t('backup.indicator.waiting', { count: pending })

@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { backUpNow, retryGroup, useBackupOverview } from '../hooks/useBackup';
 import type { BackupOverview } from '../hooks/overview';
+import { ClockAheadAlert } from './ClockAheadAlert';
 import { describeEntry, describeFailure, describeProgress, describeWait } from './describe';
 
 const when = (ms: number | undefined) => (ms ? new Date(ms).toLocaleString() : undefined);
@@ -29,6 +30,7 @@ export function BackupPanel() {
   return (
     <section className="panel backup" aria-labelledby={`${id}-h`} data-testid="backup-panel" data-state={state}>
       <h2 id={`${id}-h`}>{t('backup.title')}</h2>
+      {o.clockAhead && <ClockAheadAlert clock={o.clockAhead} />}
       <p data-testid="backup-status" role="status">
         {t(`backup.state.${state}`, { count })}
       </p>

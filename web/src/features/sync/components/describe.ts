@@ -1,7 +1,7 @@
 import type { TFunction } from 'i18next';
 import type { SyncProblem } from '../../../db';
 import { formatBytes } from '../../../lib/format';
-import type { BackupEntry } from '../hooks/overview';
+import { aheadMinutes, type BackupEntry } from '../hooks/overview';
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString();
 
@@ -36,7 +36,7 @@ export function describeWait(t: TFunction, entry: BackupEntry): string | null {
   const p = entry.group.lastError;
   if (!p) return null;
   if (p.kind === 'offline') return t('backup.why.offline');
-  if (p.code === 'clock_ahead') return t('backup.why.clockAhead', { minutes: Math.max(1, Math.round((p.aheadMs ?? 0) / 60_000)), time: time(entry.group.nextAttemptAt) });
+  if (p.code === 'clock_ahead') return t('backup.why.clockAhead', { minutes: aheadMinutes(p.aheadMs ?? 0), time: time(entry.group.nextAttemptAt) });
   if (p.kind === 'transient') return t('backup.why.transient', { detail: p.detail || p.code, time: time(entry.group.nextAttemptAt) });
   return null;
 }

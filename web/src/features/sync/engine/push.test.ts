@@ -344,6 +344,15 @@ describe('the batched push (against the real server)', () => {
     expect(Math.round(group!.lastError!.aheadMs! / 60_000)).toBe(60);
     expect(group!.nextAttemptAt).toBeGreaterThanOrEqual(before + 50 * 60_000 - 5000);
     expect(await server.material(m.id)).toMatchObject({ title: 'Lesson' });
+    // The backup panel says it once for the device, until no change waits on the clock.
+    expect((await readOverview(deviceA)).clockAhead).toMatchObject({ minutes: 60 });
+
+    // The clock is right again (a change stamped now) and the retry is due: it gets through and the alert is gone.
+    await deviceA.materials.update(m.id, { hlc: `${Date.now()}-0000-00000000000000ff` });
+    await deviceA.outbox.toCollection().modify({ nextAttemptAt: 0 });
+    expect(await run(deviceA)).toEqual({ kind: 'idle' });
+    expect(await server.material(m.id)).toMatchObject({ title: 'From the future' });
+    expect((await readOverview(deviceA)).clockAhead).toBeNull();
   });
 
   it('a batch the server could not answer is retried as a whole with backoff', async () => {

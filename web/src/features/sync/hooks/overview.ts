@@ -21,6 +21,24 @@ export interface BackupOverview {
   failed: number;
   mediaOnDevice: number;
   state: SyncState;
+  /** The server refused changes because this device's clock is too far ahead (null: none waits for that). */
+  clockAhead: ClockAhead | null;
+}
+
+export interface ClockAhead {
+  /** The most any waiting change was ahead of the server's clock. */
+  aheadMs: number;
+  /** The same in whole minutes, at least 1 (what the learner is told). */
+  minutes: number;
+}
+
+export const aheadMinutes = (ms: number): number => Math.max(1, Math.round(ms / 60_000));
+
+/** How far ahead this device's clock is, from the largest `aheadMs` of the groups waiting on a `clock_ahead` problem (null: none is). */
+export function clockAhead(groups: readonly Pick<OutboxGroup, 'status' | 'lastError'>[]): ClockAhead | null {
+  let aheadMs = -1;
+  for (const g of groups) if (g.status !== 'failed' && g.lastError?.code === 'clock_ahead') aheadMs = Math.max(aheadMs, g.lastError.aheadMs ?? 0);
+  return aheadMs < 0 ? null : { aheadMs, minutes: aheadMinutes(aheadMs) };
 }
 
 export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
@@ -51,5 +69,5 @@ export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
     return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: material?.title, ...(blockedBy ? { blockedBy } : {}) };
   });
   const count = (s: OutboxGroup['status']) => entries.filter((e) => e.group.status === s).length;
-  return { entries, waiting: count('pending'), uploading: count('uploading'), failed: count('failed'), mediaOnDevice, state };
+  return { entries, waiting: count('pending'), uploading: count('uploading'), failed: count('failed'), mediaOnDevice, state, clockAhead: clockAhead(queue) };
 }

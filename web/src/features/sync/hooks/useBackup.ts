@@ -2,7 +2,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect } from 'react';
 import { auth, getDb, outbox, syncState, type OutboxGroup } from '../../../db';
 import { BackupScheduler } from '../engine/scheduler';
-import { readOverview, type BackupOverview } from './overview';
+import { clockAhead, readOverview, type BackupOverview, type ClockAhead } from './overview';
 
 /** Runs the backup from this tab while it is open (one tab leads; see engine/scheduler.ts). */
 export function useBackupEngine(): void {
@@ -29,6 +29,7 @@ export interface BackupSummary {
   signedIn: boolean;
   counts: Record<OutboxGroup['status'], number>;
   offline: boolean;
+  clockAhead: ClockAhead | null;
 }
 
 /** A cheap summary for the header. */
@@ -38,7 +39,7 @@ export function useBackupSummary(): BackupSummary | undefined {
     const [session, queue, state] = await Promise.all([auth.getSession(db), outbox.loadQueue(db), syncState.getSyncState(db)]);
     const counts = { pending: 0, uploading: 0, failed: 0 };
     for (const g of queue) counts[g.status] += 1;
-    return { signedIn: Boolean(session), counts, offline: state.problem?.kind === 'offline' };
+    return { signedIn: Boolean(session), counts, offline: state.problem?.kind === 'offline', clockAhead: clockAhead(queue) };
   }, []);
 }
 
