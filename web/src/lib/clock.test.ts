@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceClock, LAST_KEY, NODE_KEY, physicalMs, type ClockStorage } from './clock';
+import { DeviceClock, LAST_KEY, NODE_KEY, physicalMs, SEEN_KEY, type ClockStorage } from './clock';
 
 /** A localStorage stand-in shared by "tabs" and surviving "reloads" (new DeviceClock objects). */
 function storage(): ClockStorage & { values: Map<string, string> } {
@@ -60,5 +60,70 @@ describe('the device clock', () => {
     // Observing an older clock changes nothing about the order.
     clock.observe(mine);
     expect(clock.stamp() > next).toBe(true);
+  });
+
+  describe('set right again after running ahead of the server (forgetAhead)', () => {
+    const HOUR = 3_600_000;
+    const BOUND = 600_000;
+    const server = 2_000_000_000_000;
+
+    it('follows the corrected wall clock again, but never goes below what the server sent', () => {
+      const kept = storage();
+      let wall = server + HOUR; // the device's time is an hour ahead
+      const clock = new DeviceClock(kept, () => wall);
+      const pulled = `${server - 5_000}-0002-00000000000000aa`;
+      clock.observe(pulled);
+      const ahead = clock.stamp();
+      expect(physicalMs(ahead)).toBe(server + HOUR);
+      // Still ahead when the server answers: nothing changes.
+      expect(clock.forgetAhead(server, BOUND)).toBe(false);
+      expect(clock.last()).toBe(ahead);
+      expect(physicalMs(clock.stamp())).toBe(server + HOUR);
+
+      // The learner sets the time right: the future is forgotten, new stamps follow the wall clock.
+      wall = server + 1_000;
+      expect(clock.forgetAhead(server, BOUND)).toBe(true);
+      const next = clock.stamp();
+      expect(physicalMs(next)).toBe(server + 1_000);
+      expect(next > pulled).toBe(true);
+      expect(next < ahead).toBe(true);
+      expect(kept.values.get(SEEN_KEY)).toBe(pulled);
+      // A reload keeps it; stamps go on increasing from there.
+      const reloaded = new DeviceClock(kept, () => wall);
+      expect(reloaded.stamp() > next).toBe(true);
+    });
+
+    it('goes back no further than the newest clock seen from the server, even when that is ahead of the wall clock', () => {
+      let wall = server + HOUR;
+      const clock = new DeviceClock(storage(), () => wall);
+      clock.stamp();
+      // Another device's write, 9 minutes ahead of the server and accepted, was pulled.
+      const pulled = `${server + 9 * 60_000}-0000-00000000000000bb`;
+      clock.observe(pulled);
+      wall = server;
+      expect(clock.forgetAhead(server, BOUND)).toBe(true);
+      const next = clock.stamp();
+      expect(next > pulled).toBe(true);
+      expect(physicalMs(next)).toBe(server + 9 * 60_000);
+    });
+
+    it('leaves a clock that is not ahead of the wall clock alone', () => {
+      let wall = server;
+      const clock = new DeviceClock(storage(), () => wall);
+      const a = clock.stamp();
+      wall += 60_000;
+      expect(clock.forgetAhead(server, BOUND)).toBe(true);
+      expect(clock.last()).toBe(a);
+      expect(clock.stamp() > a).toBe(true);
+    });
+
+    it('with nothing seen from the server yet, starts from the wall clock', () => {
+      let wall = server + HOUR;
+      const clock = new DeviceClock(storage(), () => wall);
+      clock.stamp();
+      wall = server;
+      expect(clock.forgetAhead(server, BOUND)).toBe(true);
+      expect(physicalMs(clock.stamp())).toBe(server);
+    });
   });
 });

@@ -19,11 +19,19 @@
  * The node id (16 lowercase hex digits from `crypto.getRandomValues`) is
  * made once per browser profile and kept: it breaks ties between devices
  * writing in the same millisecond.
+ *
+ * The clock never goes back, with one exception (decision 0024, "A device
+ * clock set right again"): after the server refused a change as too far
+ * ahead and the wall clock is now within the server's bound, the learner
+ * has set the time right, and `forgetAhead` drops the future part — back
+ * to the newest clock the server has sent or accepted (`seen`), never
+ * below it.
  */
 import { hlcNow, hlcObserve, type Hlc } from './core';
 
 export const NODE_KEY = 'echoloop.hlc.node';
 export const LAST_KEY = 'echoloop.hlc.last';
+export const SEEN_KEY = 'echoloop.hlc.seen';
 
 /** The part of `Storage` the clock uses (tests pass their own). */
 export type ClockStorage = Pick<Storage, 'getItem' | 'setItem'>;
@@ -68,11 +76,39 @@ export class DeviceClock {
     return next;
   }
 
-  /** Moves the clock past `remote`; returns the clock after it. */
+  /** The newest clock the server sent this device or accepted from it (undefined before the first). */
+  seen(): Hlc | undefined {
+    return this.storage.getItem(SEEN_KEY) ?? undefined;
+  }
+
+  /** Moves the clock past `remote` (a clock from the server, or one it accepted); returns the clock after it. */
   observe(remote: Hlc): Hlc {
     const next = hlcObserve(this.last(), remote, this.wall(), this.node());
     this.storage.setItem(LAST_KEY, next);
+    const seen = this.seen();
+    if (!seen || remote > seen) this.storage.setItem(SEEN_KEY, remote); // text order is clock order
     return next;
+  }
+
+  /**
+   * The server refused a change as more than `maxAheadMs` ahead of its
+   * wall clock, `serverWallMs`. When this device's wall clock is within
+   * that bound now (the learner set the time right), a last clock ahead
+   * of the wall clock is forgotten — the clock goes back to the newest one
+   * the server sent or accepted, no further — so the next stamps follow
+   * the wall clock again. Returns whether the wall clock is within the
+   * bound (fresh stamps will be accepted); when it is not, nothing changes.
+   */
+  forgetAhead(serverWallMs: number, maxAheadMs: number): boolean {
+    const wall = this.wall();
+    if (wall - serverWallMs > maxAheadMs) return false;
+    const last = this.last();
+    if (last && physicalMs(last) > wall) {
+      const seen = this.seen();
+      // The first clock from `seen` (or from the wall clock alone, before anything was seen).
+      this.storage.setItem(LAST_KEY, seen ? hlcObserve(undefined, seen, wall, this.node()) : hlcNow(undefined, wall, this.node()));
+    }
+    return true;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Table } from 'dexie';
-import { stamp } from '../../lib/clock';
+import { physicalMs, stamp } from '../../lib/clock';
 import type { EcholoopDb } from '../database';
 import { forgetUnscored } from './assessments';
 import type { MediaBackupState, OutboxEntity, OutboxItem, OutboxOp, OutboxStatus, SyncProblem, UploadProgress } from '../schema';
@@ -313,6 +313,44 @@ export async function segmentClock(db: EcholoopDb, materialId: string, segmentId
     await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === segmentId ? { ...s, hlc } : s)) });
     return hlc;
   });
+}
+
+/**
+ * The device's clock was set right after the server refused changes as too
+ * far ahead (`clock_ahead`; decision 0024, "A device clock set right
+ * again"): every group waiting on it gets fresh clocks for what was stamped
+ * beyond the server's bound — the delete kept on its outbox rows first,
+ * then the row's (a material's, progress', a word's, a corrected
+ * sentence's), so a delete stays before a creation — and is due at once.
+ * None of those changes was ever stored by the server, so nobody has
+ * ordered anything after their old clocks. Returns the groups re-stamped.
+ */
+export async function restampClockAhead(db: EcholoopDb, serverWallMs: number, maxAheadMs: number): Promise<OutboxGroup[]> {
+  const ahead = (hlc: string | undefined): hlc is string => Boolean(hlc) && physicalMs(hlc as string) - serverWallMs > maxAheadMs;
+  const waiting = (await loadQueue(db)).filter((g) => g.status === 'pending' && g.lastError?.code === 'clock_ahead');
+  for (const group of waiting) {
+    await db.transaction('rw', [db.outbox, db.materials, db.progress, db.vocabulary, db.segmentLists], async () => {
+      if (group.items.some((i) => i.op === 'delete' && ahead(i.hlc))) {
+        const hlc = stamp();
+        await groupRows(db, group).filter((i) => i.op === 'delete' && ahead(i.hlc)).modify({ hlc });
+      }
+      const table = group.entity === 'material' ? 'materials' : group.entity === 'progress' ? 'progress' : group.entity === 'vocabulary' ? 'vocabulary' : undefined;
+      if (table) {
+        const t = db[table] as unknown as Table<{ hlc?: string }, string>;
+        const row = await t.get(group.entityId);
+        if (row && ahead(row.hlc)) await t.update(group.entityId, { hlc: stamp() });
+      }
+      if (group.entity === 'segment' && group.materialId) {
+        const list = await db.segmentLists.get(group.materialId);
+        if (list?.segments.some((s) => s.id === group.entityId && ahead(s.hlc))) {
+          const hlc = stamp();
+          await db.segmentLists.put({ ...list, segments: list.segments.map((s) => (s.id === group.entityId ? { ...s, hlc } : s)) });
+        }
+      }
+      await groupRows(db, group).modify({ nextAttemptAt: 0 });
+    });
+  }
+  return waiting;
 }
 
 /** Failed rows wait again (the learner pressed "Try again"); all of them without `group`. */

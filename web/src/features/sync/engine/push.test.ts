@@ -5,6 +5,7 @@ import * as materials from '../../../db/repositories/materials';
 import * as outbox from '../../../db/repositories/outbox';
 import * as progress from '../../../db/repositories/progress';
 import * as vocabulary from '../../../db/repositories/vocabulary';
+import { deviceClock, memoryClock, physicalMs, setDeviceClock } from '../../../lib/clock';
 import { tokenize } from '../../../lib/core';
 import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
 import type { PushChange } from '../api/server';
@@ -331,28 +332,63 @@ describe('the batched push (against the real server)', () => {
     expect(pushes).toEqual([]);
   });
 
-  it('a clock too far ahead is retried once the server’s clock catches up, and says by how much', async () => {
+  it('a device clock an hour ahead: its changes wait and say by how much; once the time is set right they are stamped again and go up at once', async () => {
     const { m } = await sharedLesson();
-    await materials.renameMaterial(deviceA, m.id, 'From the future');
-    const ahead = `${Date.now() + 3_600_000}-0000-00000000000000ff`; // a device set an hour ahead
-    await deviceA.materials.update(m.id, { hlc: ahead });
-    const before = Date.now();
-    const result = await run(deviceA);
-    expect(result.kind).toBe('waiting');
-    const group = await outbox.loadGroup(deviceA, 'material', m.id);
-    expect(group).toMatchObject({ status: 'pending', attempts: 1, lastError: { kind: 'transient', code: 'clock_ahead' } });
-    expect(Math.round(group!.lastError!.aheadMs! / 60_000)).toBe(60);
-    expect(group!.nextAttemptAt).toBeGreaterThanOrEqual(before + 50 * 60_000 - 5000);
-    expect(await server.material(m.id)).toMatchObject({ title: 'Lesson' });
-    // The backup panel says it once for the device, until no change waits on the clock.
-    expect((await readOverview(deviceA)).clockAhead).toMatchObject({ minutes: 60 });
+    // The device's time is set an hour ahead (the device clock and the runner read the same wall).
+    let offset = 3_600_000;
+    const wall = () => Date.now() + offset;
+    const previous = deviceClock();
+    setDeviceClock(memoryClock(wall));
+    const runAt = () => runOnce({ db: deviceA, signal: new AbortController().signal, random: () => 0, planTtlMs: 0, now: wall });
+    try {
+      expect(await runAt()).toEqual({ kind: 'idle' }); // pulls what the server has: the clocks it has seen
+      await materials.renameMaterial(deviceA, m.id, 'From the future');
+      const ahead = (await deviceA.materials.get(m.id))!.hlc!;
+      expect(physicalMs(ahead) - Date.now()).toBeGreaterThan(59 * 60_000);
 
-    // The clock is right again (a change stamped now) and the retry is due: it gets through and the alert is gone.
-    await deviceA.materials.update(m.id, { hlc: `${Date.now()}-0000-00000000000000ff` });
-    await deviceA.outbox.toCollection().modify({ nextAttemptAt: 0 });
-    expect(await run(deviceA)).toEqual({ kind: 'idle' });
-    expect(await server.material(m.id)).toMatchObject({ title: 'From the future' });
-    expect((await readOverview(deviceA)).clockAhead).toBeNull();
+      const before = wall();
+      expect((await runAt()).kind).toBe('waiting');
+      const group = await outbox.loadGroup(deviceA, 'material', m.id);
+      expect(group).toMatchObject({ status: 'pending', attempts: 1, lastError: { kind: 'transient', code: 'clock_ahead' } });
+      expect(Math.round(group!.lastError!.aheadMs! / 60_000)).toBe(60);
+      expect(group!.nextAttemptAt).toBeGreaterThanOrEqual(before + 50 * 60_000 - 5000);
+      expect(await server.material(m.id)).toMatchObject({ title: 'Lesson' });
+      // The backup panel says it once for the device, until no change waits on the clock.
+      expect((await readOverview(deviceA)).clockAhead).toMatchObject({ minutes: 60 });
+
+      // Still ahead: a new write is stamped in the future too and waits with it; nothing is stamped again.
+      await progress.saveProgress(deviceA, m.id, 1);
+      expect((await runAt()).kind).toBe('waiting');
+      expect((await deviceA.materials.get(m.id))!.hlc).toBe(ahead);
+      expect(await outbox.loadGroup(deviceA, 'progress', m.id)).toMatchObject({ status: 'pending', lastError: { code: 'clock_ahead' } });
+      expect((await readOverview(deviceA)).clockAhead).toMatchObject({ minutes: 60 });
+      expect(await server.progress(m.id)).toBeNull();
+
+      // The learner sets the time right. The next pass (the progress is due again) is answered clock_ahead once more,
+      // and now both changes are stamped afresh and applied in the same run, without waiting out the hour.
+      offset = 0;
+      await deviceA.outbox.where('entity').equals('progress').modify({ nextAttemptAt: 0 });
+      pushes.length = 0;
+      expect(await runAt()).toEqual({ kind: 'idle' });
+      expect(pushes.map(kindsOf)).toEqual([['progress upsert'], ['material upsert', 'progress upsert']]);
+      expect(await server.material(m.id)).toMatchObject({ title: 'From the future' });
+      expect(await server.progress(m.id)).toMatchObject({ last_segment_index: 1 });
+      expect(await deviceA.outbox.count()).toBe(0);
+      expect((await readOverview(deviceA)).clockAhead).toBeNull();
+      const restamped = (await deviceA.materials.get(m.id))!.hlc!;
+      expect(restamped < ahead).toBe(true);
+      expect(Math.abs(physicalMs(restamped) - Date.now())).toBeLessThan(60_000);
+
+      // A write after the fix is stamped at the corrected time, after the re-stamped ones, and goes straight up.
+      await materials.renameMaterial(deviceA, m.id, 'Right on time');
+      const next = (await deviceA.materials.get(m.id))!.hlc!;
+      expect(next > restamped).toBe(true);
+      expect(Math.abs(physicalMs(next) - Date.now())).toBeLessThan(60_000);
+      expect(await runAt()).toEqual({ kind: 'idle' });
+      expect(await server.material(m.id)).toMatchObject({ title: 'Right on time' });
+    } finally {
+      setDeviceClock(previous);
+    }
   });
 
   it('a batch the server could not answer is retried as a whole with backoff', async () => {

@@ -15,7 +15,10 @@
  * - `rejected`: the group fails with the server's problem (shown, not
  *   retried by itself) — but `word_already_saved` adopts the server's id as
  *   before, `clock_ahead` waits for the server's clock to catch up (the
- *   learner is told to set the time), a delete of what the server never had
+ *   learner is told to set the time) — unless the device's wall clock is
+ *   within the server's bound by now (the time was set right): then the
+ *   device clock forgets its future, every change waiting on the clock is
+ *   stamped afresh and sent again at once —, a delete of what the server never had
  *   is done, and a child whose parent in the same batch did not get through
  *   waits for it instead of failing.
  *
@@ -24,7 +27,7 @@
  * on their own endpoints (handlers/).
  */
 import { materials, outbox, progress, pull, vocabulary, type EcholoopDb, type LocalVocabularyItem, type OutboxGroup, type SyncEffect, type SyncProblem } from '../../../db';
-import { physicalMs } from '../../../lib/clock';
+import { deviceClock, observe, physicalMs } from '../../../lib/clock';
 import { maxClockAheadMs, tokenize } from '../../../lib/core';
 import { terminateUpload } from '../../../lib/tus';
 import { MAX_PUSH_CHANGES, pushChanges, type ApiCall, type PushChange, type PushProblem, type PushResult } from '../api/server';
@@ -54,6 +57,8 @@ export interface PushContext {
   random: () => number;
   /** Groups waiting for a parent (not sent, nothing counted); filled here. */
   blocked: Set<string>;
+  /** This push re-sends what was stamped again after the clock was set right: no second recovery. */
+  restamped?: boolean;
 }
 
 export type PushStop = { kind: 'stopped' } | { kind: 'offline'; problem: SyncProblem } | { kind: 'signedOut' };
@@ -65,6 +70,8 @@ export interface PushOutcome {
   stop?: PushStop;
   /** A delete made here lost to a newer edit elsewhere: the next pull starts from the beginning. */
   restartPull: boolean;
+  /** A `clock_ahead` was answered while the wall clock is within the server's bound: re-stamp and send again. */
+  clockSetRight?: boolean;
 }
 
 const keyOf = (g: Pick<OutboxGroup, 'entity' | 'entityId'>) => `${g.entity}:${g.entityId}`;
@@ -178,6 +185,15 @@ export async function pushBatch(ctx: PushContext, groups: OutboxGroup[]): Promis
         break;
     }
   }
+  if (outcome.clockSetRight && !outcome.stop && !ctx.restamped) {
+    // The time was set right: what waited on the clock goes again now, with fresh clocks.
+    const restamped = await outbox.restampClockAhead(db, serverTime, maxClockAheadMs());
+    const again = await pushBatch({ ...ctx, restamped: true }, restamped);
+    outcome.answered += again.answered;
+    outcome.restartPull ||= again.restartPull;
+    if (again.stop) outcome.stop = again.stop;
+  }
+  delete outcome.clockSetRight;
   return outcome;
 }
 
@@ -208,6 +224,8 @@ async function settleGroup(ctx: PushContext, planned: Planned, results: PushResu
       const waitMs = Math.max(backoffDelay(group.attempts + 1, ITEM_BACKOFF, ctx.random()), aheadMs - maxClockAheadMs() + 1000);
       const p: SyncProblem = { kind: 'transient', code: 'clock_ahead', detail, aheadMs, at: ctx.now(), ...(problem.field ? { field: problem.field } : {}) };
       await outbox.markRetry(db, group, p, ctx.now() + waitMs);
+      // The learner has set the time right since the change was stamped (decision 0024): it need not wait.
+      if (deviceClock().forgetAhead(serverTime, maxClockAheadMs())) outcome.clockSetRight = true;
       return false;
     }
     await outbox.markFailed(db, group, toProblem(problem, ctx.now()));
@@ -218,6 +236,9 @@ async function settleGroup(ctx: PushContext, planned: Planned, results: PushResu
     if (await pull.adoptWinners(db, group, winners, ctx.now())) outcome.restartPull = true;
     return true;
   }
+  // The server holds these clocks now: the device clock, set right after running ahead, never goes back below them.
+  const stored = planned.changes.flatMap((c, i) => (c.hlc && results[i]?.status === 'applied' ? [c.hlc] : []));
+  if (stored.length) observe(stored.reduce((a, b) => (b > a ? b : a)));
   await outbox.completeGroup(db, group, planned.effect, ctx.now());
   return true;
 }
