@@ -145,9 +145,28 @@ function toGroup(items: OutboxItem[]): OutboxGroup {
   };
 }
 
+/**
+ * A group waiting on `clock_ahead` is tried again at least this often, so a
+ * device clock set right is noticed within it with no new write (each try
+ * gets the server's time); one refused request per 2 min while it is wrong.
+ */
+export const CLOCK_AHEAD_RECHECK_MS = 2 * 60 * 1000;
+
+/**
+ * When the runner should next work on this group (ms since the epoch). A
+ * group waiting on `clock_ahead` is never set further out than
+ * `CLOCK_AHEAD_RECHECK_MS`; one due later than that was set by a wall
+ * clock since set back (the time set right, an hour earlier) or before the
+ * recheck existed, and is due now.
+ */
+export function dueAt(group: OutboxGroup, now: number): number {
+  if (group.lastError?.code === 'clock_ahead' && group.nextAttemptAt - now > CLOCK_AHEAD_RECHECK_MS) return now;
+  return group.nextAttemptAt;
+}
+
 /** Whether the runner should work on this group now. */
 export function isReady(group: OutboxGroup, now: number): boolean {
-  return group.status !== 'failed' && group.nextAttemptAt <= now;
+  return group.status !== 'failed' && dueAt(group, now) <= now;
 }
 
 /** The whole queue, grouped (one read per runner pass). */

@@ -15,7 +15,8 @@
  * - `rejected`: the group fails with the server's problem (shown, not
  *   retried by itself) — but `word_already_saved` adopts the server's id as
  *   before, `clock_ahead` waits for the server's clock to catch up (the
- *   learner is told to set the time) — unless the device's wall clock is
+ *   learner is told to set the time), asking again at least every
+ *   `CLOCK_AHEAD_RECHECK_MS` — unless the device's wall clock is
  *   within the server's bound by now (the time was set right): then the
  *   device clock forgets its future, every change waiting on the clock is
  *   stamped afresh and sent again at once —, a delete of what the server never had
@@ -221,7 +222,8 @@ async function settleGroup(ctx: PushContext, planned: Planned, results: PushResu
     if (problem.code === 'clock_ahead') {
       const aheadMs = Math.max(0, physicalMs(first.change.hlc ?? '0-') - serverTime);
       const detail = problem.detail ?? 'this device’s clock is ahead of the server’s';
-      const waitMs = Math.max(backoffDelay(group.attempts + 1, ITEM_BACKOFF, ctx.random()), aheadMs - maxClockAheadMs() + 1000);
+      // Until the server's clock catches up with the change's, but tried again within the recheck: a clock set right meanwhile is noticed below.
+      const waitMs = Math.min(Math.max(backoffDelay(group.attempts + 1, ITEM_BACKOFF, ctx.random()), aheadMs - maxClockAheadMs() + 1000), outbox.CLOCK_AHEAD_RECHECK_MS);
       const p: SyncProblem = { kind: 'transient', code: 'clock_ahead', detail, aheadMs, at: ctx.now(), ...(problem.field ? { field: problem.field } : {}) };
       await outbox.markRetry(db, group, p, ctx.now() + waitMs);
       // The learner has set the time right since the change was stamped (decision 0024): it need not wait.

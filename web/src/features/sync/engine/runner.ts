@@ -213,7 +213,7 @@ async function pushGroup(run: Run, group: OutboxGroup, blocked: Set<string>): Pr
 
 /** Idle when nothing waits; else the earliest retry. Groups blocked by a parent wake with the parent. */
 function nextWake(queue: OutboxGroup[], blocked: Set<string>, now: number): RunResult {
-  const due = queue.filter((g) => g.status !== 'failed' && !blocked.has(keyOf(g))).map((g) => g.nextAttemptAt);
+  const due = queue.filter((g) => g.status !== 'failed' && !blocked.has(keyOf(g))).map((g) => outbox.dueAt(g, now));
   if (!due.length) return { kind: 'idle' };
   return { kind: 'waiting', until: Math.max(now, Math.min(...due)) };
 }
