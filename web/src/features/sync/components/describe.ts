@@ -36,8 +36,8 @@ export function describeWait(t: TFunction, entry: BackupEntry): string | null {
   const p = entry.group.lastError;
   if (!p) return null;
   if (p.kind === 'offline') return t('backup.why.offline');
-  if (p.code === 'clock_ahead') return t('backup.why.clockAhead', { minutes: aheadMinutes(p.aheadMs ?? 0), time: time(entry.group.nextAttemptAt) });
-  if (p.kind === 'transient') return t('backup.why.transient', { detail: p.detail || p.code, time: time(entry.group.nextAttemptAt) });
+  if (p.code === 'clock_ahead') return t('backup.why.clockAhead', { minutes: aheadMinutes(p.aheadMs ?? 0), time: time(entry.retryAt) });
+  if (p.kind === 'transient') return t('backup.why.transient', { detail: p.detail || p.code, time: time(entry.retryAt) });
   return null;
 }
 

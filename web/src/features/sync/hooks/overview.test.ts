@@ -2,6 +2,7 @@ import Dexie from 'dexie';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { EcholoopDb } from '../../../db/database';
 import * as materials from '../../../db/repositories/materials';
+import * as outbox from '../../../db/repositories/outbox';
 import * as progress from '../../../db/repositories/progress';
 import * as recordings from '../../../db/repositories/recordings';
 import { connect, FaultProxy, reader, registerUser, signIn, type TestUser } from '../../../test/realServer';
@@ -57,4 +58,25 @@ it('names what failed and why, and what waits for it', async () => {
   expect(byKey[`segments:${m.id}`]).toMatchObject({ title: 'Past the end', group: { status: 'failed', lastError: { field: 'segments[0].end_time' } } });
   expect(byKey[`progress:${m.id}`]).toMatchObject({ title: 'Past the end', blockedBy: 'segments' });
   expect(byKey[`recording:${take.id}`]).toMatchObject({ title: 'Past the end', blockedBy: 'segments' });
+});
+
+it('shows when a change is next tried by the runner’s rule, also after the clock was set back', async () => {
+  const m = await materials.createLocalMaterial(db, {
+    title: 'Later',
+    type: 'audio',
+    media: new Blob([new Uint8Array(10)]),
+    durationMs: 1000,
+    segments: [{ startTime: 0, endTime: 1000, text: 'soon' }],
+  });
+  await progress.saveProgress(db, m.id, 0);
+  const now = Date.now();
+  const hour = 60 * 60_000;
+  // A refusal for the clock stored an hour out (set before the clock went back an hour), and a server error's backoff.
+  await outbox.markRetry(db, (await outbox.loadGroup(db, 'material', m.id))!, { kind: 'transient', code: 'clock_ahead', detail: 'ahead', aheadMs: hour, at: now }, now + hour);
+  await outbox.markRetry(db, (await outbox.loadGroup(db, 'progress', m.id))!, { kind: 'transient', code: 'http_503', detail: 'busy', at: now }, now + 10 * 60_000);
+  const byKey = Object.fromEntries((await readOverview(db)).entries.map((e) => [e.key, e]));
+  // The runner tries the clock's refusal now; the panel says so rather than an hour late.
+  expect(byKey[`material:${m.id}`]!.retryAt).toBeLessThanOrEqual(Date.now());
+  expect(byKey[`material:${m.id}`]!.group.nextAttemptAt).toBe(now + hour);
+  expect(byKey[`progress:${m.id}`]!.retryAt).toBe(now + 10 * 60_000);
 });

@@ -12,6 +12,8 @@ export interface BackupEntry {
   /** The material it belongs to, for the label; undefined once the material is gone. */
   title?: string;
   blockedBy?: Blocker;
+  /** When the backup next tries it (ms since the epoch; the runner's own rule, so a clock set back shows the real time). */
+  retryAt: number;
 }
 
 export interface BackupOverview {
@@ -53,6 +55,7 @@ export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
   );
   const materialIdOf = (g: OutboxGroup) => (g.entity === 'recording' ? takeMaterial.get(g.entityId) : g.entity === 'segment' ? g.materialId : isWord(g) ? undefined : g.entityId);
   const byId = await materials.getMaterials(db, queue.map(materialIdOf).filter((id): id is string => Boolean(id)));
+  const now = Date.now();
   const failedKeys = new Set(queue.filter((g) => g.status === 'failed').map((g) => `${g.entity}:${g.entityId}`));
   const entries = queue.map((group): BackupEntry => {
     const materialId = materialIdOf(group);
@@ -60,13 +63,13 @@ export async function readOverview(db: EcholoopDb): Promise<BackupOverview> {
     let blockedBy: Blocker | undefined;
     if (isWord(group)) {
       if (group.entity === 'reviews' && group.status !== 'failed' && failedKeys.has(`vocabulary:${group.entityId}`)) blockedBy = 'vocabulary';
-      return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: words.get(group.entityId), ...(blockedBy ? { blockedBy } : {}) };
+      return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: words.get(group.entityId), retryAt: outbox.dueAt(group, now), ...(blockedBy ? { blockedBy } : {}) };
     }
     if (group.status !== 'failed' && material && group.entity !== 'material') {
       if (failedKeys.has(`material:${material.id}`) && !material.serverId) blockedBy = 'material';
       else if ((group.entity === 'progress' || group.entity === 'recording') && failedKeys.has(`segments:${material.id}`)) blockedBy = 'segments';
     }
-    return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: material?.title, ...(blockedBy ? { blockedBy } : {}) };
+    return { key: `${group.entity}:${group.entityId}`, group, entity: group.entity, title: material?.title, retryAt: outbox.dueAt(group, now), ...(blockedBy ? { blockedBy } : {}) };
   });
   const count = (s: OutboxGroup['status']) => entries.filter((e) => e.group.status === s).length;
   return { entries, waiting: count('pending'), uploading: count('uploading'), failed: count('failed'), mediaOnDevice, state, clockAhead: clockAhead(queue) };
