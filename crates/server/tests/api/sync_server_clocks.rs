@@ -42,6 +42,19 @@ async fn push_one(app: &TestApp, instance: &Instance, user: &TestUser, change: V
     results[0].clone()
 }
 
+/// Pushes one change to `instance` and asserts its answer's status.
+async fn push_expecting(
+    app: &TestApp,
+    instance: &Instance,
+    user: &TestUser,
+    change: Value,
+    status: &str,
+) -> Value {
+    let result = push_one(app, instance, user, change).await;
+    assert_status(&result, status);
+    result
+}
+
 fn assert_status(result: &Value, status: &str) {
     assert_eq!(result["status"], status, "{result:#}");
 }
@@ -109,14 +122,14 @@ async fn a_material_patch_on_another_instance_is_stamped_after_a_pushed_clock_ah
     let user = app.register_user().await;
     let material = create_material(&app, &user).await;
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         material_change("upsert", material, &pushed, "Renamed ahead"),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     let patched = send_json(
         &app,
@@ -130,14 +143,14 @@ async fn a_material_patch_on_another_instance_is_stamped_after_a_pushed_clock_ah
     assert_later(stamped, &pushed, "the PATCH");
     assert_eq!(stored_hlc(&app, "materials", "id", material).await, stamped);
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         material_change("upsert", material, &between(), "Renamed between"),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["title"], "Renamed here, later");
     assert_eq!(result["change"]["data"]["hlc"], stamped);
 }
@@ -149,14 +162,14 @@ async fn a_material_created_again_after_a_pushed_delete_ahead_outranks_an_older_
     let user = app.register_user().await;
     let material = create_material(&app, &user).await;
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         json!({ "kind": "material", "op": "delete", "id": material, "hlc": pushed }),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     // POST /materials revives the id (as before), after the delete.
     let response = app
@@ -173,14 +186,14 @@ async fn a_material_created_again_after_a_pushed_delete_ahead_outranks_an_older_
     assert_later(stamped, &pushed, "the revival");
 
     // A creation older than the revival does not replace it.
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         material_change("create", material, &between(), "Created between"),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["title"], "Imported again");
 }
 
@@ -199,7 +212,7 @@ async fn a_material_delete_on_another_instance_is_stamped_after_its_and_its_chil
         json!({ "kind": "progress", "op": "upsert", "id": material, "hlc": progress_clock,
                 "data": { "last_segment_index": 1, "status": "in_progress" } }),
     ] {
-        assert_status(&push_one(&app, &other, &user, change).await, "applied");
+        push_expecting(&app, &other, &user, change, "applied").await;
     }
 
     let response = app
@@ -227,14 +240,14 @@ async fn a_material_delete_on_another_instance_is_stamped_after_its_and_its_chil
     }
 
     // A creation older than the delete does not bring the id back.
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         material_change("create", material, &between(), "Created between"),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert!(!result["change"]["deleted_at"].is_null(), "{result:#}");
 }
 
@@ -246,15 +259,15 @@ async fn a_progress_put_on_another_instance_is_stamped_after_a_pushed_clock_ahea
     let material = create_material(&app, &user).await;
     put_segments(&app, &user, material, 3).await;
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         json!({ "kind": "progress", "op": "upsert", "id": material, "hlc": pushed,
                 "data": { "last_segment_index": 1, "status": "in_progress" } }),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     let put = send_json(
         &app,
@@ -267,15 +280,15 @@ async fn a_progress_put_on_another_instance_is_stamped_after_a_pushed_clock_ahea
     let stamped = put["hlc"].as_str().unwrap();
     assert_later(stamped, &pushed, "the PUT");
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         json!({ "kind": "progress", "op": "upsert", "id": material, "hlc": between(),
                 "data": { "last_segment_index": 0, "status": "in_progress" } }),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["last_segment_index"], 2);
     assert_eq!(result["change"]["data"]["hlc"], stamped);
 }
@@ -287,14 +300,14 @@ async fn a_saved_word_put_on_another_instance_is_stamped_after_a_pushed_clock_ah
     let user = app.register_user().await;
     let item = Uuid::new_v4();
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         word("create", item, &pushed, "The river ahead."),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     let saved = send_json(
         &app,
@@ -307,14 +320,14 @@ async fn a_saved_word_put_on_another_instance_is_stamped_after_a_pushed_clock_ah
     let stamped = saved["hlc"].as_str().unwrap();
     assert_later(stamped, &pushed, "the PUT");
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         word("upsert", item, &between(), "The river between."),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(
         result["change"]["data"]["context"]["sentence"],
         "The river here, later."
@@ -328,14 +341,14 @@ async fn a_saved_word_deleted_on_another_instance_stays_deleted_for_an_older_cre
     let user = app.register_user().await;
     let item = Uuid::new_v4();
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         word("create", item, &pushed, "The river ahead."),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     let response = app
         .send_as(Method::DELETE, &format!("/vocabulary/{item}"), &user.token)
@@ -344,14 +357,14 @@ async fn a_saved_word_deleted_on_another_instance_stays_deleted_for_an_older_cre
     let deleted = stored_hlc(&app, "vocabulary_items", "id", item).await;
     assert_later(&deleted, &pushed, "the tombstone");
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         word("create", item, &between(), "The river between."),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert!(!result["change"]["deleted_at"].is_null(), "{result:#}");
 }
 
@@ -363,14 +376,14 @@ async fn a_segment_patch_on_another_instance_is_stamped_after_a_pushed_correctio
     let material = create_material(&app, &user).await;
     let segments = put_segments(&app, &user, material, 3).await;
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         correction(segments[0], &pushed, "Corrected ahead."),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     let patched = send_json(
         &app,
@@ -383,14 +396,14 @@ async fn a_segment_patch_on_another_instance_is_stamped_after_a_pushed_correctio
     let stamped = patched["hlc"].as_str().unwrap();
     assert_later(stamped, &pushed, "the PATCH");
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         correction(segments[0], &between(), "Corrected between."),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["text"], "Patched here, later.");
 }
 
@@ -406,7 +419,7 @@ async fn a_list_put_and_an_import_on_another_instance_are_stamped_after_pushed_c
         correction(segments[0], &changed_clock, "Corrected ahead."),
         correction(segments[1], &removed_clock, "Also corrected ahead."),
     ] {
-        assert_status(&push_one(&app, &other, &user, change).await, "applied");
+        push_expecting(&app, &other, &user, change, "applied").await;
     }
     let unchanged_clock = stored_hlc(&app, "segments", "id", segments[2]).await;
 
@@ -434,27 +447,27 @@ async fn a_list_put_and_an_import_on_another_instance_are_stamped_after_pushed_c
         "an unchanged row keeps its clock"
     );
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         correction(segments[0], &between(), "Corrected between."),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["text"], "Listed here, later.");
 
     // A subtitle import replaces the list: its tombstones come after the
     // clocks they replace, one pushed later still.
     let later = hlc(now_ms() + 6 * 60 * 1000, 0, DEVICE_A);
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         correction(segments[2], &later, "Corrected later still."),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
     let response = app
         .authed(
             Method::POST,
@@ -483,27 +496,27 @@ async fn attaching_media_on_another_instance_is_stamped_after_a_pushed_clock_ahe
     let user = app.register_user().await;
     let material = create_material(&app, &user).await;
     let pushed = ahead();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         material_change("upsert", material, &pushed, "Renamed ahead"),
+        "applied",
     )
     .await;
-    assert_status(&result, "applied");
 
     upload_material_media(&app, &user, material, &media().bytes("short.webm")).await;
     let attached = stored_hlc(&app, "materials", "id", material).await;
     assert_later(&attached, &pushed, "attaching the media");
 
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         material_change("upsert", material, &between(), "Renamed between"),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["title"], "Renamed ahead");
     assert!(!result["change"]["data"]["media_url"].is_null());
 }
@@ -601,7 +614,7 @@ async fn a_transcription_by_a_fresh_clock_is_stamped_after_the_clocks_it_replace
         json!({ "kind": "material", "op": "create", "id": material, "hlc": created,
                 "data": { "type": "audio", "source_type": "local_upload", "title": "Again" } }),
     ] {
-        assert_status(&push_one(&app, &other, &user, change).await, "applied");
+        push_expecting(&app, &other, &user, change, "applied").await;
     }
     upload_material_media(&app, &user, material, &speech).await;
     let before_job = stored_hlc(&app, "materials", "id", material).await;
@@ -632,21 +645,21 @@ async fn a_transcription_by_a_fresh_clock_is_stamped_after_the_clocks_it_replace
     assert_eq!(stored["language"], "en");
 
     let sentence: Uuid = ids[0].parse().unwrap();
-    let result = push_one(
+    push_expecting(
         &app,
         &other,
         &user,
         correction(sentence, &between(), "Corrected between."),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
-    let result = push_one(
+    let result = push_expecting(
         &app,
         &other,
         &user,
         material_change("upsert", material, &between(), "Renamed between"),
+        "conflict",
     )
     .await;
-    assert_status(&result, "conflict");
     assert_eq!(result["change"]["data"]["language"], "en");
 }
