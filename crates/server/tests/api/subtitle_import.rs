@@ -10,7 +10,8 @@ const FILM_SRT: &str = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello there.\r\n\r
                         2\r\n00:00:03,000 --> 00:00:04,200\r\nHow are you today?\r\n\r\n\
                         3\r\n00:00:05,000 --> 00:00:06,000\r\nFine, thanks.\r\n";
 
-async fn import(
+/// Posts a subtitle file to the material's import endpoint.
+pub(crate) async fn import(
     app: &TestApp,
     user: &TestUser,
     material: uuid::Uuid,

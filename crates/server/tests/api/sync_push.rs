@@ -12,6 +12,7 @@ use crate::content_fixtures::{
     Backend, create_material, put_segments, spawn_media_app, upload_recording,
 };
 use crate::helpers::{TestApp, TestUser, assert_problem, spawn_app, spawn_app_with};
+use crate::subtitle_import::import;
 
 const DEVICE_A: u64 = 0xa;
 const DEVICE_B: u64 = 0xb;
@@ -1303,17 +1304,14 @@ async fn a_list_put_after_a_pushed_correction_stamps_a_newer_server_clock() {
     let patched: Value = response.json().await.unwrap();
     let patch_clock = patched["hlc"].as_str().unwrap().to_owned();
     assert!(patch_clock > list_clock);
-    let response = app
-        .authed(
-            Method::POST,
-            &format!("/materials/{material}/segments:import?file_name=a.srt"),
-            &user.token,
-        )
-        .header("content-type", "application/octet-stream")
-        .body("1\n00:00:00,000 --> 00:00:01,000\nImported.\n")
-        .send()
-        .await
-        .unwrap();
+    let response = import(
+        &app,
+        &user,
+        material,
+        "?file_name=a.srt",
+        "1\n00:00:00,000 --> 00:00:01,000\nImported.\n".as_bytes(),
+    )
+    .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let imported: Value = response.json().await.unwrap();
     assert!(imported["segments"][0]["hlc"].as_str().unwrap() > patch_clock.as_str());

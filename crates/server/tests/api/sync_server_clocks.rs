@@ -17,6 +17,7 @@ use crate::content_fixtures::{
     spawn_media_app_with, upload_material_media, upload_recording,
 };
 use crate::helpers::{Instance, TestApp, TestUser, spawn_app};
+use crate::subtitle_import::import;
 use crate::sync_concurrency::push_to;
 use crate::sync_push::{hlc, now_ms};
 
@@ -468,17 +469,14 @@ async fn a_list_put_and_an_import_on_another_instance_are_stamped_after_pushed_c
         "applied",
     )
     .await;
-    let response = app
-        .authed(
-            Method::POST,
-            &format!("/materials/{material}/segments:import?file_name=a.srt"),
-            &user.token,
-        )
-        .header("content-type", "application/octet-stream")
-        .body("1\n00:00:05,000 --> 00:00:06,000\nImported.\n")
-        .send()
-        .await
-        .unwrap();
+    let response = import(
+        &app,
+        &user,
+        material,
+        "?file_name=a.srt",
+        "1\n00:00:05,000 --> 00:00:06,000\nImported.\n".as_bytes(),
+    )
+    .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     for id in [segments[0], segments[2]] {
         assert_later(
