@@ -528,3 +528,50 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
         .unwrap();
     assert_one_clear_error(&output, "unsupported or unrecognised audio format");
 }
+
+#[test]
+fn transcribe_gives_the_same_text_twice_even_when_whisper_samples() {
+    // Five sentences said four times: the first window's text is so
+    // repetitive that Whisper's loop check rejects it and samples again.
+    let dir = reachable_tempdir();
+    let round = [
+        "We took the early train to the city.",
+        "Nobody knew where the old map had come from.",
+        "The children played in the garden until dark.",
+        "She wrote a long letter to her grandmother.",
+        "The market opens at seven on Saturdays.",
+    ]
+    .join(" <break time=\"1200ms\"/> ");
+    let ssml = format!(
+        "<speak>{}</speak>",
+        vec![round; 4].join(" <break time=\"1200ms\"/> ")
+    );
+    let talk = dir.path().join("talk.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-m", "-v", "en-us", "-w"])
+        .arg(&talk)
+        .arg(ssml)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let transcribe = || {
+        let output = echoloop()
+            .current_dir(workspace_root())
+            .args(["transcribe", "--model", "tiny.en", "--format", "json"])
+            .arg(&talk)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let first = transcribe();
+    let text = first["text"].as_str().unwrap();
+    assert_eq!(text.matches("grandmother").count(), 4, "{text}");
+    for _ in 0..2 {
+        assert_eq!(transcribe()["segments"], first["segments"]);
+    }
+}
