@@ -83,6 +83,13 @@ pub fn media_transcribed(media_ms: u64) {
         .increment(media_ms.div_ceil(1000));
 }
 
+/// Sentence renditions the pronunciation engine used: `stored` (read from
+/// the database) or `rendered` (spoken and heard here, about 0.2 s of CPU
+/// each).
+pub fn renditions(source: &'static str, count: usize) {
+    metrics::counter!("echoloop_renditions_total", "source" => source).increment(count as u64);
+}
+
 /// Serves `GET /metrics` on `listener` until `stop` resolves.
 pub async fn serve(
     listener: TcpListener,

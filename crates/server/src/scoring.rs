@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use echoloop_core::assessment::Assessment;
-use echoloop_speech::{Assessor, SpeechError, TranscriptModels};
+use echoloop_speech::{Assessor, Rendition, SpeechError, TranscriptModels};
 use tokio::sync::OnceCell;
 
 #[derive(Clone)]
@@ -79,15 +79,9 @@ impl Scoring {
         }
     }
 
-    /// Judges the take in `audio` (any format the speech crate decodes)
-    /// against `text`. A failed model load is not remembered: models
-    /// installed later are picked up by the next job.
-    pub async fn assess(
-        &self,
-        audio: PathBuf,
-        text: String,
-        language: String,
-    ) -> Result<Assessment, ScoringError> {
+    /// The engine, loaded on first use. A failed load is not remembered:
+    /// models installed later are picked up by the next job.
+    async fn assessor(&self) -> Result<Arc<Assessor>, ScoringError> {
         let assessor = self
             .assessor
             .get_or_try_init(|| async {
@@ -98,16 +92,105 @@ impl Scoring {
                 tracing::info!("pronunciation models loaded");
                 Ok::<_, ScoringError>(Arc::new(loaded))
             })
-            .await?
-            .clone();
+            .await?;
+        Ok(Arc::clone(assessor))
+    }
+
+    /// What stored renditions must have been made by to be used here
+    /// (`db::renditions`).
+    pub async fn rendition_engine(&self) -> Result<String, ScoringError> {
+        Ok(self.assessor().await?.rendition_engine().to_owned())
+    }
+
+    /// Judges the take in `audio` (any format the speech crate decodes)
+    /// against `text`, with the sentence's `stored` renditions; returns
+    /// the assessment and the renditions it had to render (to store).
+    pub async fn assess(
+        &self,
+        audio: PathBuf,
+        text: String,
+        language: String,
+        stored: Vec<Rendition>,
+    ) -> Result<(Assessment, Vec<Rendition>), ScoringError> {
+        let assessor = self.assessor().await?;
         tokio::task::spawn_blocking(move || {
             let take = echoloop_speech::audio::decode_file(&audio)?;
-            assessor.assess_samples(&take, &text, &language, None)
+            let known = adopt(&assessor, &text, &language, stored)?;
+            let spoken = assessor.renditions_spoken();
+            let assessment = assessor.assess_samples(&take, &text, &language, None)?;
+            count_rendered(&assessor, spoken);
+            Ok((
+                assessment,
+                rendered_since(&assessor, &text, &language, &known),
+            ))
         })
         .await
         .map_err(|error| ScoringError::Panicked(error.to_string()))?
-        .map_err(ScoringError::from)
     }
+
+    /// Renders `text` in every voice its takes are judged against, beside
+    /// its `stored` renditions, so its first take is scored without
+    /// waiting for them; returns the renditions rendered (to store).
+    pub async fn prepare(
+        &self,
+        text: String,
+        language: String,
+        stored: Vec<Rendition>,
+    ) -> Result<Vec<Rendition>, ScoringError> {
+        let assessor = self.assessor().await?;
+        tokio::task::spawn_blocking(move || {
+            let known = adopt(&assessor, &text, &language, stored)?;
+            let spoken = assessor.renditions_spoken();
+            assessor.prepare_renditions(&text, &language)?;
+            count_rendered(&assessor, spoken);
+            Ok(rendered_since(&assessor, &text, &language, &known))
+        })
+        .await
+        .map_err(|error| ScoringError::Panicked(error.to_string()))?
+    }
+}
+
+/// Gives the assessor the stored renditions it can use; returns them all
+/// (what need not be stored again).
+fn adopt(
+    assessor: &Assessor,
+    text: &str,
+    language: &str,
+    stored: Vec<Rendition>,
+) -> Result<Vec<Rendition>, SpeechError> {
+    let offered = stored.len();
+    let taken = assessor.adopt_renditions(text, language, stored.clone())?;
+    crate::metrics::renditions("stored", taken);
+    if taken < offered {
+        tracing::warn!(
+            offered,
+            taken,
+            "stored renditions that do not fit their sentence were left out"
+        );
+    }
+    Ok(stored)
+}
+
+/// The renditions of `text` the assessor holds that are not among
+/// `stored` (rendered here, or stored wrong).
+fn rendered_since(
+    assessor: &Assessor,
+    text: &str,
+    language: &str,
+    stored: &[Rendition],
+) -> Vec<Rendition> {
+    assessor
+        .renditions_of(text, language)
+        .into_iter()
+        .filter(|r| !stored.contains(r))
+        .collect()
+}
+
+/// Counts the renditions spoken since the assessor had spoken `before`
+/// (one scoring worker per instance: no other job's count in between).
+fn count_rendered(assessor: &Assessor, before: u64) {
+    let spoken = assessor.renditions_spoken().saturating_sub(before);
+    crate::metrics::renditions("rendered", usize::try_from(spoken).unwrap_or(usize::MAX));
 }
 
 #[derive(Debug, thiserror::Error)]

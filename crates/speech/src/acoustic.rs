@@ -18,6 +18,9 @@ use crate::error::{Result, SpeechError};
 /// Each output frame covers 320 samples (a 160-sample hop, subsampled by 2).
 pub const FRAME_MS: u32 = 20;
 
+/// The weights file in the model directory.
+pub const WEIGHTS: &str = "asr_waveform.hama";
+
 type LoadFn = unsafe extern "C" fn(*const u8, usize) -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type NumFramesFn = unsafe extern "C" fn(i64) -> i64;
@@ -43,7 +46,7 @@ pub fn default_model_dir() -> Option<PathBuf> {
         .flatten()
         .flat_map(|start| start.ancestors())
         .map(|a| a.join("models").join("hama"))
-        .find(|d| d.join("asr_waveform.hama").is_file())
+        .find(|d| d.join(WEIGHTS).is_file())
 }
 
 struct Engine {
@@ -100,8 +103,8 @@ impl AcousticModel {
         // two, in this order (hama's asr.py does the same).
         vocab.push("<wb>".into());
         vocab.push("<blank>".into());
-        let weights = std::fs::read(dir.join("asr_waveform.hama"))
-            .map_err(|e| model_err(format!("{}: {e}", dir.join("asr_waveform.hama").display())))?;
+        let weights = std::fs::read(dir.join(WEIGHTS))
+            .map_err(|e| model_err(format!("{}: {e}", dir.join(WEIGHTS).display())))?;
 
         // SAFETY: loading a shared library runs its initialisers; libhama is
         // a self-contained Zig library with none beyond libc's.

@@ -5,12 +5,8 @@
 //! (`fusion.rs`), fluency, prosody, and optionally the shadowing comparison
 //! against the original clip.
 
-use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use echoloop_core::assessment::{Assessment, ErrorType, PhoneResult, Scores, WordResult};
 
@@ -27,6 +23,7 @@ use crate::gop::{Calibration, FLOOR_NATS, ScoredFrame, log_sum_exp, score_phone}
 use crate::phones::accepted_tokens;
 use crate::prosody;
 use crate::reference::{ReferenceWord, espeak_voice, reference_words};
+use crate::renditions::{ExpectedGop, Rendition, Renditions, speak};
 use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
 use echoloop_core::audio::pitch;
 use echoloop_core::shadowing::{self, TakeWord};
@@ -60,23 +57,8 @@ pub struct Assessor {
     /// Also compare a take much faster or slower than the rendition with a
     /// rendition at its own pace.
     pub pace_matched: bool,
-    /// Expected GOP per (sentence, language), computed once.
-    expected: Mutex<HashMap<RenditionKey, Arc<Rendered>>>,
-}
-
-/// One rendition of a sentence, as the phone recogniser heard it.
-struct Rendered {
-    gop: ExpectedGop,
-    /// Frames from the first to the last phone (its pace).
-    speech_frames: usize,
-}
-
-#[derive(PartialEq, Eq, Hash)]
-struct RenditionKey {
-    text: String,
-    lang: String,
-    voice: String,
-    wpm: u32,
+    /// Renditions per (sentence, language, voice, pace), computed once.
+    renditions: Renditions,
 }
 
 /// espeak-ng's default pace, words per minute.
@@ -90,18 +72,6 @@ const RENDITION_VARIANTS: &[&str] = &["m1", "f1", "m2", "f3"];
 /// A take whose speech lasts outside this share of the rendition's (or
 /// its inverse) is also compared with a rendition at its own pace.
 const PACE_MATCHED: f32 = 0.85;
-
-/// How the phone recogniser hears each reference phone in espeak-ng's own
-/// rendition of the sentence: per alignable word, per scorable phone, the
-/// raw log-posterior ratio (`None` where the alignment skipped the word).
-/// A phone the model does not recognise even there, in that context, is
-/// judged against that rendition rather than against full marks.
-type ExpectedGop = Vec<Option<Vec<f32>>>;
-
-/// Renditions kept: about 512 sentences' usual ones and, for the takes
-/// that needed them, their other voices' (a server sees the same sentences
-/// again and again; the cache is emptied when it is full).
-const EXPECTED_CACHE: usize = 2048;
 
 /// A reference word prepared for alignment.
 struct Prepared {
@@ -133,7 +103,7 @@ impl Assessor {
             expected_gop: true,
             rendition_variants: RENDITION_VARIANTS.iter().map(|&v| v.to_owned()).collect(),
             pace_matched: true,
-            expected: Mutex::new(HashMap::new()),
+            renditions: Renditions::new(&model_dir.join(crate::acoustic::WEIGHTS))?,
         })
     }
 
@@ -346,7 +316,7 @@ impl Assessor {
                 }
                 WordAlignment::Spoken { phones } => {
                     let row = |e: &ExpectedGop| e.get(j).cloned().flatten();
-                    let usual = expected.as_ref().and_then(|e| row(&e.gop));
+                    let usual = expected.as_ref().and_then(|e| row(&e.expected));
                     let (mut result, mut timing) =
                         judge_spoken(prep, phones, usual.as_deref(), &transcribed[index]);
                     // A word the usual rendition would call mispronounced
@@ -467,7 +437,7 @@ impl Assessor {
         lang: &str,
         prepared: &[Prepared],
         classes: &[Vec<usize>],
-    ) -> Result<Option<Arc<Rendered>>> {
+    ) -> Result<Option<Arc<Rendition>>> {
         self.rendition(
             text,
             lang,
@@ -478,6 +448,15 @@ impl Assessor {
         )
     }
 
+    /// The language's voice variants at the usual pace.
+    fn variant_voices(&self, lang: &str) -> Vec<(String, u32)> {
+        let voice = espeak_voice(lang);
+        self.rendition_variants
+            .iter()
+            .map(|variant| (format!("{voice}+{variant}"), DEFAULT_WPM))
+            .collect()
+    }
+
     /// The usual rendition's expected GOP made lenient by the other
     /// voices' renditions and, when the take is much faster or slower, by
     /// one at the take's pace (`take_span`: frames of the take's speech).
@@ -485,29 +464,41 @@ impl Assessor {
         &self,
         text: &str,
         lang: &str,
-        usual: &Rendered,
+        usual: &Rendition,
         take_span: usize,
         prepared: &[Prepared],
         classes: &[Vec<usize>],
     ) -> Result<Option<ExpectedGop>> {
-        let voice = espeak_voice(lang);
-        let mut others: Vec<(String, u32)> = self
-            .rendition_variants
-            .iter()
-            .map(|variant| (format!("{voice}+{variant}"), DEFAULT_WPM))
-            .collect();
+        let mut others = self.variant_voices(lang);
         if self.pace_matched
             && let Some(wpm) = matched_pace(usual.speech_frames, take_span)
         {
-            others.push((voice, wpm));
+            others.push((espeak_voice(lang), wpm));
         }
         if others.is_empty() {
             return Ok(None);
         }
-        // Heard side by side, as many at a time as the phone recogniser
-        // has engines.
-        let heard: Vec<Result<Option<Arc<Rendered>>>> = std::thread::scope(|scope| {
-            let running: Vec<_> = others
+        let mut gop = usual.expected.clone();
+        for other in self.renditions_side_by_side(text, lang, &others, prepared, classes) {
+            if let Some(other) = other? {
+                gop = lenient(gop, &other.expected);
+            }
+        }
+        Ok(Some(gop))
+    }
+
+    /// The renditions of `text` in `voices`, heard side by side, as many at
+    /// a time as the phone recogniser has engines.
+    fn renditions_side_by_side(
+        &self,
+        text: &str,
+        lang: &str,
+        voices: &[(String, u32)],
+        prepared: &[Prepared],
+        classes: &[Vec<usize>],
+    ) -> Vec<Result<Option<Arc<Rendition>>>> {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = voices
                 .iter()
                 .map(|(voice, wpm)| {
                     scope.spawn(move || self.rendition(text, lang, voice, *wpm, prepared, classes))
@@ -520,14 +511,7 @@ impl Assessor {
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })
                 .collect()
-        });
-        let mut gop = usual.gop.clone();
-        for other in heard {
-            if let Some(other) = other? {
-                gop = lenient(gop, &other.gop);
-            }
-        }
-        Ok(Some(gop))
+        })
     }
 
     /// espeak-ng's rendition of `text` by `voice` at `wpm`, as the phone
@@ -540,30 +524,91 @@ impl Assessor {
         wpm: u32,
         prepared: &[Prepared],
         classes: &[Vec<usize>],
-    ) -> Result<Option<Arc<Rendered>>> {
-        let key = RenditionKey {
-            text: text.to_owned(),
-            lang: lang.to_owned(),
-            voice: voice.to_owned(),
-            wpm,
-        };
-        if let Some(found) = self.lock_expected().get(&key) {
-            return Ok(Some(Arc::clone(found)));
+    ) -> Result<Option<Arc<Rendition>>> {
+        if let Some(found) = self.renditions.get(text, lang, voice, wpm) {
+            return Ok(Some(found));
         }
         let Some(samples) = speak(text, voice, wpm)? else {
             return Ok(None);
         };
         let posteriors = self.model.posteriors(&samples)?;
-        let rendered = Arc::new(Rendered {
-            gop: self.rendition_gop(&posteriors, prepared, classes),
+        let rendition = Rendition {
+            voice: voice.to_owned(),
+            wpm,
+            expected: self.rendition_gop(&posteriors, prepared, classes),
             speech_frames: speech_span(&posteriors, self.model.blank),
-        });
-        let mut cache = self.lock_expected();
-        if cache.len() >= EXPECTED_CACHE {
-            cache.clear();
+        };
+        Ok(Some(self.renditions.insert(text, lang, rendition, true)))
+    }
+
+    /// Renders `text` in every voice a take of it may be judged against at
+    /// the usual pace (the language's own voice and its variants; a take's
+    /// own pace only its take tells), so that its first take is judged
+    /// without waiting for them: a server prepares the sentence a learner
+    /// is about to say. Returns how many were spoken (0: all known).
+    pub fn prepare_renditions(&self, text: &str, lang: &str) -> Result<usize> {
+        let (prepared, classes) = self.prepare(reference_words(text, lang)?);
+        let before = self.renditions.spoken();
+        let mut voices = vec![(espeak_voice(lang), DEFAULT_WPM)];
+        voices.extend(self.variant_voices(lang));
+        for rendition in self.renditions_side_by_side(text, lang, &voices, &prepared, &classes) {
+            rendition?;
         }
-        cache.insert(key, Arc::clone(&rendered));
-        Ok(Some(rendered))
+        Ok((self.renditions.spoken() - before) as usize)
+    }
+
+    /// The renditions of `text` this assessor holds, for a store that
+    /// outlives it.
+    pub fn renditions_of(&self, text: &str, lang: &str) -> Vec<Rendition> {
+        self.renditions.of(text, lang)
+    }
+
+    /// Takes renditions of `text` from a store, made by an engine with the
+    /// same [`Assessor::rendition_engine`]. One whose shape does not fit
+    /// the sentence's words and phones, or whose numbers are not finite,
+    /// is left out (and rendered again when needed). Returns how many
+    /// were taken.
+    pub fn adopt_renditions(
+        &self,
+        text: &str,
+        lang: &str,
+        renditions: Vec<Rendition>,
+    ) -> Result<usize> {
+        let (prepared, _) = self.prepare(reference_words(text, lang)?);
+        let shape: Vec<usize> = prepared
+            .iter()
+            .filter(|p| !p.phones.is_empty())
+            .map(|p| p.phones.len())
+            .collect();
+        let mut taken = 0;
+        for rendition in renditions {
+            let fits = rendition.expected.len() == shape.len()
+                && rendition
+                    .expected
+                    .iter()
+                    .zip(&shape)
+                    .all(|(word, &phones)| {
+                        word.as_ref().is_none_or(|ratios| {
+                            ratios.len() == phones && ratios.iter().all(|r| r.is_finite())
+                        })
+                    });
+            if fits {
+                self.renditions.insert(text, lang, rendition, false);
+                taken += 1;
+            }
+        }
+        Ok(taken)
+    }
+
+    /// What makes renditions comparable: the phone recogniser's weights,
+    /// espeak-ng's version and this crate's. A store keys renditions by it.
+    pub fn rendition_engine(&self) -> &str {
+        self.renditions.engine()
+    }
+
+    /// How many renditions this assessor has spoken rather than found.
+    pub fn renditions_spoken(&self) -> u64 {
+        self.renditions.spoken()
     }
 
     /// Per alignable word and scorable phone, the raw ratio the phone
@@ -602,18 +647,10 @@ impl Assessor {
             .collect()
     }
 
-    /// Forgets the expected GOP of every sentence (timing the first take
-    /// of a sentence).
+    /// Forgets the renditions of every sentence (timing the first take of
+    /// a sentence).
     pub fn forget_renditions(&self) {
-        self.lock_expected().clear();
-    }
-
-    fn lock_expected(&self) -> std::sync::MutexGuard<'_, HashMap<RenditionKey, Arc<Rendered>>> {
-        // The map is only ever inserted into whole; a panic elsewhere
-        // cannot have left it half-written.
-        self.expected
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.renditions.clear();
     }
 
     /// Maps every reference phone to a class of model tokens; phones the
@@ -821,47 +858,6 @@ fn matched_pace(usual_span: usize, take_span: usize) -> Option<u32> {
     }
     let steps = (DEFAULT_WPM as f32 * pace / 25.0).round() as u32;
     Some((steps * 25).clamp(80, 450))
-}
-
-/// espeak-ng's rendition of `text` in the reference voice, 16 kHz mono;
-/// `None` when espeak-ng is missing or fails (the take is then judged
-/// without it).
-fn speak(text: &str, voice: &str, wpm: u32) -> Result<Option<Vec<f32>>> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "echoloop-rendition-{}-{}.wav",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    // The text goes in on stdin, so no sentence is read as an option.
-    let spoken = Command::new("espeak-ng")
-        .args(["--stdin", "-v", voice, "-s", &wpm.to_string(), "-w"])
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            if let Some(mut stdin) = child.stdin.take() {
-                stdin.write_all(text.as_bytes())?;
-            }
-            child.wait()
-        })
-        .is_ok_and(|s| s.success());
-    let samples = if spoken {
-        match decode_file(&path) {
-            Ok(s) => Some(s),
-            Err(SpeechError::EmptyAudio(_)) => None,
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                return Err(e);
-            }
-        }
-    } else {
-        None
-    };
-    let _ = std::fs::remove_file(&path);
-    Ok(samples)
 }
 
 struct FrameInfo {

@@ -14,6 +14,7 @@ pub mod gop;
 pub mod phones;
 pub mod prosody;
 pub mod reference;
+pub mod renditions;
 pub mod transcribe;
 pub mod transcript_check;
 pub mod wer;
@@ -22,6 +23,7 @@ pub mod word_match;
 
 pub use assess::{Assessor, assess, decode_clip};
 pub use error::{Result, SpeechError};
+pub use renditions::Rendition;
 pub use transcribe::transcribe;
 pub use transcript_check::TranscriptModels;
 pub use whisper::{DecodeOptions, EngineSettings, WhisperModel};

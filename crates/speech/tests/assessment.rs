@@ -377,6 +377,67 @@ fn a_fast_take_is_judged_against_native_speech_at_its_pace_and_in_other_voices()
 }
 
 #[test]
+fn a_prepared_sentence_is_judged_without_rendering_and_the_same_from_a_store() {
+    let no_models = tempfile::tempdir().unwrap();
+    let (Some(preparer), Some(fresh), Some(reference)) = (
+        acoustic_only(no_models.path()),
+        acoustic_only(no_models.path()),
+        acoustic_only(no_models.path()),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // A word replaced: the usual rendition calls it mispronounced, so the
+    // take is judged against every voice.
+    let take = speak(
+        dir.path(),
+        "box.wav",
+        &[],
+        "The quick brown box jumps over the lazy dog.",
+    );
+
+    // The usual voice and its four variants, rendered once.
+    assert_eq!(preparer.prepare_renditions(TEXT, "en").unwrap(), 5);
+    assert_eq!(preparer.prepare_renditions(TEXT, "en").unwrap(), 0);
+    let prepared = preparer.renditions_of(TEXT, "en");
+    let voices: Vec<&str> = prepared.iter().map(|r| r.voice.as_str()).collect();
+    assert_eq!(
+        voices,
+        ["en-us", "en-us+f1", "en-us+f3", "en-us+m1", "en-us+m2"]
+    );
+    let judged = assess(&preparer, &take, None);
+    assert_eq!(preparer.renditions_spoken(), 5, "nothing more to render");
+    assert_eq!(word(&judged, "fox").error, ErrorType::Mispronunciation);
+
+    // Through a store (JSON), to an assessor that never rendered them.
+    let stored: Vec<echoloop_speech::Rendition> =
+        serde_json::from_str(&serde_json::to_string(&prepared).unwrap()).unwrap();
+    assert_eq!(fresh.adopt_renditions(TEXT, "en", stored).unwrap(), 5);
+    let from_store = assess(&fresh, &take, None);
+    assert_eq!(fresh.renditions_spoken(), 0);
+    assert_eq!(from_store.scores, judged.scores);
+    // The same verdicts as rendering them on the spot.
+    let rendered = assess(&reference, &take, None);
+    assert_eq!(reference.renditions_spoken(), 5);
+    assert_eq!(rendered.scores, judged.scores);
+    assert_eq!(fresh.rendition_engine(), reference.rendition_engine());
+
+    // A stored rendition of another sentence, or with numbers that are not
+    // numbers, is not taken: it would judge the wrong phones.
+    let other = fresh.renditions_of(TEXT, "en");
+    assert_eq!(
+        fresh
+            .adopt_renditions("The lazy dog sleeps.", "en", other.clone())
+            .unwrap(),
+        0
+    );
+    let mut broken = other[0].clone();
+    broken.expected[0] = Some(vec![f32::NAN; 2]);
+    assert_eq!(fresh.adopt_renditions(TEXT, "en", vec![broken]).unwrap(), 0);
+    assert_eq!(fresh.renditions_of(TEXT, "en"), other);
+}
+
+#[test]
 fn the_phone_recogniser_hears_the_same_on_two_threads_at_once() {
     let Some(Ok(model)) = default_model_dir().map(|dir| AcousticModel::load(&dir)) else {
         missing("the acoustic model");

@@ -156,6 +156,8 @@ pub async fn for_recording(
 /// What the server needs to score a live recording itself.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScoringTarget {
+    /// The segment the take is of.
+    pub segment_id: Uuid,
     /// The audio object's key; `None` until the audio is stored.
     pub audio_key: Option<String>,
     /// The segment's sentence, the reference.
@@ -172,8 +174,8 @@ pub async fn scoring_target(
     recording_id: Uuid,
 ) -> Result<Option<ScoringTarget>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT r.cloud_url AS audio_key, s.text, coalesce(m.language, u.learning_language) AS language,
-                r.duration
+        "SELECT s.id AS segment_id, r.cloud_url AS audio_key, s.text,
+                coalesce(m.language, u.learning_language) AS language, r.duration
          FROM recordings r
          JOIN segments s ON s.user_id = r.user_id AND s.id = r.segment_id
          JOIN materials m ON m.user_id = s.user_id AND m.id = s.material_id
@@ -182,6 +184,54 @@ pub async fn scoring_target(
     )
     .bind(user_id)
     .bind(recording_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// A segment's sentence and the language it is judged in.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Sentence {
+    pub text: String,
+    /// The material's language, else the account's learning language.
+    pub language: Option<String>,
+}
+
+/// The sentence of a live segment of the user's.
+pub async fn sentence_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    segment_id: Uuid,
+) -> Result<Option<Sentence>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.text, coalesce(m.language, u.learning_language) AS language
+         FROM segments s
+         JOIN materials m ON m.user_id = s.user_id AND m.id = s.material_id
+         JOIN users u ON u.id = s.user_id
+         WHERE s.user_id = $1 AND s.id = $2 AND s.deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(segment_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The live segment that follows `segment_id` in its material (by start
+/// time): the sentence a learner shadowing in order says next.
+pub async fn next_segment(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    segment_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT n.id FROM segments s
+         JOIN segments n ON n.user_id = s.user_id AND n.material_id = s.material_id
+         WHERE s.user_id = $1 AND s.id = $2 AND n.deleted_at IS NULL
+           AND (n.start_time, n.id) > (s.start_time, s.id)
+         ORDER BY n.start_time, n.id
+         LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(segment_id)
     .fetch_optional(db)
     .await
 }

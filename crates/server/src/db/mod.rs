@@ -10,6 +10,7 @@ pub mod media_links;
 pub mod progress;
 pub mod rate_limits;
 pub mod recordings;
+pub mod renditions;
 pub mod segments;
 pub mod sessions;
 pub mod subscriptions;

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{JobContext, JobError, fetch_object, payload_id};
+use super::{JobContext, JobError, fetch_object, payload_id, prepare_sentence};
 use crate::db;
 use crate::db::assessments::NewAssessment;
+use crate::db::renditions::Sentence;
 use crate::domain::assessment::check_words;
 use crate::domain::{Score, WordResult};
 use crate::entitlements;
@@ -133,17 +134,39 @@ pub async fn run(
         });
     }
     let language = language_of(target.language.as_deref());
+    let engine = scoring.rendition_engine().await.map_err(give_up_or_retry)?;
+    let sentence = Sentence {
+        engine: &engine,
+        language: &language,
+        text: &target.text,
+    };
+    let stored = db::renditions::load(&mut *conn, &sentence).await?;
     let started = std::time::Instant::now();
-    let result = scoring
-        .assess(audio.path().to_owned(), target.text.clone(), language)
+    let (result, rendered) = scoring
+        .assess(
+            audio.path().to_owned(),
+            target.text.clone(),
+            language.clone(),
+            stored,
+        )
         .await
         .map_err(give_up_or_retry)?;
     tracing::info!(
         assess_ms = started.elapsed().as_millis() as u64,
         overall = result.scores.overall,
         engine = %result.engine,
+        rendered = rendered.len(),
         "recording scored"
     );
+    // Shared rows, not the learner's: written before their change counter
+    // is taken, in one order (db::renditions::store).
+    db::renditions::store(&mut *conn, &sentence, &rendered).await?;
+    // The learner shadows in order: their next sentence is likely next.
+    if let Some(next) =
+        db::assessments::next_segment(&mut *conn, user_id, target.segment_id).await?
+    {
+        prepare_sentence::schedule(&mut *conn, user_id, next).await?;
+    }
 
     let word_results: Vec<WordResult> = result.words.iter().map(WordResult::from_engine).collect();
     if let Err((field, reason)) = check_words(&word_results) {

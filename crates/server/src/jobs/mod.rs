@@ -6,6 +6,7 @@
 
 pub mod assess_recording;
 pub mod delete_account;
+pub mod prepare_sentence;
 pub mod transcribe_material;
 
 use std::time::{Duration, Instant};
@@ -25,7 +26,8 @@ use crate::entitlements::EntitlementSettings;
 use crate::scoring::Scoring;
 use crate::transcription::Transcription;
 
-/// How often housekeeping (expired sessions, stale rate-limit counters) runs.
+/// How often housekeeping (expired sessions, stale rate-limit counters,
+/// unused sentence renditions) runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,7 @@ pub struct JobContext {
 pub const KINDS: &[&str] = &[
     delete_account::KIND,
     assess_recording::KIND,
+    prepare_sentence::KIND,
     transcribe_material::KIND,
 ];
 
@@ -193,6 +196,7 @@ pub async fn run_next_in(
             .await
             .map_err(JobError::from),
         assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
+        prepare_sentence::KIND => prepare_sentence::run(&mut tx, &job.payload, context).await,
         transcribe_material::KIND => transcribe_material::run(&mut tx, pool, &job.payload, context)
             .await
             .map(|key| released.extend(key)),
@@ -276,6 +280,11 @@ async fn housekeeping(pool: &PgPool) {
         Ok(count) if count > 0 => tracing::info!(count, "removed expired media links"),
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "removing expired media links failed"),
+    }
+    match db::renditions::delete_unused(pool).await {
+        Ok(count) if count > 0 => tracing::info!(count, "removed unused sentence renditions"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "removing unused sentence renditions failed"),
     }
     if let Err(error) = db::rate_limits::delete_stale(pool).await {
         tracing::warn!(%error, "removing stale rate-limit counters failed");

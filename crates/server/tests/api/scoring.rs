@@ -410,6 +410,98 @@ async fn two_instances_on_one_database_score_each_take_once() {
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
 
+/// Rows of `reference_renditions` for `text` matching `condition`.
+async fn renditions_of(app: &TestApp, text: &str, condition: &str) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) FROM reference_renditions
+         WHERE text_sha256 = sha256(convert_to('{text}', 'UTF8')) AND {condition}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_scored_take_prepares_the_next_sentence_for_every_instance() {
+    const NEXT: &str = "The train leaves at noon from platform two.";
+    let (app, storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let store = storage.storage.clone();
+    let _second = app
+        .second_instance(move |settings| {
+            settings.scoring = true;
+            settings.storage = store;
+        })
+        .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .json(&json!({ "segments": [
+            { "start_time": 0, "end_time": 3000, "text": SENTENCE },
+            { "start_time": 3500, "end_time": 6500, "text": NEXT },
+        ] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let first: Uuid = body["segments"][0]["id"].as_str().unwrap().parse().unwrap();
+
+    let audio = take("prepared", None);
+    let recording = upload_take(&app, &user, first, &audio).await;
+    let body = settled(&app, &user, recording).await;
+    assert_eq!(body["scoring"]["state"], "done", "{body}");
+    // The take's sentence keeps what it needed (a correct take: the usual
+    // voice); the next sentence gets every voice, once its job has run.
+    assert_eq!(
+        renditions_of(&app, SENTENCE, "voice = 'en-us' AND wpm = 175").await,
+        1
+    );
+    let started = Instant::now();
+    while app.count("SELECT count(*) FROM jobs").await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "jobs left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        renditions_of(
+            &app,
+            NEXT,
+            "voice IN ('en-us', 'en-us+m1', 'en-us+f1', 'en-us+m2', 'en-us+f3') AND wpm = 175"
+        )
+        .await,
+        5
+    );
+    // A stored rendition that no longer fits its sentence is not used: the
+    // next take renders it again, on whichever instance, and replaces it.
+    sqlx::query("UPDATE reference_renditions SET expected = '[[1.0]]' WHERE voice = 'en-us'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let again = upload_take(&app, &user, first, &audio).await;
+    let body = settled(&app, &user, again).await;
+    assert_eq!(body["scoring"]["state"], "done", "{body}");
+    let words = body["items"][0]["word_results"].as_array().unwrap();
+    assert!(words.iter().all(|w| w["error_type"] == "None"), "{body}");
+    assert_eq!(
+        renditions_of(
+            &app,
+            SENTENCE,
+            "voice = 'en-us' AND jsonb_array_length(expected) = 7"
+        )
+        .await,
+        1
+    );
+    // The next sentence, prepared again, is found stored as it was.
+    let started = Instant::now();
+    while app.count("SELECT count(*) FROM jobs").await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "jobs left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(renditions_of(&app, NEXT, "true").await, 5);
+}
+
 #[tokio::test]
 async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
     let UploadedTake {

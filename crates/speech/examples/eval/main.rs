@@ -629,6 +629,18 @@ fn main() -> Result<(), Error> {
                 a.assess_samples(&decode_file(&wav)?, &flagged_text, "en", None)?;
                 Ok(())
             })?;
+            // A server prepares the sentence a learner says next before
+            // the take arrives (job `segment.prepare`): the take then finds
+            // every voice's rendition ready.
+            let prepare = time_runs(5, || {
+                a.forget_renditions();
+                a.prepare_renditions(&flagged_text, "en")?;
+                Ok(())
+            })?;
+            let prepared_flagged = time_runs(5, || {
+                a.assess_samples(&decode_file(&wav)?, &flagged_text, "en", None)?;
+                Ok(())
+            })?;
             let ms = |t: (f32, Option<f32>)| {
                 format!(
                     "{:.0} ms / {} CPU",
@@ -638,10 +650,13 @@ fn main() -> Result<(), Error> {
             };
             name = format!(
                 "{name} (first take of the sentence, rendition not cached: {}; \
-                 with a word called mispronounced{}: {})",
+                 with a word called mispronounced{}: {}; the same take once the \
+                 sentence was prepared: {}, preparing it: {})",
                 ms(first),
                 if flagged { "" } else { " (none was)" },
-                ms(first_flagged)
+                ms(first_flagged),
+                ms(prepared_flagged),
+                ms(prepare)
             );
         }
         timings.push((name, plain, shadow));
