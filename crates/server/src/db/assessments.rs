@@ -215,6 +215,27 @@ pub async fn sentence_of(
     .await
 }
 
+/// The live segment at `index` of a material, in the order learners see
+/// them (by start time).
+pub async fn segment_at(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    material_id: Uuid,
+    index: i32,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM segments
+         WHERE user_id = $1 AND material_id = $2 AND deleted_at IS NULL
+         ORDER BY start_time, id
+         OFFSET $3 LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(material_id)
+    .bind(i64::from(index.max(0)))
+    .fetch_optional(db)
+    .await
+}
+
 /// The live segment that follows `segment_id` in its material (by start
 /// time): the sentence a learner shadowing in order says next.
 pub async fn next_segment(

@@ -11,6 +11,7 @@ use super::error::{Error, Result};
 use super::extract::{Json, PathId};
 use crate::db;
 use crate::db::progress::{Progress, ProgressStatus};
+use crate::jobs::prepare_sentence;
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(
@@ -67,6 +68,8 @@ pub async fn put_progress(
     let hlc = ctx.clock.now_after(stored)?.to_string();
     let progress =
         db::progress::upsert(&mut *tx, user.user_id, id, index, body.status, Some(&hlc)).await?;
+    // The learner is about to say this sentence.
+    prepare_sentence::schedule_at(&mut tx, ctx.scoring.as_ref(), user.user_id, id, index).await?;
     tx.commit().await?;
     Ok(axum::Json(progress))
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{JobContext, JobError, payload_id};
 use crate::db;
 use crate::db::renditions::Sentence;
-use crate::scoring::language_of;
+use crate::scoring::{Scoring, language_of};
 
 pub const KIND: &str = "segment.prepare";
 
@@ -33,6 +33,26 @@ pub async fn schedule(
     let payload = payload(user_id, segment_id);
     db::jobs::drop_failed(&mut *conn, KIND, &payload).await?;
     db::jobs::enqueue(conn, KIND, &payload).await
+}
+
+/// Queues the preparation of the sentence at `index` of a material (the
+/// one a learner's progress points at), when this server scores.
+pub async fn schedule_at(
+    conn: &mut PgConnection,
+    scoring: Option<&Scoring>,
+    user_id: Uuid,
+    material_id: Uuid,
+    index: i32,
+) -> Result<(), sqlx::Error> {
+    if scoring.is_none() {
+        return Ok(());
+    }
+    if let Some(segment_id) =
+        db::assessments::segment_at(&mut *conn, user_id, material_id, index).await?
+    {
+        schedule(conn, user_id, segment_id).await?;
+    }
+    Ok(())
 }
 
 pub async fn run(

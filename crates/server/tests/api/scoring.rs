@@ -459,11 +459,7 @@ async fn a_scored_take_prepares_the_next_sentence_for_every_instance() {
         renditions_of(&app, SENTENCE, "voice = 'en-us' AND wpm = 175").await,
         1
     );
-    let started = Instant::now();
-    while app.count("SELECT count(*) FROM jobs").await > 0 {
-        assert!(started.elapsed() < Duration::from_secs(60), "jobs left");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    jobs_drained(&app).await;
     assert_eq!(
         renditions_of(
             &app,
@@ -494,12 +490,113 @@ async fn a_scored_take_prepares_the_next_sentence_for_every_instance() {
         1
     );
     // The next sentence, prepared again, is found stored as it was.
+    jobs_drained(&app).await;
+    assert_eq!(renditions_of(&app, NEXT, "true").await, 5);
+}
+
+/// Waits until no job is left.
+async fn jobs_drained(app: &TestApp) {
     let started = Instant::now();
     while app.count("SELECT count(*) FROM jobs").await > 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "jobs left");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(renditions_of(&app, NEXT, "true").await, 5);
+}
+
+/// Puts segments saying `texts`, one after another; returns their ids.
+async fn segments_saying(
+    app: &TestApp,
+    user: &TestUser,
+    material: Uuid,
+    texts: &[&str],
+) -> Vec<Uuid> {
+    let segments: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let start = i as i64 * 4000;
+            json!({ "start_time": start, "end_time": start + 3000, "text": text })
+        })
+        .collect();
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/segments"),
+            &user.token,
+        )
+        .json(&json!({ "segments": segments }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
+    const SECOND: &str = "Our neighbours painted their fence bright green.";
+    const THIRD: &str = "A cold wind blew across the empty beach.";
+    let (app, _storage) = spawn_media_app_with(Backend::Local, scoring_on).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    segments_saying(&app, &user, material, &[SENTENCE, SECOND, THIRD]).await;
+
+    // Progress written directly…
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/progress"),
+            &user.token,
+        )
+        .json(&json!({ "last_segment_index": 1, "status": "in_progress" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    jobs_drained(&app).await;
+    assert_eq!(renditions_of(&app, SECOND, "true").await, 5);
+    assert_eq!(renditions_of(&app, SENTENCE, "true").await, 0);
+    assert_eq!(renditions_of(&app, THIRD, "true").await, 0);
+
+    // …or pushed by the backup.
+    let clock = crate::sync_push::hlc(crate::sync_push::now_ms(), 0, 0xa1);
+    let response = app
+        .post_json(
+            "/sync/push",
+            &json!({ "changes": [{ "kind": "progress", "op": "upsert", "id": material, "hlc": clock,
+                                   "data": { "last_segment_index": 2, "status": "in_progress" } }] }),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    jobs_drained(&app).await;
+    assert_eq!(renditions_of(&app, THIRD, "true").await, 5);
+
+    // A server that does not score queues nothing.
+    let (quiet, _quiet_storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
+    let user = quiet.register_user().await;
+    let material = create_material(&quiet, &user).await;
+    segments_saying(&quiet, &user, material, &[SENTENCE, SECOND]).await;
+    let response = quiet
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/progress"),
+            &user.token,
+        )
+        .json(&json!({ "last_segment_index": 1, "status": "in_progress" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(quiet.count("SELECT count(*) FROM jobs").await, 0);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use crate::db;
 use crate::db::progress::ProgressStatus;
 use crate::http::error::{Error, Result};
 use crate::http::progress::{PutProgress, lock_material_and_check_index};
+use crate::jobs::prepare_sentence;
 
 /// `id` is the material's.
 pub(super) async fn upsert(
@@ -64,6 +65,9 @@ pub(super) async fn upsert(
             hlc.as_deref(),
         )
         .await?;
+        // The learner is about to say this sentence.
+        prepare_sentence::schedule_at(&mut *conn, batch.scoring, batch.user_id, material_id, index)
+            .await?;
     }
     Ok(merged.verdict)
 }
