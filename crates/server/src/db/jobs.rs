@@ -33,21 +33,24 @@ pub async fn enqueue(
 /// Claims the next due job for the caller's transaction: other workers skip
 /// the locked row, and if this worker dies the lock goes with its
 /// connection, so the job runs again. `long`: a job of `long_kinds`, else
-/// any other.
+/// any other. Jobs of `spare_kinds` (work ahead of need) run only when no
+/// other due job of the lane waits.
 pub async fn claim(
     conn: &mut PgConnection,
     long_kinds: &[&str],
     long: bool,
+    spare_kinds: &[&str],
 ) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, payload, attempts, max_attempts FROM jobs
          WHERE failed_at IS NULL AND run_at <= now() AND (kind = ANY($1)) = $2
-         ORDER BY run_at
+         ORDER BY kind = ANY($3), run_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED",
     )
     .bind(long_kinds)
     .bind(long)
+    .bind(spare_kinds)
     .fetch_optional(conn)
     .await
 }

@@ -84,6 +84,10 @@ impl Lane {
     /// Job kinds of the long lane.
     pub const LONG_KINDS: &'static [&'static str] = &[transcribe_material::KIND];
 
+    /// Work ahead of need, taken only when nothing else of the lane is
+    /// due: preparing a sentence never delays a take's score.
+    pub const SPARE_KINDS: &'static [&'static str] = &[prepare_sentence::KIND];
+
     fn name(self) -> &'static str {
         match self {
             Lane::Quick => "quick",
@@ -182,7 +186,14 @@ pub async fn run_next_in(
     lane: Lane,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(job) = db::jobs::claim(&mut tx, Lane::LONG_KINDS, lane == Lane::Long).await? else {
+    let Some(job) = db::jobs::claim(
+        &mut tx,
+        Lane::LONG_KINDS,
+        lane == Lane::Long,
+        Lane::SPARE_KINDS,
+    )
+    .await?
+    else {
         return Ok(false);
     };
     let span =

@@ -18,8 +18,16 @@ use crate::scoring::{Scoring, language_of};
 
 pub const KIND: &str = "segment.prepare";
 
+/// A preparation still waiting this long after it was queued is dropped:
+/// the learner has said the sentence or moved on.
+const STALE_AFTER_MS: i64 = 2 * 60 * 1000;
+
 pub fn payload(user_id: Uuid, segment_id: Uuid) -> Value {
-    json!({ "user_id": user_id, "segment_id": segment_id })
+    json!({
+        "user_id": user_id,
+        "segment_id": segment_id,
+        "queued_ms": chrono::Utc::now().timestamp_millis(),
+    })
 }
 
 /// Queues the preparation of a segment in the caller's transaction (once
@@ -30,9 +38,9 @@ pub async fn schedule(
     user_id: Uuid,
     segment_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let payload = payload(user_id, segment_id);
-    db::jobs::drop_failed(&mut *conn, KIND, &payload).await?;
-    db::jobs::enqueue(conn, KIND, &payload).await
+    let key = json!({ "user_id": user_id, "segment_id": segment_id });
+    db::jobs::drop_failed(&mut *conn, KIND, &key).await?;
+    db::jobs::enqueue(conn, KIND, &payload(user_id, segment_id)).await
 }
 
 /// Queues the preparation of the sentence at `index` of a material (the
@@ -70,6 +78,9 @@ pub async fn run(
     let Some(scoring) = &context.scoring else {
         return Ok(());
     };
+    if is_stale(payload, chrono::Utc::now().timestamp_millis()) {
+        return Ok(());
+    }
     let Some(sentence) = db::assessments::sentence_of(&mut *conn, user_id, segment_id).await?
     else {
         return Ok(());
@@ -110,4 +121,27 @@ pub async fn run(
     );
     db::renditions::store(&mut *conn, &key, &rendered).await?;
     Ok(())
+}
+
+/// Queued over [`STALE_AFTER_MS`] before `now_ms` (or with no time).
+fn is_stale(payload: &Value, now_ms: i64) -> bool {
+    payload
+        .get("queued_ms")
+        .and_then(Value::as_i64)
+        .is_none_or(|at| now_ms - at > STALE_AFTER_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preparation_left_waiting_for_minutes_is_stale() {
+        let queued = payload(Uuid::new_v4(), Uuid::new_v4());
+        let at = queued["queued_ms"].as_i64().unwrap_or_default();
+        assert!(!is_stale(&queued, at));
+        assert!(!is_stale(&queued, at + STALE_AFTER_MS));
+        assert!(is_stale(&queued, at + STALE_AFTER_MS + 1));
+        assert!(is_stale(&json!({ "segment_id": Uuid::new_v4() }), at));
+    }
 }

@@ -447,6 +447,7 @@ async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
         &mut crashed,
         echoloop_server::jobs::Lane::LONG_KINDS,
         false,
+        echoloop_server::jobs::Lane::SPARE_KINDS,
     )
     .await
     .unwrap()

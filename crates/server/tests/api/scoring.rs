@@ -600,6 +600,37 @@ async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
 }
 
 #[tokio::test]
+async fn preparing_a_sentence_waits_while_a_take_is_due() {
+    use echoloop_server::jobs::Lane;
+    let db = crate::helpers::TestDb::new().await;
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, run_at) VALUES
+             ('segment.prepare', '{}', now() - interval '1 minute'),
+             ('recording.assess', '{}', now())",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let claim = || async {
+        let mut tx = db.pool.begin().await.unwrap();
+        let job =
+            echoloop_server::db::jobs::claim(&mut tx, Lane::LONG_KINDS, false, Lane::SPARE_KINDS)
+                .await
+                .unwrap()
+                .map(|job| job.kind);
+        tx.rollback().await.unwrap();
+        job
+    };
+    // Queued a minute later, the take is scored first.
+    assert_eq!(claim().await.as_deref(), Some("recording.assess"));
+    sqlx::query("DELETE FROM jobs WHERE kind = 'recording.assess'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(claim().await.as_deref(), Some("segment.prepare"));
+}
+
+#[tokio::test]
 async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
     let UploadedTake {
         app,
