@@ -2,7 +2,7 @@
 //! user's lookups and saved words) and their `word_senses`.
 
 use serde::Serialize;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{FromRow, PgExecutor, PgPool, Row};
 use uuid::Uuid;
 
 use crate::dictionary::freedict::Headword;
@@ -67,6 +67,83 @@ pub async fn upsert_word(
         .await
 }
 
+/// The rows of the words named by `(language, word)`, as they are: a
+/// plain read, no row locked.
+pub async fn find_words(
+    db: impl PgExecutor<'_>,
+    words: &[(String, String)],
+) -> Result<Vec<WordCore>, sqlx::Error> {
+    let (languages, words): (Vec<&str>, Vec<&str>) = words
+        .iter()
+        .map(|(language, word)| (language.as_str(), word.as_str()))
+        .unzip();
+    let sql = format!(
+        "SELECT {CORE_COLUMNS} FROM word_cores
+         WHERE (language, word) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(languages)
+        .bind(words)
+        .fetch_all(db)
+        .await
+}
+
+/// A word's row to make (or to give the pronunciation it lacks).
+pub struct NewWord {
+    pub language: String,
+    pub word: String,
+    pub ipa: Option<String>,
+}
+
+/// The words' rows, made when missing, as [`upsert_word`] does each, in one
+/// statement that takes them in the one order every writer of several
+/// rows uses: by language, then word, byte by byte (`COLLATE "C"`, Rust's
+/// order of strings). Each row comes with whether this call inserted it.
+pub async fn upsert_words(
+    db: impl PgExecutor<'_>,
+    words: &[NewWord],
+) -> Result<Vec<(WordCore, bool)>, sqlx::Error> {
+    let languages: Vec<&str> = words.iter().map(|new| new.language.as_str()).collect();
+    let texts: Vec<&str> = words.iter().map(|new| new.word.as_str()).collect();
+    let ipas: Vec<Option<&str>> = words.iter().map(|new| new.ipa.as_deref()).collect();
+    let sql = format!(
+        "INSERT INTO word_cores AS w (language, word, ipa)
+         SELECT language, word, ipa FROM unnest($1::text[], $2::text[], $3::text[]) AS i(language, word, ipa)
+         ORDER BY language COLLATE \"C\", word COLLATE \"C\"
+         ON CONFLICT (language, word) DO UPDATE SET ipa = coalesce(w.ipa, EXCLUDED.ipa),
+            updated_at = CASE WHEN w.ipa IS NULL AND EXCLUDED.ipa IS NOT NULL THEN now() ELSE w.updated_at END
+         RETURNING {CORE_COLUMNS}, xmax = 0 AS inserted"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(languages)
+        .bind(texts)
+        .bind(ipas)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((WordCore::from_row(row)?, row.try_get("inserted")?)))
+        .collect()
+}
+
+/// Deletes the rows among `ids` that none of `user_id`'s saved words
+/// (tombstones included) points at. Only for rows the caller's transaction
+/// inserted: no other transaction can have used them yet.
+pub async fn delete_unsaved(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM word_cores w WHERE w.id = ANY($2)
+         AND NOT EXISTS (SELECT 1 FROM vocabulary_items v WHERE v.user_id = $1 AND v.word_core_id = w.id)",
+    )
+    .bind(user_id)
+    .bind(ids)
+    .execute(db)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
 /// The senses in `to_language` (primary subtag), richest first.
 pub async fn senses(
     db: impl PgExecutor<'_>,
@@ -105,6 +182,8 @@ impl std::ops::AddAssign for ImportCounts {
 /// Writes a batch of headwords and their senses in one transaction.
 /// Idempotent: a row already as imported is not written again; a word's
 /// existing pronunciation is kept and its parts of speech are extended.
+/// The words are written in the order of [`upsert_words`], so an import
+/// and learners saving some of its words at once cannot deadlock.
 pub async fn import_batch(
     pool: &PgPool,
     language: &str,
@@ -139,7 +218,7 @@ pub async fn import_batch(
         "WITH input AS (SELECT * FROM jsonb_to_recordset($1) AS r(word text, ipa text, pos text[])),
          written AS (
             INSERT INTO word_cores AS w (language, word, ipa, parts_of_speech)
-            SELECT $2, word, ipa, pos FROM input
+            SELECT $2, word, ipa, pos FROM input ORDER BY word COLLATE \"C\"
             ON CONFLICT (language, word) DO UPDATE SET
                 ipa = coalesce(w.ipa, EXCLUDED.ipa),
                 parts_of_speech = ARRAY(SELECT DISTINCT p FROM unnest(w.parts_of_speech || EXCLUDED.parts_of_speech) p ORDER BY p),

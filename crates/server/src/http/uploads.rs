@@ -20,7 +20,7 @@ use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::StreamExt;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::ApiContext;
@@ -230,34 +230,30 @@ pub async fn create_upload(
             ));
         }
     };
-    // The check and the upload row are one transaction under the plan
-    // lock, so concurrent creations cannot overbook the quota; an admitted
-    // upload counts at its full length until it ends.
-    let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
-    if target == TARGET_TRANSCRIPTION {
-        // First: it locks the material before the plan, as a transcription request does.
-        super::transcriptions::check_sound_upload(&mut tx, &ctx, user.user_id, target_id).await?;
-    }
-    check_entitlements(&mut tx, &ctx, user.user_id, target, length).await?;
-
-    let staged = ctx
-        .settings
-        .storage
-        .begin_upload(upload_id, &key)
-        .await
-        .map_err(Error::Internal)?;
-    let new = NewUpload {
+    // Refused before the store is asked: the checks run on their own first
+    // (and again when the row is recorded, `stage`), so a refusal costs no
+    // call to the store, and the learner's counter is never held while the
+    // store answers.
+    admit(&ctx, user.user_id, target, target_id, length)
+        .await?
+        .rollback()
+        .await?;
+    let admission = Admission {
         id: upload_id,
         target,
         target_id,
         segment_id,
-        object_key: &key,
+        key,
         length,
-        metadata: raw_metadata,
-        multipart_id: staged.multipart_id.as_deref(),
+        metadata: raw_metadata.to_owned(),
     };
-    db::uploads::insert(&mut *tx, user.user_id, &new).await?;
-    tx.commit().await?;
+    // On a task of its own: a client that goes away meanwhile does not stop
+    // it between the store's call and the row (or the call's undoing).
+    tokio::spawn(stage(ctx.clone(), user.user_id, admission))
+        .await
+        .map_err(|error| {
+            Error::Internal(anyhow::anyhow!("staging the upload failed: {error}"))
+        })??;
 
     let location = format!("/api/v1/uploads/{upload_id}");
     let with_body = headers
@@ -281,6 +277,83 @@ pub async fn create_upload(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(tus_headers(response))
+}
+
+/// A transaction of `user_id`'s writes in which an upload of `length`
+/// bytes to `target` is allowed: the learner's change counter first
+/// (ARCHITECTURE.md, "Lock order"), the material of a transcription next
+/// (as a transcription request locks it), then the plan. The check and the
+/// upload row are one transaction under the plan lock, so concurrent
+/// creations cannot overbook the quota; an admitted upload counts at its
+/// full length until it ends.
+async fn admit(
+    ctx: &ApiContext,
+    user_id: Uuid,
+    target: &str,
+    target_id: Uuid,
+    length: i64,
+) -> Result<Transaction<'static, Postgres>> {
+    let mut tx = db::sync::begin_write(&ctx.db, user_id).await?;
+    if target == TARGET_TRANSCRIPTION {
+        super::transcriptions::check_sound_upload(&mut tx, ctx, user_id, target_id).await?;
+    }
+    check_entitlements(&mut tx, ctx, user_id, target, length).await?;
+    Ok(tx)
+}
+
+/// An upload allowed by a first look (`admit`), to stage and record.
+struct Admission {
+    id: Uuid,
+    target: &'static str,
+    target_id: Uuid,
+    segment_id: Option<Uuid>,
+    key: String,
+    length: i64,
+    metadata: String,
+}
+
+/// Stages the upload on the store (a multipart upload on S3, which may be
+/// slow), with no transaction open, then records it in a short one that
+/// checks again (`admit`: a concurrent creation may have taken the quota
+/// meanwhile). When the row is not recorded the staging is dropped at
+/// once: nothing would point at it, and neither expiry nor the sweeper
+/// (which lists objects, not unfinished multipart uploads) would find it.
+async fn stage(ctx: ApiContext, user_id: Uuid, upload: Admission) -> Result<()> {
+    let storage = &ctx.settings.storage;
+    let staged = storage
+        .begin_upload(upload.id, &upload.key)
+        .await
+        .map_err(Error::Internal)?;
+    let new = NewUpload {
+        id: upload.id,
+        target: upload.target,
+        target_id: upload.target_id,
+        segment_id: upload.segment_id,
+        object_key: &upload.key,
+        length: upload.length,
+        metadata: &upload.metadata,
+        multipart_id: staged.multipart_id.as_deref(),
+    };
+    let recorded = async {
+        let mut tx = admit(
+            &ctx,
+            user_id,
+            upload.target,
+            upload.target_id,
+            upload.length,
+        )
+        .await?;
+        db::uploads::insert(&mut *tx, user_id, &new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if recorded.is_err()
+        && let Err(error) = storage.abort_upload(upload.id, &upload.key, &staged).await
+    {
+        tracing::warn!(upload = %upload.id, error = %format!("{error:#}"), "dropping a staged upload failed");
+    }
+    recorded
 }
 
 /// Plan rules: large media only on plans that back it up; everything within

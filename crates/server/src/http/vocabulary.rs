@@ -22,7 +22,7 @@ use super::pagination::{self, page_limit};
 use crate::db;
 use crate::db::dictionary::WordCore;
 use crate::db::vocabulary::{After, Saved, Stamp, StampClock, VocabularyItem};
-use crate::dictionary;
+use crate::dictionary::{self, WordCores};
 use crate::domain::vocabulary::{Context, MAX_REVIEWS_PER_REQUEST, parse_review, parse_surface};
 use crate::domain::{LanguageTag, Word};
 
@@ -80,8 +80,11 @@ pub async fn save_item(
     PathId(id): PathId,
     Json(body): Json<SaveWord>,
 ) -> Result<impl IntoResponse> {
+    let (_, word) = parse_word(&body)?;
+    let wanted = dictionary::look_up(&ctx.db, std::slice::from_ref(&word)).await?;
     let mut tx = db::sync::begin_write(&ctx.db, user.user_id).await?;
-    let (core, context) = parse_save(&mut tx, user.user_id, body).await?;
+    let cores = wanted.take(&mut tx).await?;
+    let (core, context) = parse_save(&mut tx, user.user_id, body, &cores).await?;
     let stamp = Stamp {
         clock: StampClock::Server(&ctx.clock),
         always: false,
@@ -98,22 +101,31 @@ pub async fn save_item(
     Ok((status, axum::Json(item)))
 }
 
+/// The language and word of a word to save, checked (`language`, `word`).
+pub(crate) fn parse_word(body: &SaveWord) -> Result<(LanguageTag, Word)> {
+    let language = parse_language("language", &body.language)?;
+    let word =
+        Word::parse(&body.word, &language).map_err(|reason| Error::validation("word", reason))?;
+    Ok((language, word))
+}
+
 /// Checks a word to save (the rules of `PUT /vocabulary/{id}`, which a
-/// pushed saved word follows too) and finds or makes its shared
-/// dictionary row, all in `conn`'s transaction (`dictionary::word_core`).
+/// pushed saved word follows too) and gives its shared dictionary row,
+/// from `cores`: the rows of the request's words, taken in `conn`'s
+/// transaction before anything else (`dictionary::look_up`, ARCHITECTURE.md
+/// "Lock order").
 pub(crate) async fn parse_save(
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     body: SaveWord,
+    cores: &WordCores,
 ) -> Result<(WordCore, Option<Context>)> {
-    let language = parse_language("language", &body.language)?;
-    let word =
-        Word::parse(&body.word, &language).map_err(|reason| Error::validation("word", reason))?;
+    let (language, word) = parse_word(&body)?;
     let context = match body.context {
         Some(context) => Some(parse_context(conn, user_id, context, &word, &language).await?),
         None => None,
     };
-    let core = dictionary::word_core(conn, &word).await?;
+    let core = cores.get(conn, &word).await?;
     Ok((core, context))
 }
 

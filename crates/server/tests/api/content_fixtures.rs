@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use echoloop_server::storage::Storage;
+use object_store::ClientOptions;
 use object_store::aws::AmazonS3Builder;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -74,45 +75,73 @@ pub async fn test_storage(backend: Backend) -> TestStorage {
             }
         }
         Backend::S3 => {
-            let bucket = "echoloop-test";
-            std::fs::create_dir_all(dir.path().join(bucket)).expect("bucket dir");
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = Command::new(s3s_fs_binary())
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--access-key", "AKTEST", "--secret-key", "SKTEST"])
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start s3s-fs (cargo install s3s-fs@0.14.1 --locked --features binary)");
-            let server = S3Server { child };
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let builder = AmazonS3Builder::new()
-                .with_bucket_name(bucket)
-                .with_region("us-east-1")
-                .with_access_key_id("AKTEST")
-                .with_secret_access_key("SKTEST")
-                .with_endpoint(format!("http://127.0.0.1:{port}"))
-                .with_allow_http(true)
-                .with_virtual_hosted_style_request(false);
-            let storage =
-                Storage::s3(builder, "tests", "s3://echoloop-test/tests").expect("s3 storage");
-            TestStorage {
-                storage,
-                root: dir.path().join(bucket).join("tests"),
-                _dir: dir,
-                _server: Some(server),
-            }
+            s3_storage(
+                dir,
+                |port| async move { format!("http://127.0.0.1:{port}") },
+                ClientOptions::new(),
+            )
+            .await
         }
+    }
+}
+
+/// An S3 store (s3s-fs) reached through `front`, which is given the
+/// server's port and answers the endpoint to use (something in between).
+/// Every request goes on a connection of its own, so the front sees each
+/// request's head first.
+pub async fn s3_storage_behind<F, Fut>(front: F) -> TestStorage
+where
+    F: FnOnce(u16) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let dir = tempfile::tempdir().expect("storage dir");
+    let options = ClientOptions::new().with_pool_max_idle_per_host(0);
+    s3_storage(dir, front, options).await
+}
+
+async fn s3_storage<F, Fut>(dir: tempfile::TempDir, front: F, options: ClientOptions) -> TestStorage
+where
+    F: FnOnce(u16) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let bucket = "echoloop-test";
+    std::fs::create_dir_all(dir.path().join(bucket)).expect("bucket dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(s3s_fs_binary())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", "AKTEST", "--secret-key", "SKTEST"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start s3s-fs (cargo install s3s-fs@0.14.1 --locked --features binary)");
+    let server = S3Server { child };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Client options first: they are replaced whole (`allow_http` included).
+    let builder = AmazonS3Builder::new()
+        .with_client_options(options)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("AKTEST")
+        .with_secret_access_key("SKTEST")
+        .with_endpoint(front(port).await)
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false);
+    let storage = Storage::s3(builder, "tests", "s3://echoloop-test/tests").expect("s3 storage");
+    TestStorage {
+        storage,
+        root: dir.path().join(bucket).join("tests"),
+        _dir: dir,
+        _server: Some(server),
     }
 }
 
@@ -126,7 +155,14 @@ pub async fn spawn_media_app_with(
     backend: Backend,
     configure: impl FnOnce(&mut echoloop_server::http::HttpSettings),
 ) -> (TestApp, TestStorage) {
-    let storage = test_storage(backend).await;
+    spawn_media_app_on(test_storage(backend).await, configure).await
+}
+
+/// An app as [`spawn_media_app_with`] on a store of the test's making.
+pub async fn spawn_media_app_on(
+    storage: TestStorage,
+    configure: impl FnOnce(&mut echoloop_server::http::HttpSettings),
+) -> (TestApp, TestStorage) {
     let store = storage.storage.clone();
     let app = spawn_app_with(move |settings| {
         settings.storage = store;

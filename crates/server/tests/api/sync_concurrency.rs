@@ -525,3 +525,190 @@ mod pushes_and_resource_writes {
         }
     }
 }
+
+/// Two learners saving the same new words at once: the shared dictionary
+/// rows (`word_cores`) are made by whichever saves first, and a learner who
+/// saves the words in the other order must not deadlock with the other.
+mod shared_words {
+    use serde_json::{Value, json};
+    use uuid::Uuid;
+
+    use crate::helpers::{TestUser, spawn_app};
+    use crate::sync_push::{hlc, now_ms};
+
+    const ROUNDS: u64 = 12;
+    const WORDS: u64 = 8;
+
+    /// `n` in letters (`0` → `a`, `27` → `bb`): a word the lookup key keeps.
+    fn letters(mut n: u64) -> String {
+        let mut out = String::new();
+        loop {
+            out.push(char::from(b'a' + u8::try_from(n % 26).unwrap()));
+            n /= 26;
+            if n == 0 {
+                return out;
+            }
+        }
+    }
+
+    /// Pushes the words as new saved words, in the order given; the
+    /// failure, if the push or one of its changes failed.
+    async fn push_words(
+        client: &reqwest::Client,
+        base: &str,
+        user: &TestUser,
+        node: u64,
+        words: &[String],
+    ) -> Option<String> {
+        let clock = hlc(now_ms() - 1_000, 0, node);
+        let changes: Vec<Value> = words
+            .iter()
+            .map(|word| {
+                json!({ "kind": "vocabulary_item", "op": "create", "id": Uuid::new_v4(), "hlc": clock,
+                        "data": { "word": word, "language": "en",
+                                  "context": { "sentence": format!("The {word} is here.") } } })
+            })
+            .collect();
+        let response = match client
+            .post(format!("{base}/api/v1/sync/push"))
+            .bearer_auth(&user.token)
+            .json(&json!({ "changes": changes }))
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => return Some(format!("no answer: {error}")),
+        };
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if status != 200 {
+            return Some(format!("{status}: {body}"));
+        }
+        let body: Value = serde_json::from_str(&body).unwrap_or_default();
+        let results = body["results"].as_array().cloned().unwrap_or_default();
+        if results.len() != words.len() || results.iter().any(|r| r["status"] != "applied") {
+            return Some(format!("not every change applied: {body}"));
+        }
+        None
+    }
+
+    /// The shared rows of a push's words are made before its changes are
+    /// applied; those of changes refused or lost to a newer write are
+    /// removed again, as a refused save never leaves a shared row.
+    #[tokio::test]
+    async fn words_of_refused_or_superseded_changes_leave_no_shared_row() {
+        let app = spawn_app().await;
+        let user = app.register_user().await;
+        let item = Uuid::new_v4();
+        let t0 = now_ms() - 10_000;
+        let word = |id: Uuid, clock: u64, word: &str, context: Value| {
+            json!({ "kind": "vocabulary_item", "op": "upsert", "id": id, "hlc": hlc(clock, 0, 7),
+                    "data": { "word": word, "language": "en", "context": context } })
+        };
+        let sentence = |word: &str| json!({ "sentence": format!("The {word} is here.") });
+        let first = crate::sync_concurrency::push_to(
+            &app.client,
+            &app.address,
+            &user,
+            json!([word(item, t0 + 2, "keptfirst", sentence("keptfirst"))]),
+        )
+        .await;
+        assert_eq!(first[0]["status"], "applied");
+        let results = crate::sync_concurrency::push_to(
+            &app.client,
+            &app.address,
+            &user,
+            json!([
+                // Not my material: refused.
+                word(
+                    Uuid::new_v4(),
+                    t0 + 3,
+                    "refusedword",
+                    json!({ "sentence": "The refusedword is here.", "material_id": Uuid::new_v4() })
+                ),
+                // Older than the stored save: a conflict.
+                word(item, t0 + 1, "supersededword", sentence("supersededword")),
+                word(Uuid::new_v4(), t0 + 3, "keptsecond", sentence("keptsecond")),
+            ]),
+        )
+        .await;
+        let statuses: Vec<&str> = results
+            .iter()
+            .map(|result| result["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            ["rejected", "conflict", "applied"],
+            "{results:#?}"
+        );
+        let words: Vec<String> = sqlx::query_scalar("SELECT word FROM word_cores ORDER BY word")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(words, ["keptfirst", "keptsecond"]);
+    }
+
+    /// Learner A pushes a round's new words in one order, learner B the
+    /// same words in the other, at once, round after round: every push is
+    /// answered 200 with every word saved (making the shared rows in two
+    /// orders deadlocked, a 500 for one of them), and each word has one
+    /// shared row, which both learners' items point at.
+    #[tokio::test]
+    async fn learners_saving_the_same_new_words_in_opposite_orders_do_not_deadlock() {
+        let app = spawn_app().await;
+        let second = app.second_instance(|_| {}).await;
+        let a = app.register_user().await;
+        let b = app.register_user().await;
+        let mut failures = Vec::new();
+        for round in 0..ROUNDS {
+            let words: Vec<String> = (0..WORDS)
+                .map(|i| format!("shared{}x{}", letters(round), letters(i)))
+                .collect();
+            let mut reversed = words.clone();
+            reversed.reverse();
+            let (client, base, user) = (app.client.clone(), app.address.clone(), a.clone());
+            let first =
+                tokio::spawn(
+                    async move { push_words(&client, &base, &user, 1 + round, &words).await },
+                );
+            let (client, base, user) = (app.client.clone(), second.address.clone(), b.clone());
+            let other = tokio::spawn(async move {
+                push_words(&client, &base, &user, 1_000 + round, &reversed).await
+            });
+            for (learner, task) in [("A", first), ("B", other)] {
+                if let Some(failure) = task.await.unwrap() {
+                    failures.push(format!("round {round}, learner {learner}: {failure}"));
+                }
+            }
+        }
+        if !failures.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+            let deadlocks: i64 = sqlx::query_scalar(
+                "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+            )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+            panic!(
+                "{} of {} pushes failed ({deadlocks} deadlocks detected):\n{}",
+                failures.len(),
+                2 * ROUNDS,
+                failures.join("\n")
+            );
+        }
+        let words = i64::try_from(ROUNDS * WORDS).unwrap();
+        assert_eq!(
+            app.count("SELECT count(*) FROM word_cores WHERE word LIKE 'shared%'")
+                .await,
+            words
+        );
+        assert_eq!(
+            app.count(
+                "SELECT count(DISTINCT word_core_id) FROM vocabulary_items v
+                 WHERE (SELECT count(*) FROM vocabulary_items o WHERE o.word_core_id = v.word_core_id) = 2"
+            )
+            .await,
+            words
+        );
+    }
+}

@@ -496,3 +496,192 @@ async fn another_instance_continues_an_upload() {
     assert_eq!(sha256(&stored), sha256(&bytes));
     let _ = stop.send(());
 }
+
+/// Upload creation with a slow store: the learner's other writes do not
+/// wait for the store, and an upload refused once the store has staged it
+/// leaves nothing behind.
+mod slow_store {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use reqwest::Method;
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::{Notify, watch};
+    use tokio::time::timeout;
+
+    use crate::content_fixtures::{
+        TestStorage, create_material, files_under, s3_storage_behind, spawn_media_app_on,
+        tus_create, tus_metadata,
+    };
+    use crate::helpers::{TestApp, assert_problem};
+
+    /// Between the server and the S3 server: holds the first request that
+    /// creates a multipart upload (`POST …?uploads`) until opened.
+    struct Front {
+        /// Told when the held request has arrived.
+        arrived: Arc<Notify>,
+        open: watch::Sender<bool>,
+    }
+
+    impl Front {
+        fn open(&self) {
+            let _ = self.open.send(true);
+        }
+    }
+
+    async fn slow_store_app(
+        configure: impl FnOnce(&mut echoloop_server::http::HttpSettings),
+    ) -> (TestApp, TestStorage, Front) {
+        let arrived = Arc::new(Notify::new());
+        let (open, gate) = watch::channel(false);
+        let held = Arc::new(AtomicBool::new(false));
+        let notify = arrived.clone();
+        let storage = s3_storage_behind(move |upstream| async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let endpoint = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let (notify, mut gate, held) = (notify.clone(), gate.clone(), held.clone());
+                    tokio::spawn(async move {
+                        let _ = relay(client, upstream, &notify, &mut gate, &held).await;
+                    });
+                }
+            });
+            endpoint
+        })
+        .await;
+        let (app, storage) = spawn_media_app_on(storage, configure).await;
+        (app, storage, Front { arrived, open })
+    }
+
+    /// Relays one connection (one request: the store's client keeps no
+    /// idle connections), holding it first if it is the one to hold.
+    async fn relay(
+        mut client: TcpStream,
+        upstream: u16,
+        arrived: &Notify,
+        gate: &mut watch::Receiver<bool>,
+        held: &AtomicBool,
+    ) -> std::io::Result<()> {
+        let mut head = Vec::new();
+        let mut buffer = [0_u8; 4096];
+        while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+            let read = client.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        let line =
+            String::from_utf8_lossy(&head[..head.iter().position(|&b| b == b'\r').unwrap_or(0)])
+                .into_owned();
+        if line.starts_with("POST ")
+            && line.contains("?uploads")
+            && !held.swap(true, Ordering::SeqCst)
+        {
+            arrived.notify_one();
+            let _ = gate.wait_for(|open| *open).await;
+        }
+        let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
+        server.write_all(&head).await?;
+        tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+        Ok(())
+    }
+
+    /// While the store is slow to create an upload, the learner renames a
+    /// material: the rename does not wait for the store (the creation does
+    /// not hold the learner's change counter during the call), and the
+    /// upload is created once the store answers.
+    #[tokio::test]
+    async fn the_learners_other_writes_do_not_wait_for_the_store() {
+        let (app, _storage, front) = slow_store_app(|_| {}).await;
+        let user = app.register_user().await;
+        let material = create_material(&app, &user).await;
+        let metadata = tus_metadata(&[
+            ("target", "material"),
+            ("material_id", &material.to_string()),
+        ]);
+        let creation = tus_create(&app, &user, 1_000, &metadata);
+        let rename = async {
+            timeout(Duration::from_secs(10), front.arrived.notified())
+                .await
+                .expect("the creation reaches the store");
+            let renamed = timeout(
+                Duration::from_secs(3),
+                app.authed(
+                    Method::PATCH,
+                    &format!("/materials/{material}"),
+                    &user.token,
+                )
+                .json(&json!({ "title": "Renamed meanwhile" }))
+                .send(),
+            )
+            .await;
+            // The store answers only now.
+            front.open();
+            renamed
+        };
+        let (created, renamed) = tokio::join!(creation, rename);
+        let renamed = renamed
+            .expect(
+                "the rename waited for the store (the creation held the learner's change counter)",
+            )
+            .unwrap();
+        assert_eq!(renamed.status(), 200, "{}", renamed.text().await.unwrap());
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        assert_eq!(app.count("SELECT count(*) FROM media_uploads").await, 1);
+    }
+
+    /// Two creations race for a quota that fits one: the first is admitted
+    /// at a look and waits for the store, the second is admitted and
+    /// recorded meanwhile; once the store answers the first is refused (the
+    /// quota is checked again with the row), and the multipart upload the
+    /// store made for it is dropped.
+    #[tokio::test]
+    async fn an_upload_refused_after_the_store_staged_it_leaves_nothing_behind() {
+        let (app, storage, front) = slow_store_app(|settings| {
+            settings.entitlements.free.storage_bytes = 1_000_000;
+        })
+        .await;
+        let user = app.register_user().await;
+        let material = create_material(&app, &user).await;
+        let metadata = tus_metadata(&[
+            ("target", "material"),
+            ("material_id", &material.to_string()),
+        ]);
+        let first = tus_create(&app, &user, 600_000, &metadata);
+        let second = async {
+            timeout(Duration::from_secs(10), front.arrived.notified())
+                .await
+                .expect("the first creation reaches the store");
+            let second = timeout(
+                Duration::from_secs(5),
+                tus_create(&app, &user, 600_000, &metadata),
+            )
+            .await;
+            front.open();
+            second
+        };
+        let (first, second) = tokio::join!(first, second);
+        let second = second.expect("the second creation waited for the first one's store call");
+        assert_eq!(second.status(), 201, "{}", second.text().await.unwrap());
+        assert_problem(first, 413, "storage_quota_exceeded").await;
+        assert_eq!(app.count("SELECT count(*) FROM media_uploads").await, 1);
+        // s3s-fs keeps an unfinished multipart upload as `.upload-<id>.json`
+        // in its directory: only the recorded upload's is left.
+        let recorded: String = sqlx::query_scalar("SELECT multipart_id FROM media_uploads")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        let directory = storage.root.parent().unwrap().parent().unwrap();
+        let unfinished: Vec<String> = files_under(directory)
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
+            .filter(|name| name.starts_with(".upload-"))
+            .collect();
+        assert_eq!(unfinished, [format!(".upload-{recorded}.json")]);
+    }
+}

@@ -33,6 +33,7 @@ use uuid::Uuid;
 use super::{ServerClock, wall_ms};
 use crate::db;
 use crate::db::sync::{Change, Kind};
+use crate::dictionary::WordCores;
 use crate::http::error::{Error, Problem, Result};
 use crate::scoring::Scoring;
 
@@ -144,6 +145,10 @@ struct Parsed {
     data: Option<Value>,
 }
 
+/// A change as sent: its kind and id as far as they read (the answer
+/// names them), and the change read, or why it is refused.
+type Sent = (Option<String>, Option<Uuid>, Result<Parsed, Box<Problem>>);
+
 /// What the changes of one batch share.
 pub(super) struct Batch<'a> {
     pub user_id: Uuid,
@@ -183,15 +188,31 @@ pub async fn apply(
     let mut results = Vec::with_capacity(changes.len());
     // Which row answers each result that has one.
     let mut answers: Vec<Option<(Kind, Uuid)>> = Vec::with_capacity(changes.len());
+    // Each change as sent (its kind and id, for the answer) and read.
+    let changes: Vec<Sent> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            let kind = raw.get("kind").and_then(Value::as_str).map(str::to_owned);
+            let id = raw
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.parse().ok());
+            (kind, id, parse(index, raw, wall))
+        })
+        .collect();
+    // The shared rows of the saved words, looked up and pronounced before
+    // the transaction, made in it first, in one order for every learner.
+    let words: Vec<_> = changes
+        .iter()
+        .filter_map(|(_, _, parsed)| vocabulary::word_of(parsed.as_ref().ok()?))
+        .collect();
+    let wanted = crate::dictionary::look_up(pool, &words).await?;
     // Changes lock rows before they write: the counter first, so two
     // batches of one learner cannot deadlock (`lock_change_counter`).
     let mut tx = db::sync::begin_write(pool, user_id).await?;
-    for (index, raw) in changes.into_iter().enumerate() {
-        let kind = raw.get("kind").and_then(Value::as_str).map(str::to_owned);
-        let id = raw
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|id| id.parse().ok());
+    let cores = wanted.take(&mut tx).await?;
+    for (index, (kind, id, parsed)) in changes.into_iter().enumerate() {
         let rejected = |problem: Problem| PushResult {
             kind: kind.clone(),
             id,
@@ -199,7 +220,7 @@ pub async fn apply(
             change: None,
             problem: Some(problem),
         };
-        let parsed = match parse(index, raw, wall) {
+        let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(problem) => {
                 results.push(rejected(*problem));
@@ -213,7 +234,7 @@ pub async fn apply(
         batch.release.clear();
         batch.answered = None;
         let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-        match apply_one(&mut batch, &mut savepoint, &parsed).await {
+        match apply_one(&mut batch, &mut savepoint, &parsed, &cores).await {
             Ok(verdict) => {
                 savepoint.commit().await?;
                 released.append(&mut batch.release);
@@ -244,6 +265,7 @@ pub async fn apply(
     for word in answered {
         vocabulary::derive_schedule(&mut tx, user_id, word).await?;
     }
+    cores.delete_unsaved(&mut tx, user_id).await?;
     fill_rows(&mut tx, user_id, &mut results, &answers).await?;
     tx.commit().await?;
     Ok(Pushed { results, released })
@@ -318,6 +340,7 @@ async fn apply_one(
     batch: &mut Batch<'_>,
     conn: &mut PgConnection,
     change: &Parsed,
+    cores: &WordCores,
 ) -> Result<Verdict> {
     let id = change.id;
     let data = change.data.clone();
@@ -333,10 +356,10 @@ async fn apply_one(
         Op::MaterialDelete => material::delete(batch, conn, id, hlc()?).await,
         Op::ProgressUpsert => progress::upsert(batch, conn, id, hlc()?, data).await,
         Op::VocabularyUpsert => {
-            vocabulary::upsert(batch, conn, id, Write::Upsert, hlc()?, data).await
+            vocabulary::upsert(batch, conn, cores, id, Write::Upsert, hlc()?, data).await
         }
         Op::VocabularyCreate => {
-            vocabulary::upsert(batch, conn, id, Write::Create, hlc()?, data).await
+            vocabulary::upsert(batch, conn, cores, id, Write::Create, hlc()?, data).await
         }
         Op::VocabularyDelete => vocabulary::delete(batch, conn, id, hlc()?).await,
         Op::ReviewAppend => vocabulary::answer(batch, conn, id, data).await,

@@ -9,23 +9,36 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Batch, delete_verdict, read_data, row_clock};
+use super::{Batch, Op, Parsed, delete_verdict, read_data, row_clock};
 use crate::db;
 use crate::db::vocabulary::{Stamp, StampClock};
+use crate::dictionary::WordCores;
+use crate::domain::Word;
 use crate::domain::vocabulary::parse_review;
 use crate::http::error::{Error, Result};
-use crate::http::vocabulary::{SaveWord, parse_save, save_word};
+use crate::http::vocabulary::{SaveWord, parse_save, parse_word, save_word};
+
+/// The word a change saves, when it is a saved word's upsert whose word
+/// reads (the others are refused when applied).
+pub(super) fn word_of(change: &Parsed) -> Option<Word> {
+    if !matches!(change.op, Op::VocabularyUpsert | Op::VocabularyCreate) {
+        return None;
+    }
+    let data: SaveWord = read_data(change.data.clone()).ok()?;
+    parse_word(&data).ok().map(|(_, word)| word)
+}
 
 pub(super) async fn upsert(
     batch: &mut Batch<'_>,
     conn: &mut PgConnection,
+    cores: &WordCores,
     id: Uuid,
     write: Write,
     hlc: Hlc,
     data: Option<Value>,
 ) -> Result<Verdict> {
     let data: SaveWord = read_data(data)?;
-    let (core, context) = parse_save(&mut *conn, batch.user_id, data).await?;
+    let (core, context) = parse_save(&mut *conn, batch.user_id, data, cores).await?;
     let stored = db::vocabulary::lock_stored(&mut *conn, batch.user_id, id).await?;
     let clock = stored
         .as_ref()
