@@ -128,20 +128,35 @@ impl Scoring {
         .map_err(|error| ScoringError::Panicked(error.to_string()))?
     }
 
-    /// Renders `text` in every voice its takes are judged against, beside
-    /// its `stored` renditions, so its first take is scored without
-    /// waiting for them; returns the renditions rendered (to store).
+    /// The batches of voices a sentence is prepared in, each heard at
+    /// once (`Assessor::rendition_voices`, `renditions_at_once`).
+    pub async fn preparation_batches(
+        &self,
+        language: &str,
+    ) -> Result<Vec<Vec<(String, u32)>>, ScoringError> {
+        let assessor = self.assessor().await?;
+        let voices = assessor.rendition_voices(language);
+        Ok(voices
+            .chunks(assessor.renditions_at_once().max(1))
+            .map(<[_]>::to_vec)
+            .collect())
+    }
+
+    /// Renders `text` in `voices`, beside its `stored` renditions, so its
+    /// first take is scored without waiting for them; returns the
+    /// renditions rendered (to store).
     pub async fn prepare(
         &self,
         text: String,
         language: String,
         stored: Vec<Rendition>,
+        voices: Vec<(String, u32)>,
     ) -> Result<Vec<Rendition>, ScoringError> {
         let assessor = self.assessor().await?;
         tokio::task::spawn_blocking(move || {
             let known = adopt(&assessor, &text, &language, stored)?;
             let spoken = assessor.renditions_spoken();
-            assessor.prepare_renditions(&text, &language)?;
+            assessor.prepare_renditions_in(&text, &language, &voices)?;
             count_rendered(&assessor, spoken);
             Ok(rendered_since(&assessor, &text, &language, &known))
         })

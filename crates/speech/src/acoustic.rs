@@ -194,6 +194,11 @@ impl AcousticModel {
     }
 
     /// The token id of a phone symbol, if the model knows it.
+    /// How many takes can be heard at once.
+    pub fn engines(&self) -> usize {
+        self.engines.len()
+    }
+
     pub fn token_id(&self, symbol: &str) -> Option<usize> {
         self.vocab.iter().position(|t| t == symbol)
     }

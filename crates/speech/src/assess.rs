@@ -547,14 +547,37 @@ impl Assessor {
     /// without waiting for them: a server prepares the sentence a learner
     /// is about to say. Returns how many were spoken (0: all known).
     pub fn prepare_renditions(&self, text: &str, lang: &str) -> Result<usize> {
+        self.prepare_renditions_in(text, lang, &self.rendition_voices(lang))
+    }
+
+    /// [`Assessor::prepare_renditions`] for some of the voices (a caller
+    /// that stops between batches of [`Assessor::renditions_at_once`]).
+    pub fn prepare_renditions_in(
+        &self,
+        text: &str,
+        lang: &str,
+        voices: &[(String, u32)],
+    ) -> Result<usize> {
         let (prepared, classes) = self.prepare(reference_words(text, lang)?);
         let before = self.renditions.spoken();
-        let mut voices = vec![(espeak_voice(lang), DEFAULT_WPM)];
-        voices.extend(self.variant_voices(lang));
-        for rendition in self.renditions_side_by_side(text, lang, &voices, &prepared, &classes) {
+        for rendition in self.renditions_side_by_side(text, lang, voices, &prepared, &classes) {
             rendition?;
         }
         Ok((self.renditions.spoken() - before) as usize)
+    }
+
+    /// The voices and paces a sentence is prepared in: the language's own
+    /// voice and its variants, at the usual pace.
+    pub fn rendition_voices(&self, lang: &str) -> Vec<(String, u32)> {
+        let mut voices = vec![(espeak_voice(lang), DEFAULT_WPM)];
+        voices.extend(self.variant_voices(lang));
+        voices
+    }
+
+    /// How many renditions are heard at once (the phone recogniser's
+    /// engines).
+    pub fn renditions_at_once(&self) -> usize {
+        self.model.engines()
     }
 
     /// The renditions of `text` this assessor holds, for a store that

@@ -55,6 +55,24 @@ pub async fn claim(
     .await
 }
 
+/// Whether a job of the quick lane other than `spare_kinds` is due (one
+/// another worker runs counts too: a spare job may stop early for it).
+pub async fn others_due(
+    conn: &mut PgConnection,
+    long_kinds: &[&str],
+    spare_kinds: &[&str],
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs
+         WHERE failed_at IS NULL AND run_at <= now()
+           AND NOT kind = ANY($1) AND NOT kind = ANY($2))",
+    )
+    .bind(long_kinds)
+    .bind(spare_kinds)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn complete(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM jobs WHERE id = $1")
         .bind(id)

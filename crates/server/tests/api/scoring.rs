@@ -631,6 +631,56 @@ async fn preparing_a_sentence_waits_while_a_take_is_due() {
 }
 
 #[tokio::test]
+async fn preparing_a_sentence_stops_between_voices_when_a_take_becomes_due() {
+    const NEXT: &str = "Our neighbours painted their fence bright green.";
+    // A server that scores nothing itself: the job is run by hand below.
+    let (app, _storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let ids = segments_saying(&app, &user, material, &[SENTENCE, NEXT]).await;
+    let context = echoloop_server::jobs::JobContext {
+        stripe: None,
+        storage: echoloop_server::storage::Storage::in_memory(),
+        scoring: Some(echoloop_server::scoring::Scoring::new(None, &["en".into()])),
+        transcription: None,
+        entitlements: Default::default(),
+        clock: Default::default(),
+    };
+    let prepare = || async {
+        let payload = echoloop_server::jobs::prepare_sentence::payload(user.id, ids[1]);
+        let mut tx = app.db.pool.begin().await.unwrap();
+        echoloop_server::jobs::prepare_sentence::run(&mut tx, &payload, &context)
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+
+    // A take's job is due (held by a worker elsewhere): after the first
+    // batch of voices the preparation gives way.
+    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('recording.assess', '{}')")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let mut worker = app.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM jobs FOR UPDATE")
+        .execute(&mut *worker)
+        .await
+        .unwrap();
+    prepare().await;
+    assert_eq!(renditions_of(&app, NEXT, "true").await, 2);
+
+    // Nothing else due: the rest of the voices.
+    sqlx::query("DELETE FROM jobs")
+        .execute(&mut *worker)
+        .await
+        .unwrap();
+    worker.commit().await.unwrap();
+    prepare().await;
+    assert_eq!(renditions_of(&app, NEXT, "true").await, 5);
+}
+
+#[tokio::test]
 async fn a_take_over_five_minutes_is_not_scored_and_says_why() {
     let UploadedTake {
         app,
