@@ -432,22 +432,7 @@ async fn a_scored_take_prepares_the_next_sentence_for_every_instance() {
         .await;
     let user = app.register_user().await;
     let material = create_material(&app, &user).await;
-    let response = app
-        .authed(
-            Method::PUT,
-            &format!("/materials/{material}/segments"),
-            &user.token,
-        )
-        .json(&json!({ "segments": [
-            { "start_time": 0, "end_time": 3000, "text": SENTENCE },
-            { "start_time": 3500, "end_time": 6500, "text": NEXT },
-        ] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    let first: Uuid = body["segments"][0]["id"].as_str().unwrap().parse().unwrap();
+    let first = segments_saying(&app, &user, material, &[SENTENCE, NEXT]).await[0];
 
     let audio = take("prepared", None);
     let recording = upload_take(&app, &user, first, &audio).await;
@@ -538,6 +523,21 @@ async fn segments_saying(
         .collect()
 }
 
+/// Moves the learner's progress in the material to `index`.
+async fn put_progress(app: &TestApp, user: &TestUser, material: Uuid, index: i64) {
+    let response = app
+        .authed(
+            Method::PUT,
+            &format!("/materials/{material}/progress"),
+            &user.token,
+        )
+        .json(&json!({ "last_segment_index": index, "status": "in_progress" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
 #[tokio::test]
 async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
     const SECOND: &str = "Our neighbours painted their fence bright green.";
@@ -548,17 +548,7 @@ async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
     segments_saying(&app, &user, material, &[SENTENCE, SECOND, THIRD]).await;
 
     // Progress written directly…
-    let response = app
-        .authed(
-            Method::PUT,
-            &format!("/materials/{material}/progress"),
-            &user.token,
-        )
-        .json(&json!({ "last_segment_index": 1, "status": "in_progress" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    put_progress(&app, &user, material, 1).await;
     jobs_drained(&app).await;
     assert_eq!(renditions_of(&app, SECOND, "true").await, 5);
     assert_eq!(renditions_of(&app, SENTENCE, "true").await, 0);
@@ -585,17 +575,7 @@ async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
     let user = quiet.register_user().await;
     let material = create_material(&quiet, &user).await;
     segments_saying(&quiet, &user, material, &[SENTENCE, SECOND]).await;
-    let response = quiet
-        .authed(
-            Method::PUT,
-            &format!("/materials/{material}/progress"),
-            &user.token,
-        )
-        .json(&json!({ "last_segment_index": 1, "status": "in_progress" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    put_progress(&quiet, &user, material, 1).await;
     assert_eq!(quiet.count("SELECT count(*) FROM jobs").await, 0);
 }
 

@@ -458,6 +458,23 @@ fn subtitles_import_prints_the_segments_the_web_client_gets() {
     assert_one_clear_error(&output, "not in a subtitle format we know");
 }
 
+/// What `echoloop ARGS FILE` prints as JSON, run in the workspace (where
+/// its models are); the command must succeed.
+fn json_output(args: &[&str], file: &std::path::Path) -> serde_json::Value {
+    let output = echoloop()
+        .current_dir(workspace_root())
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
     let dir = reachable_tempdir();
@@ -476,19 +493,9 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
     let correct = speak("correct.wav", text);
     let missing = speak("missing.wav", "The quick brown fox jumps over the dog.");
     let assess_with = |take: &std::path::Path, extra: &[&str]| {
-        let output = echoloop()
-            .current_dir(workspace_root())
-            .args(["assess", "--json", "--text", text])
-            .args(extra)
-            .arg(take)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+        let mut args = vec!["assess", "--json", "--text", text];
+        args.extend_from_slice(extra);
+        json_output(&args, take)
     };
     let assess = |take: &std::path::Path| assess_with(take, &[]);
     let good = assess(&correct);
@@ -555,18 +562,10 @@ fn transcribe_gives_the_same_text_twice_even_when_whisper_samples() {
         .unwrap();
     assert!(status.success());
     let transcribe = || {
-        let output = echoloop()
-            .current_dir(workspace_root())
-            .args(["transcribe", "--model", "tiny.en", "--format", "json"])
-            .arg(&talk)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+        json_output(
+            &["transcribe", "--model", "tiny.en", "--format", "json"],
+            &talk,
+        )
     };
     let first = transcribe();
     let text = first["text"].as_str().unwrap();
