@@ -172,6 +172,15 @@ pub async fn storage_used(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64,
     .map(|used: Option<i64>| used.unwrap_or_default())
 }
 
+/// Every upload of a user, expired or not (account deletion aborts them).
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Upload>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM media_uploads WHERE user_id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(db)
+        .await
+}
+
 /// Uploads past their expiry (the sweeper aborts them).
 pub async fn take_expired(pool: &PgPool, limit: i64) -> Result<Vec<Upload>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM media_uploads WHERE expires_at <= now() LIMIT $1");

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::JobContext;
 use crate::db;
-use crate::storage::{Storage, keys};
+use crate::storage::{Storage, keys, sweeper};
 
 pub const KIND: &str = "account.delete";
 
@@ -52,9 +52,33 @@ pub async fn run(
             ),
         }
     }
+    // Unfinished uploads keep their staged data where no listing of the
+    // user's objects finds it (a multipart upload and a tail object on S3,
+    // a staging file in a local directory): dropped while their rows still
+    // say where it is, as the sweeper drops expired ones.
+    let uploads = db::uploads::of_user(&mut *conn, user_id).await?;
+    for upload in &uploads {
+        sweeper::abort_staged(&context.storage, upload).await?;
+    }
     delete_stored_objects(&context.storage, user_id).await?;
-    // The learner's change counter first, as every write of their rows.
+    // The learner's change counter first, as every write of their rows, and
+    // only now: no call to the store waits under it.
     db::sync::lock_change_counter(&mut *conn, user_id).await?;
+    // An upload recorded since the look above (its creation was past its
+    // authentication when the account closed) would lose its staged data
+    // with its row: the next attempt drops it. None is recorded from now
+    // on: recording one takes the counter first, then finds no account and
+    // drops its staging itself.
+    let recorded_meanwhile = db::uploads::of_user(&mut *conn, user_id)
+        .await?
+        .into_iter()
+        .filter(|late| uploads.iter().all(|upload| upload.id != late.id))
+        .count();
+    if recorded_meanwhile > 0 {
+        anyhow::bail!(
+            "{recorded_meanwhile} upload(s) of user {user_id} were created during the deletion; trying again"
+        );
+    }
     let removed = db::users::delete(conn, user_id).await?;
     // The user's other work (scoring jobs, pending or given up) goes too.
     db::jobs::delete_others_of_user(conn, KIND, user_id).await?;
@@ -62,10 +86,10 @@ pub async fn run(
     Ok(())
 }
 
-/// Deletes every object under the user's prefix (recordings, media).
-/// Idempotent: a retried job calls it again and finds fewer. Unfinished
-/// uploads keep their parts elsewhere; their rows go with the user and the
-/// storage sweeper removes what they left.
+/// Deletes every object under the user's prefix (recordings, media, sound
+/// kept for a transcription, an upload's finished object). Idempotent: a
+/// retried job calls it again and finds fewer. Unfinished uploads keep their
+/// staged data elsewhere: `run` drops it first (`sweeper::abort_staged`).
 pub async fn delete_stored_objects(storage: &Storage, user_id: Uuid) -> anyhow::Result<()> {
     let removed = storage
         .delete_prefix(&keys::user_prefix(user_id))

@@ -202,15 +202,22 @@ pub async fn run_next_in(
     let started = Instant::now();
     // Objects the job let go of, deleted once its transaction has committed.
     let mut released = Vec::new();
+    // Objects whose rows the job removed outside its transaction (a given-up
+    // transcription forgets its sound), deleted once the transaction has
+    // ended, committed or rolled back. Neither list is deleted while the
+    // transaction may hold the learner's change counter.
+    let mut forgotten = Vec::new();
     let result = match job.kind.as_str() {
         delete_account::KIND => delete_account::run(&mut tx, &job.payload, context)
             .await
             .map_err(JobError::from),
         assess_recording::KIND => assess_recording::run(&mut tx, &job.payload, context).await,
         prepare_sentence::KIND => prepare_sentence::run(&mut tx, &job.payload, context).await,
-        transcribe_material::KIND => transcribe_material::run(&mut tx, pool, &job.payload, context)
-            .await
-            .map(|key| released.extend(key)),
+        transcribe_material::KIND => {
+            transcribe_material::run(&mut tx, pool, &job.payload, context, &mut forgotten)
+                .await
+                .map(|key| released.extend(key))
+        }
         other => Err(JobError::Retry(anyhow::anyhow!(
             "unknown job kind {other:?}"
         ))),
@@ -218,13 +225,17 @@ pub async fn run_next_in(
     let Err(error) = result else {
         db::jobs::complete(&mut tx, job.id).await?;
         tx.commit().await?;
-        context.storage.delete_quietly(released).await;
+        context
+            .storage
+            .delete_quietly(released.into_iter().chain(forgotten))
+            .await;
         tracing::info!("job done");
         crate::metrics::job_finished(&job.kind, "done", started.elapsed());
         return Ok(true);
     };
     // Undo the job's partial work, then record what happened.
     tx.rollback().await?;
+    context.storage.delete_quietly(forgotten).await;
     match error {
         JobError::Retry(error) => {
             tracing::error!(error = %format!("{error:#}"), "job failed");

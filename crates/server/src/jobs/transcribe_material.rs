@@ -42,13 +42,19 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `pool`: for the progress, written outside the job's transaction.
 /// Sound uploaded for this transcription only is forgotten when it ends,
-/// done or given up; `Ok` returns its object's key, to delete once the
-/// job's transaction has committed.
+/// done or given up. Done: its row goes in the job's transaction and `Ok`
+/// returns its object's key, to delete once that transaction has
+/// committed. Given up: the job's transaction is rolled back, so its row
+/// goes outside it, and its key is put in `forgotten`, to delete once that
+/// transaction has ended. Either way the object is deleted after the job's
+/// transaction, which may hold the learner's change counter (`store`): no
+/// call to the store waits under it.
 pub async fn run(
     conn: &mut PgConnection,
     pool: &PgPool,
     payload: &Value,
     context: &JobContext,
+    forgotten: &mut Vec<String>,
 ) -> Result<Option<String>, JobError> {
     let failed = |detail: String| JobError::GiveUp {
         code: "transcription_failed",
@@ -59,9 +65,10 @@ pub async fn run(
     match transcribe(conn, pool, payload, context, user_id, material_id).await {
         Ok(()) => Ok(db::transcription_sources::delete(&mut *conn, user_id, material_id).await?),
         Err(error @ JobError::GiveUp { .. }) => {
-            // The job's transaction is rolled back: forget the sound outside it.
+            // The job's transaction is rolled back: forget the sound outside
+            // it (the job holds no lock on the row), and its object after it.
             match db::transcription_sources::delete(pool, user_id, material_id).await {
-                Ok(key) => context.storage.delete_quietly(key).await,
+                Ok(key) => forgotten.extend(key),
                 Err(error) => tracing::warn!(%error, "forgetting the transcription's sound failed"),
             }
             Err(error)

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use futures::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -27,9 +28,7 @@ pub struct Swept {
 pub async fn sweep(pool: &PgPool, storage: &Storage, min_age: Duration) -> anyhow::Result<Swept> {
     let mut swept = Swept::default();
     for upload in db::uploads::take_expired(pool, 100).await? {
-        storage
-            .abort_upload(upload.id, &upload.object_key, &upload.staged())
-            .await?;
+        abort_staged(storage, &upload).await?;
         db::uploads::delete(pool, upload.id).await?;
         swept.expired_uploads += 1;
     }
@@ -54,6 +53,18 @@ pub async fn sweep(pool: &PgPool, storage: &Storage, min_age: Duration) -> anyho
     }
     swept.orphan_objects += delete_unreferenced(pool, storage, batch).await?;
     Ok(swept)
+}
+
+/// Drops what an upload that will not go on keeps on the store: its
+/// multipart upload and tail object (S3), or its staging file. No listing
+/// of objects finds these, so they go while the upload's row still says
+/// where they are: here for expired uploads, and in account deletion
+/// (`jobs::delete_account`) for every upload of the account. Idempotent.
+pub async fn abort_staged(storage: &Storage, upload: &db::uploads::Upload) -> anyhow::Result<()> {
+    storage
+        .abort_upload(upload.id, &upload.object_key, &upload.staged())
+        .await
+        .with_context(|| format!("dropping the staged data of upload {}", upload.id))
 }
 
 async fn delete_unreferenced(

@@ -99,6 +99,60 @@ where
     s3_storage(dir, front, options).await
 }
 
+/// An S3 store (s3s-fs) whose every request is first shown to `watch`
+/// (its request line, e.g. `DELETE /bucket/key HTTP/1.1`) and goes on
+/// once `watch` has returned: a test can look at the database at the
+/// moment of a store call, or hold the call.
+pub async fn s3_storage_watched<W, Fut>(watch: W) -> TestStorage
+where
+    W: Fn(String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    s3_storage_behind(move |upstream| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let watch = watch.clone();
+                tokio::spawn(async move {
+                    let _ = relay_watched(client, upstream, watch).await;
+                });
+            }
+        });
+        endpoint
+    })
+    .await
+}
+
+/// Relays one connection (one request: the store's client keeps no idle
+/// connections) once `watch` has seen its request line.
+async fn relay_watched<W, Fut>(
+    mut client: tokio::net::TcpStream,
+    upstream: u16,
+    watch: W,
+) -> std::io::Result<()>
+where
+    W: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+        let read = client.read(&mut buffer).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    let end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
+    watch(String::from_utf8_lossy(&head[..end]).into_owned()).await;
+    let mut server = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await?;
+    server.write_all(&head).await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
 async fn s3_storage<F, Fut>(dir: tempfile::TempDir, front: F, options: ClientOptions) -> TestStorage
 where
     F: FnOnce(u16) -> Fut,

@@ -315,3 +315,94 @@ async fn sound_never_transcribed_is_swept_after_a_day_or_with_its_material() {
     assert_eq!(stored_objects(&storage), 0);
     assert_eq!(status(&app, &user, kept).await, json!({ "state": "none" }));
 }
+
+/// A transcription given up once it holds the learner's change counter
+/// (sentences were added while Whisper listened) forgets its sound, and
+/// deletes the object only after its transaction: the learner's writes
+/// never wait for the store. The store (S3) looks at the counter when the
+/// sound's delete arrives.
+#[tokio::test]
+async fn sound_of_a_transcription_given_up_under_the_learners_counter_is_deleted_after_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, OnceLock};
+    use tokio::sync::{Notify, watch};
+
+    #[derive(Default)]
+    struct Watched {
+        /// Set once the sound is stored: the job's read of it is held.
+        armed: AtomicBool,
+        arrived: Notify,
+        learner: OnceLock<(sqlx::PgPool, Uuid)>,
+        /// The deletes once the sound is stored, each with whether the
+        /// learner's change counter was locked when it reached the store.
+        deletes: Mutex<Vec<bool>>,
+    }
+    let watched = Arc::new(Watched::default());
+    let (open, gate) = watch::channel(false);
+    let storage = crate::content_fixtures::s3_storage_watched({
+        let watched = watched.clone();
+        move |line: String| {
+            let (watched, mut gate) = (watched.clone(), gate.clone());
+            async move {
+                if line.starts_with("GET ")
+                    && line.contains("/sound/")
+                    && watched.armed.swap(false, Ordering::SeqCst)
+                {
+                    watched.arrived.notify_one();
+                    let _ = gate.wait_for(|open| *open).await;
+                }
+                // The store's client deletes in bulk (`POST /<bucket>?delete`,
+                // the keys in the body); the sound is the only object deleted
+                // once the learner is known.
+                if line.starts_with("POST ")
+                    && line.contains("?delete")
+                    && let Some((pool, user)) = watched.learner.get()
+                {
+                    let mut tx = pool.begin().await.unwrap();
+                    let locked = sqlx::query(
+                        "SELECT 1 FROM user_change_counters WHERE user_id = $1 FOR UPDATE NOWAIT",
+                    )
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await
+                    .is_err();
+                    tx.rollback().await.unwrap();
+                    watched.deletes.lock().unwrap().push(locked);
+                }
+            }
+        }
+    })
+    .await;
+    let (app, storage) = crate::content_fixtures::spawn_media_app_on(storage, |settings| {
+        settings.entitlements.free.large_media_backup = false;
+    })
+    .await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    upload_sound(&app, &user, material, &opus_webm(&speech_m4a())).await;
+    let _ = watched.learner.set((app.db.pool.clone(), user.id));
+    watched.armed.store(true, Ordering::SeqCst);
+
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    // The job found no sentences and reads the sound: the learner adds one.
+    tokio::time::timeout(Duration::from_secs(30), watched.arrived.notified())
+        .await
+        .expect("the job reads the sound");
+    put_segments(&app, &user, material, 1).await;
+    let _ = open.send(true);
+
+    let failed = settled(&app, &user, material).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert_eq!(failed["code"], "material_has_segments", "{failed}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM transcription_sources")
+            .await,
+        0
+    );
+    assert_eq!(stored_objects(&storage), 0);
+    assert_eq!(
+        *watched.deletes.lock().unwrap(),
+        [false],
+        "the sound was deleted while the job held the learner's change counter"
+    );
+}

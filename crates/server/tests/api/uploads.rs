@@ -352,7 +352,73 @@ async fn a_longer_body_than_announced_is_refused(backend: Backend) {
     );
 }
 
+/// Closing an account drops its unfinished uploads' staged data with it: on
+/// S3 the multipart upload (its parts) and the tail object, locally the
+/// staging file. No listing of objects finds them once the rows are gone.
+async fn deleting_the_account_drops_its_unfinished_uploads(backend: Backend) {
+    let (app, storage) = spawn_media_app(backend).await;
+    let user = app.register_user().await;
+    let material = create_material(&app, &user).await;
+    let bytes = media().bytes("long.wav");
+    let metadata = tus_metadata(&[
+        ("target", "material"),
+        ("material_id", &material.to_string()),
+    ]);
+    // One upload past its first part (a part and a tail on S3), one short
+    // of it (a tail only).
+    for sent in [9 << 20, 1 << 20] {
+        let location = tus_start(&app, &user, bytes.len(), &metadata).await;
+        let response = tus_patch(&app, &user, &location, 0, bytes[..sent].to_vec()).await;
+        assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+    }
+    // Everything the store holds: for S3, s3s-fs's whole directory (it
+    // keeps an unfinished multipart upload as `.upload-<id>.json` beside
+    // the bucket).
+    let store_directory = match backend {
+        Backend::Local => storage.root.clone(),
+        Backend::S3 => storage.root.parent().unwrap().parent().unwrap().to_owned(),
+    };
+    assert!(
+        files_under(&store_directory).len() >= 2,
+        "{:?}",
+        files_under(&store_directory)
+    );
+
+    let response = app
+        .authed(Method::DELETE, "/me", &user.token)
+        .json(&serde_json::json!({ "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    // The worker started with the server runs the deletion job.
+    for _ in 0..200 {
+        if app.count("SELECT count(*) FROM jobs").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs").await,
+        0,
+        "the job is done"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM media_uploads").await, 0);
+    // (s3s-fs keeps its notes on a deleted object, `.bucket-<…>.json`.)
+    let left: Vec<_> = files_under(&store_directory)
+        .into_iter()
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| !name.starts_with(".bucket-"))
+        })
+        .collect();
+    assert!(left.is_empty(), "staged data left on the store: {left:?}");
+}
+
 for_each_backend! {
+    deleting_the_account_drops_its_unfinished_uploads,
     interrupted_upload_resumes_to_an_identical_object,
     non_media_bytes_are_refused_and_nothing_is_stored,
     media_magic_with_garbage_is_refused_by_ffprobe,
