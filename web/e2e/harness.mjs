@@ -2,6 +2,7 @@
 // data dir, launches Debian's chromium through playwright-core, and generates
 // test media with ffmpeg / espeak-ng.
 import { spawn, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, mkdir, chmod, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,13 @@ function serverEnv(extra = {}) {
   return env;
 }
 
+// Data directories made here (a cluster each, ~0.6 GB) outlive a server that
+// a test restarts on the same data; they go when the test file's process ends.
+const madeDataDirs = new Set();
+process.on('exit', () => {
+  for (const dir of madeDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Starts `$ECHOLOOP_BIN serve` (with `env` added to the environment) and waits for /readyz. */
 export async function startServer({ port, dataDir, env } = {}) {
   const bin = process.env.ECHOLOOP_BIN;
@@ -40,6 +48,7 @@ export async function startServer({ port, dataDir, env } = {}) {
   port ??= await freePort();
   if (!dataDir) {
     dataDir = await mkdtemp(path.join(tmpdir(), 'echoloop-e2e-'));
+    madeDataDirs.add(dataDir);
     await chmod(dataDir, 0o755);
   }
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', DIST_DIR], {
