@@ -570,6 +570,28 @@ async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
     jobs_drained(&app).await;
     assert_eq!(renditions_of(&app, THIRD, "true").await, 5);
 
+    // A sentence in a language this server does not score is not rendered.
+    let french =
+        crate::content_fixtures::create_material_with(&app, &user, json!({ "language": "fr-FR" }))
+            .await;
+    segments_saying(
+        &app,
+        &user,
+        french,
+        &["Bonjour.", "Il fait beau aujourd'hui."],
+    )
+    .await;
+    put_progress(&app, &user, french, 1).await;
+    jobs_drained(&app).await;
+    assert_eq!(
+        renditions_of(&app, "Il fait beau aujourd''hui.", "true").await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM reference_renditions").await,
+        10
+    );
+
     // A server that does not score queues nothing.
     let (quiet, _quiet_storage) = spawn_media_app_with(Backend::Local, |_| {}).await;
     let user = quiet.register_user().await;
