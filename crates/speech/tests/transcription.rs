@@ -238,7 +238,10 @@ fn empty_and_tiny_inputs_are_handled() {
 #[test]
 fn a_truncated_file_yields_the_speech_before_the_cut() {
     let Some(tiny) = model("tiny.en") else { return };
-    let spoken = sentences_with_pauses("en-us", &ENGLISH[..2], &[1000]);
+    // Two long sentences: what tiny.en makes of a short one's odd word
+    // ("grey") varies with the CPU's instruction set and the window's rest.
+    let said = [ENGLISH[1], ENGLISH[3]];
+    let spoken = sentences_with_pauses("en-us", &said, &[1000]);
     let bytes = std::fs::read(&spoken.path).unwrap();
     // Cut inside the second sentence: its header still claims the full length.
     let cut_ms = spoken.truth[1].1 + 600;
@@ -246,7 +249,7 @@ fn a_truncated_file_yields_the_speech_before_the_cut() {
     let truncated = spoken.path.with_file_name("cut.wav");
     std::fs::write(&truncated, &bytes[..cut]).unwrap();
     let t = transcribe(tiny, &truncated, None);
-    assert!(wer(ENGLISH[0], &t.segments[0].text) <= 0.2, "{t:?}");
+    assert!(wer(said[0], &t.segments[0].text) <= 0.2, "{t:?}");
     assert!(t.words.iter().all(|w| w.end_ms <= cut_ms + 100), "{t:?}");
 }
 
