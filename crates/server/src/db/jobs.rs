@@ -34,16 +34,19 @@ pub async fn enqueue(
 /// the locked row, and if this worker dies the lock goes with its
 /// connection, so the job runs again. `long`: a job of `long_kinds`, else
 /// any other. Jobs of `spare_kinds` (work ahead of need) run only when no
-/// other due job of the lane waits.
+/// other due job of the lane waits. Jobs of `unable_kinds` are left to
+/// instances that can run them.
 pub async fn claim(
     conn: &mut PgConnection,
     long_kinds: &[&str],
     long: bool,
     spare_kinds: &[&str],
+    unable_kinds: &[&str],
 ) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, payload, attempts, max_attempts FROM jobs
          WHERE failed_at IS NULL AND run_at <= now() AND (kind = ANY($1)) = $2
+           AND NOT kind = ANY($4)
          ORDER BY kind = ANY($3), run_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED",
@@ -51,6 +54,7 @@ pub async fn claim(
     .bind(long_kinds)
     .bind(long)
     .bind(spare_kinds)
+    .bind(unable_kinds)
     .fetch_optional(conn)
     .await
 }

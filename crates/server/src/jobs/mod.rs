@@ -62,6 +62,23 @@ pub struct JobContext {
     pub clock: crate::sync::ServerClock,
 }
 
+impl JobContext {
+    /// The kinds of job this instance cannot run: scoring and preparing
+    /// sentences without the pronunciation engine, transcription without
+    /// Whisper. In a fleet where only some instances score or transcribe,
+    /// the others leave those jobs to them instead of giving them up.
+    pub fn unable_kinds(&self) -> Vec<&'static str> {
+        let mut unable = Vec::new();
+        if self.scoring.is_none() {
+            unable.extend([assess_recording::KIND, prepare_sentence::KIND]);
+        }
+        if self.transcription.is_none() {
+            unable.push(transcribe_material::KIND);
+        }
+        unable
+    }
+}
+
 /// Every kind of job there is.
 pub const KINDS: &[&str] = &[
     delete_account::KIND,
@@ -191,6 +208,7 @@ pub async fn run_next_in(
         Lane::LONG_KINDS,
         lane == Lane::Long,
         Lane::SPARE_KINDS,
+        &context.unable_kinds(),
     )
     .await?
     else {

@@ -448,6 +448,7 @@ async fn an_interrupted_deletion_job_runs_again_after_a_restart() {
         echoloop_server::jobs::Lane::LONG_KINDS,
         false,
         echoloop_server::jobs::Lane::SPARE_KINDS,
+        &[],
     )
     .await
     .unwrap()

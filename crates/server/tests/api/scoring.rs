@@ -602,6 +602,50 @@ async fn moving_to_a_sentence_prepares_it_on_a_server_that_scores() {
 }
 
 #[tokio::test]
+async fn an_instance_that_does_not_score_leaves_the_take_to_one_that_does() {
+    let idle_scorer = |settings: &mut echoloop_server::http::HttpSettings| {
+        settings.scoring = true;
+        settings.jobs.poll_interval = Duration::from_secs(3600);
+    };
+    let UploadedTake {
+        app,
+        user,
+        recording,
+        _storage,
+    } = uploaded_take(Backend::Local, idle_scorer, &take("sentence", None)).await;
+    // Beside it, an instance that does not score, whose worker looks
+    // every 50 ms.
+    let _without = app
+        .second_instance(|settings| settings.scoring = false)
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        assessments(&app, &user, recording).await["scoring"]["state"],
+        "pending"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM jobs
+             WHERE kind = 'recording.assess' AND attempts = 0 AND failed_at IS NULL"
+        )
+        .await,
+        1
+    );
+
+    // An instance that scores takes it.
+    let store = _storage.storage.clone();
+    let _with = app
+        .second_instance(move |settings| {
+            settings.scoring = true;
+            settings.storage = store;
+        })
+        .await;
+    let body = settled(&app, &user, recording).await;
+    assert_eq!(body["scoring"], json!({ "state": "done" }), "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
+}
+
+#[tokio::test]
 async fn preparing_a_sentence_waits_while_a_take_is_due() {
     use echoloop_server::jobs::Lane;
     let db = crate::helpers::TestDb::new().await;
@@ -615,11 +659,16 @@ async fn preparing_a_sentence_waits_while_a_take_is_due() {
     .unwrap();
     let claim = || async {
         let mut tx = db.pool.begin().await.unwrap();
-        let job =
-            echoloop_server::db::jobs::claim(&mut tx, Lane::LONG_KINDS, false, Lane::SPARE_KINDS)
-                .await
-                .unwrap()
-                .map(|job| job.kind);
+        let job = echoloop_server::db::jobs::claim(
+            &mut tx,
+            Lane::LONG_KINDS,
+            false,
+            Lane::SPARE_KINDS,
+            &[],
+        )
+        .await
+        .unwrap()
+        .map(|job| job.kind);
         tx.rollback().await.unwrap();
         job
     };

@@ -599,6 +599,44 @@ async fn a_server_without_transcription_or_models_says_so() {
 }
 
 #[tokio::test]
+async fn an_instance_that_does_not_transcribe_leaves_the_job_to_one_that_does() {
+    let (app, storage, user, material) =
+        material_with_media_and_an_idle_worker(&speech_m4a()).await;
+    // Beside it, an instance without Whisper whose worker looks every 50 ms.
+    let _without = app
+        .second_instance(|settings| settings.transcription = false)
+        .await;
+    assert_eq!(start(&app, &user, material).await.status(), 202);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(status(&app, &user, material).await["state"], "pending");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM jobs
+             WHERE kind = 'material.transcribe' AND attempts = 0 AND failed_at IS NULL"
+        )
+        .await,
+        1
+    );
+
+    // An instance that transcribes takes it.
+    let store = storage.storage.clone();
+    let _with = app
+        .second_instance(move |settings| settings.storage = store)
+        .await;
+    let started = Instant::now();
+    let done = loop {
+        let body = status(&app, &user, material).await;
+        if body["state"] != "pending" {
+            break body;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(segments(&app, &user, material).await.len(), SENTENCES.len());
+}
+
+#[tokio::test]
 async fn sentences_the_learner_adds_while_waiting_win_over_the_transcript() {
     // The job is run below by hand.
     let (app, storage, user, material) =
