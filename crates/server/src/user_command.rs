@@ -219,8 +219,11 @@ async fn execute(db: &Database, command: UserCommand) -> anyhow::Result<()> {
                     "{email} has a Stripe customer; set STRIPE_SECRET_KEY so it is deleted (and billing stops) with the account"
                 );
             }
-            // The same work as the background job, done now, in one transaction.
-            let mut tx = db::sync::begin_write(pool, user.id).await?;
+            // The same work as the background job, done now, in one
+            // transaction. Like the job, it takes the learner's change
+            // counter itself, after its calls to the store: none waits
+            // under it.
+            let mut tx = pool.begin().await?;
             delete_account::schedule(&mut tx, user.id).await?;
             delete_account::run(
                 &mut tx,
