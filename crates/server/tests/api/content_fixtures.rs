@@ -314,8 +314,7 @@ pub struct Media {
 pub fn media() -> &'static Media {
     static MEDIA: OnceLock<Media> = OnceLock::new();
     MEDIA.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("echoloop-test-media-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::helpers::process_scratch_dir("echoloop-test-media");
         let ffmpeg = |args: &[&str], out: &str| {
             let status = Command::new("ffmpeg")
                 .args(["-hide_banner", "-loglevel", "error", "-y"])

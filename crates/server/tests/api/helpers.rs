@@ -434,3 +434,31 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// A scratch directory for this test process's generated media,
+/// `<tmp>/<prefix>-<pid>`. Nothing removes a process's own directory when
+/// it ends (statics are not dropped), so the ones of processes that are
+/// gone are removed here: runs do not pile them up in /tmp.
+pub fn process_scratch_dir(prefix: &str) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    let own = std::process::id();
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|name| name.strip_prefix(prefix))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != own && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = tmp.join(format!("{prefix}-{own}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -21,8 +21,7 @@ pub(crate) const SENTENCE: &str = "She keeps the window open in summer.";
 /// `SENTENCE` said by espeak-ng, or `silence` seconds of nothing, encoded
 /// as a browser records it (WebM/Opus).
 pub(crate) fn take(name: &str, silence: Option<u32>) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("echoloop-scoring-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::helpers::process_scratch_dir("echoloop-scoring");
     let wav = dir.join(format!("{name}.wav"));
     let webm = dir.join(format!("{name}.webm"));
     let input: Vec<String> = match silence {

@@ -24,9 +24,7 @@ pub(crate) const SENTENCES: [&str; 3] = [
 ];
 
 fn media_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("echoloop-transcription-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::helpers::process_scratch_dir("echoloop-transcription")
 }
 
 fn ffmpeg(args: &[&str], out: &PathBuf) {
