@@ -192,6 +192,17 @@ pub async fn take_expired(pool: &PgPool, limit: i64) -> Result<Vec<Upload>, sqlx
 
 /// The keys among `keys` no live material, recording, upload or
 /// transcription source points at.
+/// The ids among `ids` that no upload row has (any more).
+pub async fn unrecorded(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM unnest($1::uuid[]) AS staged(id)
+         WHERE NOT EXISTS (SELECT 1 FROM media_uploads u WHERE u.id = staged.id)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn unreferenced_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT key FROM unnest($1::text[]) AS k(key)

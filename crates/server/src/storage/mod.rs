@@ -310,8 +310,20 @@ pub mod keys {
 
     /// Where a multipart upload keeps its unfinished last part.
     pub fn upload_tail(upload: Uuid) -> String {
-        format!("uploads/{upload}/tail")
+        format!("{UPLOADS}/{upload}/tail")
     }
+
+    /// The upload a tail object's key belongs to.
+    pub fn upload_of_tail(key: &str) -> Option<Uuid> {
+        key.strip_prefix(UPLOADS)?
+            .strip_prefix('/')?
+            .strip_suffix("/tail")?
+            .parse()
+            .ok()
+    }
+
+    /// Prefix of every tail object.
+    pub const UPLOADS: &str = "uploads";
 
     /// Prefix of every user object (what the sweeper walks).
     pub const USERS: &str = "users";

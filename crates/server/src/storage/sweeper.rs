@@ -1,5 +1,7 @@
 //! Removes what a crash or a failed delete left behind: uploads past their
-//! expiry (staging files, unfinished multipart uploads), sound uploaded for
+//! expiry (staging files, unfinished multipart uploads), staged data whose
+//! upload has no row (a creation that crashed before recording it, a
+//! request that wrote on while the account was deleted), sound uploaded for
 //! a transcription never asked for (after a day) or of a deleted material,
 //! and objects no live row points at. Deleting a material or recording removes its objects at
 //! once; this catches the rest. Safe to run on every instance at once: each
@@ -21,6 +23,7 @@ pub const MIN_ORPHAN_AGE: Duration = Duration::from_secs(3600);
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Swept {
     pub expired_uploads: usize,
+    pub unrecorded_staging: usize,
     pub stale_transcription_sources: usize,
     pub orphan_objects: usize,
 }
@@ -32,10 +35,16 @@ pub async fn sweep(pool: &PgPool, storage: &Storage, min_age: Duration) -> anyho
         db::uploads::delete(pool, upload.id).await?;
         swept.expired_uploads += 1;
     }
+    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(min_age)?;
+    let staged = storage.staged_before(cutoff).await?;
+    for upload in db::uploads::unrecorded(pool, &staged).await? {
+        storage.drop_staging(upload).await?;
+        tracing::info!(%upload, "swept staged data of an unrecorded upload");
+        swept.unrecorded_staging += 1;
+    }
     let stale = db::transcription_sources::take_stale(pool, 100).await?;
     swept.stale_transcription_sources = stale.len();
     storage.delete_quietly(stale).await;
-    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(min_age)?;
     let mut listing = storage.store().list(Some(&storage.path(keys::USERS)));
     let mut batch = Vec::new();
     while let Some(meta) = listing.next().await {

@@ -125,6 +125,15 @@ impl Storage {
         key: &str,
         state: &StagedState,
     ) -> anyhow::Result<()> {
+        if let (Backend::Multipart { parts }, Some(id)) = (self.backend(), &state.multipart_id) {
+            let _ = parts.abort_multipart(&self.path(key), id).await;
+        }
+        self.drop_staging(upload).await
+    }
+
+    /// Drops an upload's staging file (local) or tail object (multipart),
+    /// the staged data that names its upload. Idempotent.
+    pub async fn drop_staging(&self, upload: Uuid) -> anyhow::Result<()> {
         match self.backend() {
             Backend::Local { root } => {
                 match tokio::fs::remove_file(staging_path(root, upload)).await {
@@ -132,19 +141,63 @@ impl Storage {
                     _ => Ok(()),
                 }
             }
-            Backend::Multipart { parts } => {
-                if let Some(id) = &state.multipart_id {
-                    let _ = parts.abort_multipart(&self.path(key), id).await;
+            Backend::Multipart { .. } => Ok(self.delete(&keys::upload_tail(upload)).await?),
+        }
+    }
+
+    /// Uploads whose staging file or tail object was last written before
+    /// `cutoff`. (The parts of a multipart upload cannot be listed through
+    /// the store: an S3 lifecycle rule ends unfinished ones, decision 0007.)
+    pub async fn staged_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Vec<Uuid>> {
+        let mut found = Vec::new();
+        match self.backend() {
+            Backend::Local { root } => {
+                let mut entries = match tokio::fs::read_dir(root.join(STAGING_DIR)).await {
+                    Ok(entries) => entries,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+                    Err(error) => return Err(error.into()),
+                };
+                while let Some(entry) = entries.next_entry().await? {
+                    let Some(upload) = entry.file_name().to_str().and_then(|n| n.parse().ok())
+                    else {
+                        continue;
+                    };
+                    let modified: chrono::DateTime<chrono::Utc> =
+                        entry.metadata().await?.modified()?.into();
+                    if modified < cutoff {
+                        found.push(upload);
+                    }
                 }
-                self.delete(&keys::upload_tail(upload)).await?;
-                Ok(())
+            }
+            Backend::Multipart { .. } => {
+                use futures::StreamExt;
+                let mut listing = self.store().list(Some(&self.path(keys::UPLOADS)));
+                while let Some(meta) = listing.next().await {
+                    let meta = meta?;
+                    if meta.last_modified >= cutoff {
+                        continue;
+                    }
+                    if let Some(upload) = self
+                        .key_of(&meta.location)
+                        .and_then(|key| keys::upload_of_tail(&key))
+                    {
+                        found.push(upload);
+                    }
+                }
             }
         }
+        Ok(found)
     }
 }
 
+/// Where the local backend stages uploads, under its root.
+const STAGING_DIR: &str = ".uploads";
+
 fn staging_path(root: &std::path::Path, upload: Uuid) -> std::path::PathBuf {
-    root.join(".uploads").join(upload.to_string())
+    root.join(STAGING_DIR).join(upload.to_string())
 }
 
 impl UploadWriter {

@@ -259,14 +259,47 @@ async fn the_sweeper_removes_orphans_and_keeps_live_objects(backend: Backend) {
         .put_bytes(&orphan, bytes::Bytes::from_static(b"left over"))
         .await
         .unwrap();
+    // Two unfinished uploads with staged bytes; the row of one is gone (its
+    // creation crashed before recording it, or the account was deleted
+    // while a request wrote on), the other goes on.
+    let staged = async || {
+        let other = create_material(&app, &user).await;
+        let metadata = tus_metadata(&[("target", "material"), ("material_id", &other.to_string())]);
+        let bytes = media().bytes("short.webm");
+        let location = tus_start(&app, &user, bytes.len(), &metadata).await;
+        let response = tus_patch(&app, &user, &location, 0, bytes[..100].to_vec()).await;
+        assert_eq!(response.status(), 204);
+        location
+    };
+    let live = staged().await;
+    let unrecorded = staged().await;
+    let id_of = |location: &str| location.rsplit('/').next().unwrap().to_owned();
+    sqlx::query("DELETE FROM media_uploads WHERE id = $1::uuid")
+        .bind(id_of(&unrecorded))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let staged_files = |location: &str| {
+        let id = id_of(location);
+        files_under(&storage.root)
+            .into_iter()
+            .filter(|path| path.to_string_lossy().contains(&id))
+            .count()
+    };
+    assert_eq!(staged_files(&unrecorded), 1);
+
     let swept =
         echoloop_server::storage::sweeper::sweep(&app.db.pool, &storage.storage, Duration::ZERO)
             .await
             .unwrap();
     assert_eq!(swept.orphan_objects, 1);
+    assert_eq!(swept.unrecorded_staging, 1);
     assert_eq!(files_under(&storage.root.join("users")).len(), 1);
     let stored = download(&app, &user, &format!("/materials/{material}/media")).await;
     assert_eq!(sha256(&stored), sha256(&media().bytes("short.webm")));
+    assert_eq!(staged_files(&unrecorded), 0);
+    assert_eq!(staged_files(&live), 1);
+    assert_eq!(tus_offset(&app, &user, &live).await, 100);
 }
 
 async fn quota_exceeded_is_refused_before_anything_is_stored(backend: Backend) {
