@@ -621,15 +621,7 @@ async fn an_instance_that_does_not_transcribe_leaves_the_job_to_one_that_does() 
     let _with = app
         .second_instance(move |settings| settings.storage = store)
         .await;
-    let started = Instant::now();
-    let done = loop {
-        let body = status(&app, &user, material).await;
-        if body["state"] != "pending" {
-            break body;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "{body}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let done = settled(&app, &user, material).await;
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(segments(&app, &user, material).await.len(), SENTENCES.len());
 }
