@@ -190,8 +190,6 @@ pub async fn take_expired(pool: &PgPool, limit: i64) -> Result<Vec<Upload>, sqlx
         .await
 }
 
-/// The keys among `keys` no live material, recording, upload or
-/// transcription source points at.
 /// The ids among `ids` that no upload row has (any more).
 pub async fn unrecorded(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
@@ -203,6 +201,8 @@ pub async fn unrecorded(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::
     .await
 }
 
+/// The keys among `keys` no live material, recording, upload or
+/// transcription source points at.
 pub async fn unreferenced_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT key FROM unnest($1::text[]) AS k(key)
