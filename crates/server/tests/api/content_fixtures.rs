@@ -126,7 +126,7 @@ where
 
 /// Relays one connection (one request: the store's client keeps no idle
 /// connections) once `watch` has seen its request line.
-async fn relay_watched<W, Fut>(
+pub(crate) async fn relay_watched<W, Fut>(
     mut client: tokio::net::TcpStream,
     upstream: u16,
     watch: W,

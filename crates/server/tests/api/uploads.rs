@@ -606,14 +606,13 @@ mod slow_store {
 
     use reqwest::Method;
     use serde_json::json;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
+    use tokio::net::TcpListener;
     use tokio::sync::{Notify, watch};
     use tokio::time::timeout;
 
     use crate::content_fixtures::{
-        TestStorage, create_material, files_under, s3_storage_behind, spawn_media_app_on,
-        tus_create, tus_metadata,
+        TestStorage, create_material, files_under, relay_watched, s3_storage_behind,
+        spawn_media_app_on, tus_create, tus_metadata,
     };
     use crate::helpers::{TestApp, assert_problem};
 
@@ -643,9 +642,24 @@ mod slow_store {
             let endpoint = format!("http://{}", listener.local_addr().unwrap());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
-                    let (notify, mut gate, held) = (notify.clone(), gate.clone(), held.clone());
+                    let (notify, gate, held) = (notify.clone(), gate.clone(), held.clone());
                     tokio::spawn(async move {
-                        let _ = relay(client, upstream, &notify, &mut gate, &held).await;
+                        // Holds the first request that creates a multipart
+                        // upload until the front is opened.
+                        let hold = |line: String| {
+                            let mut gate = gate.clone();
+                            let (notify, held) = (&notify, &held);
+                            async move {
+                                if line.starts_with("POST ")
+                                    && line.contains("?uploads")
+                                    && !held.swap(true, Ordering::SeqCst)
+                                {
+                                    notify.notify_one();
+                                    let _ = gate.wait_for(|open| *open).await;
+                                }
+                            }
+                        };
+                        let _ = relay_watched(client, upstream, hold).await;
                     });
                 }
             });
@@ -654,40 +668,6 @@ mod slow_store {
         .await;
         let (app, storage) = spawn_media_app_on(storage, configure).await;
         (app, storage, Front { arrived, open })
-    }
-
-    /// Relays one connection (one request: the store's client keeps no
-    /// idle connections), holding it first if it is the one to hold.
-    async fn relay(
-        mut client: TcpStream,
-        upstream: u16,
-        arrived: &Notify,
-        gate: &mut watch::Receiver<bool>,
-        held: &AtomicBool,
-    ) -> std::io::Result<()> {
-        let mut head = Vec::new();
-        let mut buffer = [0_u8; 4096];
-        while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-            let read = client.read(&mut buffer).await?;
-            if read == 0 {
-                return Ok(());
-            }
-            head.extend_from_slice(&buffer[..read]);
-        }
-        let line =
-            String::from_utf8_lossy(&head[..head.iter().position(|&b| b == b'\r').unwrap_or(0)])
-                .into_owned();
-        if line.starts_with("POST ")
-            && line.contains("?uploads")
-            && !held.swap(true, Ordering::SeqCst)
-        {
-            arrived.notify_one();
-            let _ = gate.wait_for(|open| *open).await;
-        }
-        let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
-        server.write_all(&head).await?;
-        tokio::io::copy_bidirectional(&mut client, &mut server).await?;
-        Ok(())
     }
 
     /// While the store is slow to create an upload, the learner renames a
