@@ -90,6 +90,7 @@ bench: deps web
 	cargo build --release -p echoloop-server --bin echoloop --example loadgen
 	scripts/bench-content.sh
 	scripts/bench-scoring.py
+	cargo run --release -p echoloop-speech --example bench_phone_recogniser
 	scripts/bench-sync.py
 	cd web && npm run bench
 

