@@ -49,16 +49,31 @@ fn common_subsequence(a: &[usize], b: &[usize]) -> usize {
     row[b.len()]
 }
 
+/// The phone recogniser, or `None` where a run may go without the models
+/// (`ECHOLOOP_ALLOW_MISSING_MODELS`, as in tests/assessment.rs).
+fn model() -> Option<(PathBuf, AcousticModel)> {
+    let loaded = default_model_dir().map(|dir| (AcousticModel::load(&dir), dir));
+    match loaded {
+        Some((Ok(model), dir)) => Some((dir, model)),
+        _ if std::env::var_os("ECHOLOOP_ALLOW_MISSING_MODELS").is_some() => {
+            eprintln!("SKIPPED (ECHOLOOP_ALLOW_MISSING_MODELS): the phone recogniser is missing");
+            None
+        }
+        Some((Err(e), dir)) => panic!("{}: {e}", dir.display()),
+        None => panic!("models/hama is missing; run scripts/fetch-models.sh"),
+    }
+}
+
 #[test]
 fn the_rust_network_hears_what_hamas_engine_hears() {
-    let Some(dir) = default_model_dir() else {
-        eprintln!("skipped: no models/hama (scripts/fetch-models.sh)");
+    let Some((dir, model)) = model() else { return };
+    // hama's wheel ships its engine for some platforms only.
+    if !dir.join("libhama.so").is_file() {
+        eprintln!("skipped: hama ships no engine for this platform");
         return;
-    };
-    let (Ok(model), Some(reference)) = (AcousticModel::load(&dir), HamaEngine::load(&dir)) else {
-        eprintln!("skipped: the models in {} do not load", dir.display());
-        return;
-    };
+    }
+    let reference = HamaEngine::load(&dir)
+        .unwrap_or_else(|| panic!("{}/libhama.so does not load", dir.display()));
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let takes = [
         ("en-us", "The quick brown fox jumps over the lazy dog."),
@@ -104,10 +119,7 @@ fn the_rust_network_hears_what_hamas_engine_hears() {
 
 #[test]
 fn speech_after_the_first_half_minute_is_heard_as_on_its_own() {
-    let Some(Ok(model)) = default_model_dir().map(|dir| AcousticModel::load(&dir)) else {
-        eprintln!("skipped: no models/hama (scripts/fetch-models.sh)");
-        return;
-    };
+    let Some((_, model)) = model() else { return };
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let sentence = decode_file(&speak(
         tmp.path(),
