@@ -92,9 +92,12 @@ enum Kind {
     InnerBlank(usize),
 }
 
-const NONE: u32 = u32::MAX;
-/// Marks a back-pointer that stays in the same frame (a word skip).
-const SAME_FRAME: u32 = 1 << 31;
+/// A back-pointer is one byte per state and frame (a 5-minute take has
+/// ~15,000 frames and ~9,000 states): the index of the predecessor in the
+/// state's list, or one of these.
+const NONE: u8 = u8::MAX;
+/// From the previous gap in the same frame (the word between skipped).
+const SKIPPED_TO: u8 = u8::MAX - 1;
 
 /// Aligns `words` (each a list of class indices into the frame scores) to
 /// the frames.
@@ -176,6 +179,7 @@ pub fn align_biased(
             }
         }
     }
+    debug_assert!(preds.iter().all(|p| p.len() < usize::from(SKIPPED_TO)));
     let skip_cost: Vec<f32> = words
         .iter()
         .enumerate()
@@ -196,7 +200,7 @@ pub fn align_biased(
     // Viterbi. `back[t][s]` is the predecessor state at t-1, or a same-frame
     // predecessor when tagged SAME_FRAME.
     let mut score = vec![f32::NEG_INFINITY; states];
-    let mut back: Vec<Vec<u32>> = Vec::with_capacity(frames.len());
+    let mut back: Vec<Vec<u8>> = Vec::with_capacity(frames.len());
     // Before the first frame: in gap 0, or (by skipping) in a later gap.
     score[gap_blank[0]] = 0.0;
     let mut init_back = vec![NONE; states];
@@ -207,11 +211,11 @@ pub fn align_biased(
         for s in 0..states {
             let mut best = f32::NEG_INFINITY;
             let mut arg = NONE;
-            for &(p, cost) in &preds[s] {
+            for (i, &(p, cost)) in preds[s].iter().enumerate() {
                 let v = score[p] + cost;
                 if v > best {
                     best = v;
-                    arg = p as u32;
+                    arg = i as u8;
                 }
             }
             next[s] = best + emit(s, f);
@@ -235,23 +239,28 @@ pub fn align_biased(
     // Trace back into a per-frame state path, noting skipped words.
     let mut path = vec![0usize; frames.len()];
     let mut skipped = vec![false; n];
-    let mut follow_skips = |bp: &[u32], mut state: usize| {
-        while bp[state] != NONE && bp[state] & SAME_FRAME != 0 {
-            let from = (bp[state] & !SAME_FRAME) as usize;
-            if let Kind::GapBlank(j) = kinds[from] {
-                skipped[j] = true;
-            }
-            state = from;
+    let mut follow_skips = |bp: &[u8], mut state: usize| {
+        while bp[state] == SKIPPED_TO {
+            let Kind::GapBlank(j) = kinds[state] else {
+                break;
+            };
+            // Gap j was reached from gap j − 1: word j − 1 was skipped.
+            let Some(word) = j.checked_sub(1) else { break };
+            skipped[word] = true;
+            state = gap_blank[word];
         }
         state
     };
     for t in (0..frames.len()).rev() {
         current = follow_skips(&back[t], current);
         path[t] = current;
-        if back[t][current] == NONE {
-            break;
+        match back[t][current] {
+            NONE => break,
+            i => match preds[current].get(usize::from(i)) {
+                Some(&(from, _)) => current = from,
+                None => break,
+            },
         }
-        current = back[t][current] as usize;
     }
     // Skips taken before the first frame.
     follow_skips(&init_back, current);
@@ -268,13 +277,13 @@ fn class_of(kind: Kind) -> Option<usize> {
 
 /// Epsilon moves gap j → gap j+1 (skipping word j), in order so that
 /// several words can be skipped at once.
-fn skip_pass(score: &mut [f32], bp: &mut [u32], gap_blank: &[usize], skip_cost: &[f32]) {
+fn skip_pass(score: &mut [f32], bp: &mut [u8], gap_blank: &[usize], skip_cost: &[f32]) {
     for j in 0..skip_cost.len() {
         let (from, to) = (gap_blank[j], gap_blank[j + 1]);
         let v = score[from] - skip_cost[j];
         if v > score[to] {
             score[to] = v;
-            bp[to] = from as u32 | SAME_FRAME;
+            bp[to] = SKIPPED_TO;
         }
     }
 }
@@ -389,6 +398,32 @@ mod tests {
         assert!(matches!(a.words[0], WordAlignment::Spoken { .. }));
         assert_eq!(a.words[1], WordAlignment::Skipped);
         assert!(matches!(a.words[2], WordAlignment::Spoken { .. }));
+    }
+
+    #[test]
+    fn two_missing_words_in_a_row_are_both_skipped() {
+        // Reference: [0,1] [1,0,1,0] [1,0,1,0] [0,1]; spoken: first and last.
+        let f = frames(&[
+            None,
+            Some(0),
+            None,
+            Some(1),
+            None,
+            None,
+            Some(0),
+            None,
+            Some(1),
+            None,
+        ]);
+        let a = align(
+            &f,
+            &[vec![0, 1], vec![1, 0, 1, 0], vec![1, 0, 1, 0], vec![0, 1]],
+            &AlignCosts::default(),
+        );
+        assert!(matches!(a.words[0], WordAlignment::Spoken { .. }));
+        assert_eq!(a.words[1], WordAlignment::Skipped);
+        assert_eq!(a.words[2], WordAlignment::Skipped);
+        assert!(matches!(a.words[3], WordAlignment::Spoken { .. }));
     }
 
     #[test]

@@ -487,8 +487,9 @@ impl Assessor {
         Ok(Some(gop))
     }
 
-    /// The renditions of `text` in `voices`, spoken and heard side by side
-    /// (a thread each).
+    /// The renditions of `text` in `voices`, spoken and heard side by side,
+    /// as many at a time as the phone recogniser hears at once (a long
+    /// text's alignment holds a byte per frame and state for each).
     fn renditions_side_by_side(
         &self,
         text: &str,
@@ -497,21 +498,24 @@ impl Assessor {
         prepared: &[Prepared],
         classes: &[Vec<usize>],
     ) -> Vec<Result<Option<Arc<Rendition>>>> {
-        std::thread::scope(|scope| {
-            let running: Vec<_> = voices
-                .iter()
-                .map(|(voice, wpm)| {
-                    scope.spawn(move || self.rendition(text, lang, voice, *wpm, prepared, classes))
-                })
-                .collect();
-            running
-                .into_iter()
-                .map(|h| {
+        let mut heard = Vec::with_capacity(voices.len());
+        for batch in voices.chunks(self.model.at_once().max(1)) {
+            std::thread::scope(|scope| {
+                let running: Vec<_> = batch
+                    .iter()
+                    .map(|(voice, wpm)| {
+                        scope.spawn(move || {
+                            self.rendition(text, lang, voice, *wpm, prepared, classes)
+                        })
+                    })
+                    .collect();
+                heard.extend(running.into_iter().map(|h| {
                     h.join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+                }));
+            });
+        }
+        heard
     }
 
     /// espeak-ng's rendition of `text` by `voice` at `wpm`, as the phone
