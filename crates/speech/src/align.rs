@@ -375,21 +375,26 @@ mod tests {
         assert!(a.garbage.is_empty());
     }
 
+    /// Two words of classes [0, 1], one after the other.
+    fn first_and_last_spoken() -> Vec<FrameScores> {
+        frames(&[
+            None,
+            Some(0),
+            None,
+            Some(1),
+            None,
+            None,
+            Some(0),
+            None,
+            Some(1),
+            None,
+        ])
+    }
+
     #[test]
     fn a_missing_word_is_skipped() {
-        // Reference: [0,1] [1,0] [0,1]; spoken: first and last only.
-        let f = frames(&[
-            None,
-            Some(0),
-            None,
-            Some(1),
-            None,
-            None,
-            Some(0),
-            None,
-            Some(1),
-            None,
-        ]);
+        // Reference: [0,1] [1,0,1,0] [0,1]; spoken: first and last only.
+        let f = first_and_last_spoken();
         let a = align(
             &f,
             &[vec![0, 1], vec![1, 0, 1, 0], vec![0, 1]],
@@ -403,18 +408,7 @@ mod tests {
     #[test]
     fn two_missing_words_in_a_row_are_both_skipped() {
         // Reference: [0,1] [1,0,1,0] [1,0,1,0] [0,1]; spoken: first and last.
-        let f = frames(&[
-            None,
-            Some(0),
-            None,
-            Some(1),
-            None,
-            None,
-            Some(0),
-            None,
-            Some(1),
-            None,
-        ]);
+        let f = first_and_last_spoken();
         let a = align(
             &f,
             &[vec![0, 1], vec![1, 0, 1, 0], vec![1, 0, 1, 0], vec![0, 1]],
