@@ -7,7 +7,7 @@
 //! several times faster (BENCHMARKS.md, "The phone recogniser in Rust").
 //! `tests/acoustic_parity.rs` checks it against the shipped engine.
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, s};
+use ndarray::{Array1, Array2, ArrayViewMut1, Axis, s};
 
 use super::package::Package;
 
@@ -289,12 +289,6 @@ impl Linear {
         y += &self.bias;
         y
     }
-
-    fn apply_view(&self, x: ArrayView2<'_, f32>) -> Array2<f32> {
-        let mut y = x.dot(&self.weight);
-        y += &self.bias;
-        y
-    }
 }
 
 impl LayerNorm {
@@ -371,7 +365,7 @@ impl ConvModule {
             }
         }
         conv.mapv_inplace(silu);
-        *x += &self.pointwise_out.apply_view(conv.view());
+        *x += &self.pointwise_out.apply(&conv);
     }
 }
 
