@@ -178,3 +178,34 @@ fn speech_after_the_first_half_minute_is_heard_as_on_its_own() {
         .count();
     assert!(heard_early < 10, "{heard_early} phones heard in the quiet");
 }
+
+#[test]
+fn damaged_or_foreign_weights_are_refused_naming_the_file() {
+    let Some((dir, _)) = model() else { return };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        dir.join("g2p_vocab.json"),
+        tmp.path().join("g2p_vocab.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let weights = std::fs::read(dir.join("asr_waveform.hama")).unwrap_or_else(|e| panic!("{e}"));
+    let refused = |bytes: &[u8]| -> String {
+        let path = tmp.path().join("asr_waveform.hama");
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        match AcousticModel::load(tmp.path()) {
+            Ok(_) => panic!("weights of {} bytes were accepted", bytes.len()),
+            Err(e) => e.to_string(),
+        }
+    };
+    let cut = refused(&weights[..weights.len() / 2]);
+    assert!(
+        cut.contains("asr_waveform.hama") && cut.contains("ends early"),
+        "{cut}"
+    );
+    let foreign = refused(b"not a weights file at all");
+    assert!(foreign.contains("HAMAPK"), "{foreign}");
+    // Another file of the model directory in its place.
+    let other = std::fs::read(dir.join("g2p_vocab.json")).unwrap_or_default();
+    let not_weights = refused(&other);
+    assert!(not_weights.contains("asr_waveform.hama"), "{not_weights}");
+}
