@@ -124,6 +124,7 @@ test('a backed-up take of the sentence is scored by the server and shown with ev
   const view = page.getByTestId('assessment');
   await view.waitFor();
   assert.equal(Number(await view.getByTestId('overall-score').getAttribute('data-score')), overall);
+  assert.equal(await view.getByTestId('take-issue').count(), 0, 'nothing wrong with the recording itself');
   const kinds = await view.getByTestId('subscore').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
   for (const kind of ['accuracy', 'fluency', 'completeness']) assert.ok(kinds.includes(kind), `sub-score ${kind} shown (got ${kinds})`);
   const words = await view.getByTestId('word').evaluateAll((els) =>
@@ -208,6 +209,34 @@ test('signed out: the score stays, and a new take asks the learner to sign in', 
   assert.equal(await takeScore(takeId).getAttribute('data-state'), 'scored');
   const rows = await idbAll(page, 'assessments');
   assert.equal(rows.filter((r) => r.recordingId === newTake).length, 0);
+});
+
+test('a take with no speech in it says so beside its score', async () => {
+  const muted = path.join(fx.dir, 'muted.wav');
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=mono', '-t', '8', muted], { stdio: 'pipe' });
+  const other = await launchBrowser({ fakeAudio: muted });
+  const previous = page;
+  try {
+    page = await other.context.newPage();
+    await page.goto(`${server.base}/`);
+    await page.getByTestId('library-list').waitFor({ state: 'attached' });
+    await signUp(server.base, `muted-${Date.now()}@example.com`);
+    await importLesson('Weather talk');
+    await openLesson('Weather talk');
+    const id = await recordTake(2000);
+    await page.locator(`[data-testid="take"][data-take-id="${id}"] [data-testid="take-score"][data-state="scored"]`).waitFor({ timeout: 90_000 });
+    const view = page.getByTestId('assessment');
+    await view.waitFor();
+    const issues = await view.getByTestId('take-issue').evaluateAll((els) => els.map((e) => e.getAttribute('data-issue')));
+    assert.deepEqual(issues, ['no_speech']);
+    assert.match(await view.getByTestId('take-issue').textContent(), /No speech was heard in this take/);
+    const [row] = (await idbAll(page, 'assessments')).filter((r) => r.recordingId === id);
+    assert.deepEqual(row.assessment.take_issues, ['no_speech']);
+    await screenshot(page, 'scoring-no-speech');
+  } finally {
+    page = previous;
+    await other.close();
+  }
 });
 
 test('a server without speech models: the take says scoring is unavailable', async () => {

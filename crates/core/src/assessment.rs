@@ -125,6 +125,49 @@ pub struct ShadowingResult {
     pub words: Vec<ShadowingWord>,
 }
 
+/// Something wrong with the recording itself rather than with the
+/// pronunciation, which the learner can put right before the next take.
+/// Said beside the verdict so a poor score is not blamed on the learner's
+/// sounds alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeIssue {
+    /// No speech in the recording: a muted or wrong microphone, or nothing
+    /// said.
+    NoSpeech,
+    /// Speech runs into the start or the end of the recording: it started
+    /// after the learner began or stopped before they finished, so the
+    /// first or last word may be cut.
+    CutOff,
+    /// Too loud: the peaks are clipped, which distorts the sounds.
+    Clipped,
+}
+
+impl TakeIssue {
+    pub const ALL: [TakeIssue; 3] = [TakeIssue::NoSpeech, TakeIssue::CutOff, TakeIssue::Clipped];
+
+    /// The name stored and sent (`no_speech`, `cut_off`, `clipped`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TakeIssue::NoSpeech => "no_speech",
+            TakeIssue::CutOff => "cut_off",
+            TakeIssue::Clipped => "clipped",
+        }
+    }
+
+    /// What to do about it, in English (the command line's wording; the web
+    /// client words it in the learner's language).
+    pub fn advice(self) -> &'static str {
+        match self {
+            TakeIssue::NoSpeech => "no speech was heard: is the microphone on and the right one?",
+            TakeIssue::CutOff => {
+                "speech runs into the start or end: start recording before speaking and stop after"
+            }
+            TakeIssue::Clipped => "too loud, the sound is distorted: move back from the microphone",
+        }
+    }
+}
+
 /// The full verdict on one take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,6 +177,10 @@ pub struct Assessment {
     pub scores: Scores,
     pub words: Vec<WordResult>,
     pub shadowing: Option<ShadowingResult>,
+    /// What is wrong with the recording itself, if anything (none from a
+    /// cloud engine, which does not say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub take_issues: Vec<TakeIssue>,
 }
 
 /// One recognised word with its time in the audio.
@@ -213,6 +260,7 @@ pub fn from_azure_json(json: &str) -> Result<Assessment, CloudMappingError> {
         scores,
         words,
         shadowing: None,
+        take_issues: Vec::new(),
     })
 }
 
@@ -328,6 +376,33 @@ fn phone_of(p: &Value) -> PhoneResult {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn take_issues_travel_by_their_names_and_older_results_have_none() {
+        let result = Assessment {
+            engine: "builtin-hama".into(),
+            scores: Scores::default(),
+            words: Vec::new(),
+            shadowing: None,
+            take_issues: vec![TakeIssue::NoSpeech, TakeIssue::CutOff, TakeIssue::Clipped],
+        };
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(
+            json["takeIssues"],
+            serde_json::json!(["no_speech", "cut_off", "clipped"])
+        );
+        for issue in TakeIssue::ALL {
+            assert_eq!(serde_json::to_value(issue).unwrap(), issue.name());
+        }
+        let clean = Assessment {
+            take_issues: Vec::new(),
+            ..result
+        };
+        let json = serde_json::to_value(&clean).unwrap();
+        assert!(json.get("takeIssues").is_none(), "{json}");
+        let read: Assessment = serde_json::from_value(json).unwrap();
+        assert_eq!(read, clean);
+    }
 
     /// The REST short-audio "detailed" layout: scores flat on NBest and words.
     const FLAT: &str = r#"{

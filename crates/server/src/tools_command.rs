@@ -117,6 +117,9 @@ pub fn assess(args: AssessArgs) -> anyhow::Result<()> {
         "overall {:.0}  accuracy {:.0}  fluency {:.0}  completeness {:.0}  prosody {prosody}  ({})",
         scores.overall, scores.accuracy, scores.fluency, scores.completeness, assessment.engine,
     );
+    for issue in &assessment.take_issues {
+        println!("  the recording: {}", issue.advice());
+    }
     for word in &assessment.words {
         println!(
             "  {:<20} {:>5.0}  {:?}",

@@ -24,6 +24,7 @@ use crate::phones::accepted_tokens;
 use crate::prosody;
 use crate::reference::{ReferenceWord, espeak_voice, reference_words};
 use crate::renditions::{ExpectedGop, Rendition, Renditions, speak};
+use crate::take_quality;
 use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
 use echoloop_core::audio::pitch;
 use echoloop_core::shadowing::{self, TakeWord};
@@ -417,6 +418,7 @@ impl Assessor {
                 .collect();
             shadowing::compare(take, clip, &take_words)
         });
+        let take_issues = take_quality::issues(take, &posteriors, self.model.blank, &words);
         Ok(Assessment {
             engine: match &heard {
                 Some(h) => format!("builtin-hama+whisper-{}", h.model),
@@ -425,6 +427,7 @@ impl Assessor {
             scores,
             words,
             shadowing,
+            take_issues,
         })
     }
 
@@ -851,13 +854,7 @@ fn inserted(word: String, speech: &Garbage) -> WordResult {
 /// Frames from the first to the last frame where a phone outweighs the
 /// blank (0 when there is none).
 fn speech_span(posteriors: &Posteriors, blank: usize) -> usize {
-    let speech = |f: &Vec<f32>| f.get(blank).is_some_and(|&b| b < -std::f32::consts::LN_2);
-    let first = posteriors.frames.iter().position(speech);
-    let last = posteriors.frames.iter().rposition(speech);
-    match (first, last) {
-        (Some(a), Some(b)) => b + 1 - a,
-        _ => 0,
-    }
+    take_quality::speech_bounds(posteriors, blank).map_or(0, |(first, last)| last + 1 - first)
 }
 
 /// Per phone the lower ratio of two renditions' (a phone is expected to be

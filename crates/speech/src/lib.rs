@@ -15,6 +15,7 @@ pub mod phones;
 pub mod prosody;
 pub mod reference;
 pub mod renditions;
+pub mod take_quality;
 pub mod transcribe;
 pub mod transcript_check;
 pub mod wer;

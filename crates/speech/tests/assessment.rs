@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use echoloop_core::assessment::{Assessment, ErrorType, WordResult};
+use echoloop_core::assessment::{Assessment, ErrorType, TakeIssue, WordResult};
 use echoloop_speech::acoustic::{AcousticModel, default_model_dir};
 use echoloop_speech::transcript_check::TranscriptModels;
 use echoloop_speech::whisper::catalog;
@@ -133,8 +133,10 @@ fn a_correct_take_scores_high_with_every_word_found() {
     assert_eq!(result.words.len(), 9, "{:?}", result.words);
     assert_eq!(result.scores.completeness, 100.0);
     assert!(result.scores.overall >= 80.0, "{:?}", result.scores);
-    // Nothing is flagged: no word missing, added or mispronounced.
+    // Nothing is flagged: no word missing, added or mispronounced, and
+    // nothing wrong with the recording.
     assert_eq!(errors(&result), vec![], "{:?}", result.words);
+    assert_eq!(result.take_issues, vec![]);
     // Words come in order with increasing offsets and phones inside them.
     let offsets: Vec<u64> = result.words.iter().filter_map(|w| w.offset_ms).collect();
     assert!(offsets.windows(2).all(|p| p[0] < p[1]), "{offsets:?}");
@@ -147,6 +149,56 @@ fn a_correct_take_scores_high_with_every_word_found() {
         ["f", "ɑ", "k", "s"]
     );
     assert!(!fox.phones[0].alternatives.is_empty());
+}
+
+/// A recording cut short, one too loud and one with nothing said are
+/// told apart from a clean one, whose verdict says nothing of the kind.
+#[test]
+fn what_is_wrong_with_the_recording_itself_is_said_beside_the_verdict() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = recorded_take(dir.path(), RECORDED) else {
+        return;
+    };
+    let take = decode_file(&path).unwrap();
+    let judge = |samples: &[f32]| {
+        a.assess_samples(samples, RECORDED_TEXT, "en", None)
+            .unwrap()
+    };
+    assert_eq!(judge(&take).take_issues, vec![]);
+
+    // Stopped in the middle of "pound", before "key" (the prompt lasts 5.5 s).
+    let stopped_early = &take[..take.len() - 16_000 * 7 / 10];
+    let cut = judge(stopped_early);
+    assert_eq!(cut.take_issues, vec![TakeIssue::CutOff], "{:?}", cut.words);
+    // Started late, in the middle of "That": the word is lost, and the
+    // recording is said to be why.
+    let started_late = judge(&take[16_000 * 4 / 10..]);
+    assert_eq!(
+        started_late.words[0].error,
+        ErrorType::Omission,
+        "{:?}",
+        started_late.words[0]
+    );
+    assert_eq!(started_late.take_issues, vec![TakeIssue::CutOff]);
+    // Cut early enough that "That" is still heard whole: nothing is said
+    // of the recording (espeak-ng too speaks from its first sample).
+    let barely = judge(&take[16_000 * 15 / 100..]);
+    assert_eq!(errors(&barely), vec![]);
+    assert_eq!(barely.take_issues, vec![]);
+
+    let peak = take.iter().fold(0f32, |m, s| m.max(s.abs()));
+    let too_loud: Vec<f32> = take
+        .iter()
+        .map(|s| (s * 4.0 / peak).clamp(-1.0, 1.0))
+        .collect();
+    // Clipping distorts the sounds (here "enter" is lost and "pound"
+    // misheard): the learner is told the recording is at fault.
+    assert_eq!(judge(&too_loud).take_issues, vec![TakeIssue::Clipped]);
+
+    let silent = judge(&vec![0.0; 16_000 * 2]);
+    assert_eq!(silent.take_issues, vec![TakeIssue::NoSpeech]);
+    assert_eq!(silent.scores.overall, 0.0);
 }
 
 /// The evaluation's recorded set in small (eval/README.md): the speaker

@@ -292,9 +292,17 @@ export interface ServerAssessment {
    * (absent from servers older than that: read as null).
    */
   reference_text?: string | null;
+  /**
+   * What was wrong with the recording itself, apart from its pronunciation
+   * (empty, or absent from servers older than that: nothing said).
+   */
+  take_issues?: TakeIssue[];
   created_at: string;
   change_seq: number;
 }
+
+/** A fault of the recording the learner can put right before the next take (docs/speech.md, "The recording"). */
+export type TakeIssue = 'no_speech' | 'cut_off' | 'clipped';
 
 export type ScoringState = 'pending' | 'done' | 'failed' | 'none';
 

@@ -20,13 +20,17 @@ pub struct Assessment {
     /// The sentence the server's engine judged the take against; `None`
     /// for posted assessments (and those from before migration 0011).
     pub reference_text: Option<String>,
+    /// What was wrong with the recording itself (`no_speech`, `cut_off`,
+    /// `clipped`; docs/speech.md, "The recording"); empty for posted
+    /// assessments and those from before migration 0021.
+    pub take_issues: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub change_seq: i64,
 }
 
 pub(crate) const COLUMNS: &str =
     "id, recording_id, overall_score, accuracy_score, fluency_score, completeness_score,
-    prosody_score, word_results, engine, reference_text, created_at, change_seq";
+    prosody_score, word_results, engine, reference_text, take_issues, created_at, change_seq";
 
 pub struct NewAssessment<'a> {
     pub id: Uuid,
@@ -39,6 +43,7 @@ pub struct NewAssessment<'a> {
     pub word_results: serde_json::Value,
     pub engine: &'a str,
     pub reference_text: Option<&'a str>,
+    pub take_issues: Vec<&'static str>,
 }
 
 /// Inserts; `None` when the id exists already (then the caller reads it back).
@@ -49,8 +54,9 @@ pub async fn insert(
 ) -> Result<Option<Assessment>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO pronunciation_assessments (user_id, id, recording_id, overall_score, accuracy_score,
-            fluency_score, completeness_score, prosody_score, word_results, engine, reference_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            fluency_score, completeness_score, prosody_score, word_results, engine, reference_text,
+            take_issues)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (user_id, id) DO NOTHING
          RETURNING {COLUMNS}"
     );
@@ -66,6 +72,7 @@ pub async fn insert(
         .bind(new.word_results)
         .bind(new.engine)
         .bind(new.reference_text)
+        .bind(new.take_issues)
         .fetch_optional(db)
         .await
 }
@@ -81,7 +88,7 @@ pub async fn rescore(
     let done = sqlx::query(
         "UPDATE pronunciation_assessments SET overall_score = $3, accuracy_score = $4,
             fluency_score = $5, completeness_score = $6, prosody_score = $7, word_results = $8,
-            engine = $9, reference_text = $10, updated_at = now()
+            engine = $9, reference_text = $10, take_issues = $11, updated_at = now()
          WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(user_id)
@@ -94,6 +101,7 @@ pub async fn rescore(
     .bind(new.word_results)
     .bind(new.engine)
     .bind(new.reference_text)
+    .bind(new.take_issues)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -166,6 +166,7 @@ pub async fn create_assessment(
         word_results,
         engine,
         reference_text: None,
+        take_issues: Vec::new(),
     };
     // The day's allowance is checked under the plan lock, in the
     // transaction that stores the assessment; a retried id that is already

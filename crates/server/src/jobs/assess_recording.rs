@@ -187,6 +187,11 @@ pub async fn run(
         word_results: serde_json::to_value(&word_results).context("encoding word results")?,
         engine: &result.engine,
         reference_text: Some(&target.text),
+        take_issues: result
+            .take_issues
+            .iter()
+            .map(|issue| issue.name())
+            .collect(),
     };
     // The learner's change counter before the plan's lock and the write,
     // as every write of theirs takes it; only now, not while scoring.

@@ -212,6 +212,7 @@ async fn a_recording_is_scored_against_its_sentence(backend: Backend) {
         assessment["overall_score"].as_f64().unwrap() >= 80.0,
         "{assessment}"
     );
+    assert_eq!(assessment["take_issues"], json!([]), "{assessment}");
     let first = &assessment["word_results"][0];
     assert!(first["offset_ms"].is_u64() && first["duration_ms"].as_u64().unwrap() > 0);
     let phoneme = &first["phonemes"][0];
@@ -247,6 +248,19 @@ async fn a_silent_take_gets_an_honest_low_score_with_every_word_omitted() {
     for word in assessment["word_results"].as_array().unwrap() {
         assert_eq!(word["error_type"], "Omission", "{assessment}");
     }
+    // The reason, for the learner: nothing was heard, not every word missed.
+    assert_eq!(
+        assessment["take_issues"],
+        json!(["no_speech"]),
+        "{assessment}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM pronunciation_assessments WHERE take_issues = '{no_speech}'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]

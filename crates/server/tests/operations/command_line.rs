@@ -525,6 +525,34 @@ fn assess_scores_a_correct_take_high_and_names_an_omitted_word() {
         .unwrap();
     assert_eq!(lazy["error"], "Omission", "{acoustic}");
 
+    assert!(good.get("takeIssues").is_none(), "{good}");
+
+    // Two seconds of nothing: the recording is said to be at fault.
+    let silent = dir.path().join("silent.wav");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi"])
+        .args(["-i", "anullsrc=r=16000:cl=mono", "-t", "2"])
+        .arg(&silent)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        assess(&silent)["takeIssues"],
+        serde_json::json!(["no_speech"])
+    );
+    let output = echoloop()
+        .current_dir(workspace_root())
+        .args(["assess", "--text", text])
+        .arg(&silent)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("the recording: no speech was heard"),
+        "{printed}"
+    );
+
     let not_audio = dir.path().join("notes.txt");
     std::fs::write(&not_audio, "not audio at all").unwrap();
     let output = echoloop()

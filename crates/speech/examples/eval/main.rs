@@ -447,6 +447,8 @@ fn main() -> Result<(), Error> {
     let mut per_sentence: BTreeMap<String, Vec<(f32, f32)>> = BTreeMap::new();
     let mut monotone_flags: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let mut engines: Vec<String> = Vec::new();
+    // Recording faults reported, per fault and kind of take.
+    let mut take_issues: BTreeMap<(&str, &str), u32> = BTreeMap::new();
     // Errors flagged on correct takes, per error type, and their words.
     let mut false_alarms: BTreeMap<String, u32> = BTreeMap::new();
     let mut correct_words = 0usize;
@@ -455,6 +457,9 @@ fn main() -> Result<(), Error> {
         let take = decode_file(&wav)?;
         let a = assessor.assess_samples(&take, &case.text, "en", None)?;
         engines.push(a.engine.clone());
+        for issue in &a.take_issues {
+            *take_issues.entry((issue.name(), case.kind)).or_default() += 1;
+        }
         let got = detected(&a);
         let spread = pitch::spread(&pitch::contour(&take, 320));
         if verbose {
@@ -776,6 +781,20 @@ fn main() -> Result<(), Error> {
         for (kind, (flagged, n)) in &monotone_flags {
             println!("Monotone flagged on {kind} takes: {flagged}/{n}");
         }
+        // None of these takes is cut, clipped or silent: every one is a
+        // false alarm.
+        let faults: Vec<String> = take_issues
+            .iter()
+            .map(|((name, kind), n)| format!("{name} on {n} {kind} takes"))
+            .collect();
+        println!(
+            "Recording faults reported (none was made): {}",
+            if faults.is_empty() {
+                "none".to_owned()
+            } else {
+                faults.join(", ")
+            }
+        );
     }
     if !timed {
         return Ok(());

@@ -199,6 +199,11 @@ const en = {
     },
     overall: 'Overall score',
     outOf: 'out of 100',
+    takeIssue: {
+      no_speech: 'No speech was heard in this take. Is the microphone on and the right one?',
+      cut_off: 'The take starts or ends in the middle of speech: start recording before you speak and stop after you finish.',
+      clipped: 'The take is too loud and its sound is distorted: move back from the microphone or speak more softly.',
+    },
     scoring: 'Scoring…',
     afterBackup: 'Scored once backed up',
     signIn: 'Sign in to get a score',

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ServerAssessment, WordErrorType, WordResult } from '../../../db';
-import { heardInstead, LOW_SOUND } from './scoreView';
+import { heardInstead, LOW_SOUND, takeIssues } from './scoreView';
 
 /** Each error type has a mark of its own, so the result never depends on colour alone. */
 const MARK: Record<WordErrorType, string> = { None: '✓', Mispronunciation: '✗', Omission: '–', Insertion: '+' };
@@ -49,6 +49,11 @@ export function AssessmentView({ assessment, onPlayWord, earlierText, rescoring 
           </p>
         </div>
       )}
+      {takeIssues(assessment).map((issue) => (
+        <p key={issue} className="take-issue" role="note" data-testid="take-issue" data-issue={issue}>
+          {t(`scoring.takeIssue.${issue}`)}
+        </p>
+      ))}
       <div className="assessment-head">
         <p className="overall" data-testid="overall-score" data-score={round(assessment.overall_score)}>
           <span className="overall-label">{t('scoring.overall')}</span>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredAssessment } from '../../../db';
-import { earlierText, heardInstead, scoreView } from './scoreView';
+import type { ServerAssessment, StoredAssessment } from '../../../db';
+import { earlierText, heardInstead, scoreView, takeIssues } from './scoreView';
 
 const synced = { syncStatus: 'synced' as const };
 const pending = { syncStatus: 'pending' as const };
@@ -127,5 +127,20 @@ describe('heardInstead', () => {
   it('says nothing when the server sent no alternatives (older results, other engines)', () => {
     expect(heardInstead(sound(10))).toBeUndefined();
     expect(heardInstead(sound(10, []))).toBeUndefined();
+  });
+});
+
+describe('what was wrong with the recording itself', () => {
+  const judged = scored.assessment as ServerAssessment;
+
+  it('is nothing for an assessment that says nothing, or from an older server', () => {
+    expect(takeIssues(judged)).toEqual([]);
+    expect(takeIssues({ ...judged, take_issues: [] })).toEqual([]);
+  });
+
+  it('names each fault once, in a fixed order, leaving out ones this client cannot word', () => {
+    const issues = ['clipped', 'from_the_future', 'no_speech', 'clipped'] as unknown as ServerAssessment['take_issues'];
+    expect(takeIssues({ ...judged, take_issues: issues })).toEqual(['no_speech', 'clipped']);
+    expect(takeIssues({ ...judged, take_issues: ['cut_off'] })).toEqual(['cut_off']);
   });
 });

@@ -1,5 +1,5 @@
 /** What a take's score line says, from the take, its stored row, the session and the sentence's current text. */
-import { assessments, type PhonemeResult, type StoredAssessment } from '../../../db';
+import { assessments, type PhonemeResult, type ServerAssessment, type StoredAssessment, type TakeIssue } from '../../../db';
 
 export type ScoreView =
   | { kind: 'scored'; overall: number }
@@ -72,3 +72,12 @@ export function heardInstead(sound: PhonemeResult): string | undefined {
 
 /** The failure codes with their own wording (docs/api/content.md); others show the server's detail. */
 export const FAILURE_CODES = ['scoring_unavailable', 'unreadable_audio', 'no_text', 'language_unsupported', 'take_too_long', 'scoring_failed'] as const;
+
+/** The recording faults this client can word, in the order to show them (a newer server may name others: left out). */
+export const TAKE_ISSUES: readonly TakeIssue[] = ['no_speech', 'cut_off', 'clipped'];
+
+/** What was wrong with the take's recording itself, as far as the assessment says. */
+export function takeIssues(assessment: ServerAssessment): TakeIssue[] {
+  const named = new Set<string>(assessment.take_issues ?? []);
+  return TAKE_ISSUES.filter((issue) => named.has(issue));
+}
