@@ -25,7 +25,7 @@ use crate::prosody;
 use crate::reference::{ReferenceWord, espeak_voice, reference_words};
 use crate::renditions::{ExpectedGop, Rendition, Renditions, speak};
 use crate::take_quality;
-use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen};
+use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen, weigh_near_misses};
 use echoloop_core::audio::pitch;
 use echoloop_core::shadowing::{self, TakeWord};
 
@@ -142,11 +142,23 @@ impl Assessor {
                 .map(|model| (model, models.encoder_padding())),
             None => None,
         };
+        let reference: Vec<ReferenceWord> = prepared.iter().map(|p| p.word.clone()).collect();
         // Whisper and the phone recogniser are independent: run them side
         // by side.
         let (posteriors, heard, expected) = std::thread::scope(|scope| {
-            let listening = whisper
-                .map(|(model, padding)| scope.spawn(move || listen(model, take, lang, padding)));
+            let reference = &reference;
+            let listening = whisper.map(|(model, padding)| {
+                scope.spawn(move || -> Result<Option<(Heard, CrossCheck)>> {
+                    let Some((heard, encoded)) = listen(model, take, lang, padding)? else {
+                        return Ok(None);
+                    };
+                    let mut check = heard.cross_check(reference);
+                    if let Some(encoded) = &encoded {
+                        weigh_near_misses(model, encoded, lang, reference, &heard, &mut check)?;
+                    }
+                    Ok(Some((heard, check)))
+                })
+            });
             let posteriors = self.model.posteriors(take);
             let expected = if self.expected_gop {
                 self.expected_gop(text, lang, &prepared, &classes)
@@ -162,8 +174,7 @@ impl Assessor {
             (posteriors, heard, expected)
         });
         let (posteriors, heard, expected) = (posteriors?, heard?.flatten(), expected?);
-        let reference: Vec<ReferenceWord> = prepared.iter().map(|p| p.word.clone()).collect();
-        let check = heard.as_ref().map(|h| h.cross_check(&reference));
+        let (heard, check) = heard.unzip();
         let transcribed: Vec<Transcribed> = match &check {
             Some(c) => c.words.clone(),
             None => vec![Transcribed::Unavailable; prepared.len()],

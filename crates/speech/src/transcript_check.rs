@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use crate::error::{Result, SpeechError};
-use crate::fusion::Transcribed;
+use crate::fusion::{CLOSE_DISTANCE, Transcribed};
 use crate::reference::{ReferenceWord, reference_words, split_words};
-use crate::whisper::{DecodeOptions, EngineSettings, WhisperModel, catalog};
+use crate::whisper::{DecodeOptions, EncodedTake, EngineSettings, WhisperModel, catalog};
 use crate::word_match::{Heard as Match, disputed_phones, match_words};
 
 /// The Whisper models an assessor may use: tiny.en for English (fast),
@@ -211,7 +211,8 @@ fn same_spelling(a: &str, b: &str) -> bool {
     letters(a) == letters(b)
 }
 
-/// Transcribes a 16 kHz mono take and reads the words' phones. `None` when
+/// Transcribes a 16 kHz mono take and reads the words' phones, keeping the
+/// take's encoding for [`weigh_near_misses`]. `None` when
 /// the transcript fails the tests on which faster-whisper would decode again
 /// at a higher temperature: text so repetitive it is hallucinated (a loop of
 /// "Thank you." over speech it cannot make out) or so improbable it is a
@@ -223,7 +224,7 @@ pub fn listen(
     take: &[f32],
     lang: &str,
     padding: Option<usize>,
-) -> Result<Option<Heard>> {
+) -> Result<Option<(Heard, Option<EncodedTake>)>> {
     let options = DecodeOptions {
         short_window_padding: padding,
         language: Some(primary_language(lang)),
@@ -234,20 +235,16 @@ pub fn listen(
     };
     let mut text = String::new();
     let mut failed = false;
-    let transcribed = model.transcribe_stream(
-        std::iter::once(Ok(take.to_vec())),
-        &options,
-        &mut |segment| {
-            failed |= segment.compression_ratio > options.compression_ratio_threshold
-                || segment.avg_logprob < options.log_prob_threshold;
-            text.push_str(&segment.text);
-            text.push(' ');
-        },
-    );
-    match transcribed {
+    let transcribed = model.transcribe_take(take, &options, &mut |segment| {
+        failed |= segment.compression_ratio > options.compression_ratio_threshold
+            || segment.avg_logprob < options.log_prob_threshold;
+        text.push_str(&segment.text);
+        text.push(' ');
+    });
+    let encoded = match transcribed {
         // A language Whisper does not know: assess without it.
         Err(SpeechError::UnsupportedLanguage(_)) => return Ok(None),
-        other => other?,
+        other => other?.1,
     };
     if failed {
         return Ok(None);
@@ -269,11 +266,69 @@ pub fn listen(
             Err(e) => return Err(e),
         }
     };
-    Ok(Some(Heard {
+    let heard = Heard {
         model: model.name().to_owned(),
         words,
         phones,
-    }))
+    };
+    Ok(Some((heard, encoded)))
+}
+
+/// Near misses Whisper gives up once it is told the sentence. A word
+/// heard as a close other word ("height" for "night") is weighed again:
+/// Whisper reads the reference sentence, and the sentence with the heard
+/// word in its place, to the take (teacher forcing), and where the
+/// reference reading is at least as probable the word counts as heard as
+/// itself. The free transcript is one best guess, made before Whisper knew
+/// what followed ("at the height"). On real speech the substitutions it
+/// hears outweigh the reference by a factor of e^5 and more (BENCHMARKS.md,
+/// "Speech"). Words heard as distant words are left alone: the heard word
+/// is then no fair rival, and their verdict rests on the phone recogniser.
+pub fn weigh_near_misses(
+    model: &WhisperModel,
+    take: &EncodedTake,
+    lang: &str,
+    reference: &[ReferenceWord],
+    heard: &Heard,
+    check: &mut CrossCheck,
+) -> Result<()> {
+    let near_misses: Vec<(usize, String)> = check
+        .words
+        .iter()
+        .zip(&check.heard_as)
+        .enumerate()
+        .filter_map(
+            |(index, (transcribed, heard_as))| match (transcribed, heard_as) {
+                (Transcribed::Other { distance, .. }, Some(range))
+                    if *distance <= CLOSE_DISTANCE =>
+                {
+                    let said: Vec<String> = range.clone().map(|k| heard.text(k)).collect();
+                    Some((index, said.join(" ")))
+                }
+                _ => None,
+            },
+        )
+        .collect();
+    if near_misses.is_empty() || !model.can_score_texts() {
+        return Ok(());
+    }
+    let words: Vec<&str> = reference.iter().map(|w| w.text.as_str()).collect();
+    let mut readings = vec![words.join(" ")];
+    for (index, said) in &near_misses {
+        let mut reading = words.clone();
+        reading[*index] = said;
+        readings.push(reading.join(" "));
+    }
+    let log_probs = model.text_log_probs(take, &primary_language(lang), &readings)?;
+    let Some((&as_written, heard_readings)) = log_probs.split_first() else {
+        return Ok(());
+    };
+    for ((index, _), &as_heard) in near_misses.iter().zip(heard_readings) {
+        if as_heard <= as_written {
+            check.words[*index] = Transcribed::Same;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -236,6 +236,29 @@ fn recorded_speech_is_judged_right_and_errors_made_on_its_text_are_found() {
     assert!(removed.scores.overall < correct.scores.overall);
 }
 
+/// espeak-ng's monotone "at night" is "at the height" to Whisper's free
+/// transcript, and the phone recogniser hears its /n/ as /h/: both
+/// listeners point at "night". Told the sentence, Whisper finds "at night"
+/// more probable than "at height", so the near miss is given up. (The
+/// minimal pairs of the test below stay errors: there Whisper keeps its
+/// hearing.)
+#[test]
+fn a_near_miss_whisper_gives_up_once_told_the_sentence_is_no_error() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = "They walked along the river at night";
+    let ssml = format!("<speak><prosody range=\"0%\">{text}</prosody></speak>");
+    let take = speak(dir.path(), "monotone.wav", &["-m"], &ssml);
+    let result = assess_text(a, &take, text);
+    assert_eq!(result.engine, WITH_TRANSCRIPT);
+    assert_eq!(errors(&result), vec![], "{:?}", result.words);
+    assert!(
+        word(&result, "night").accuracy >= 50.0,
+        "{:?}",
+        result.words
+    );
+}
+
 /// A word said between two others that the text leaves out, where the
 /// alignment skips the following word and fills the gap with speech: the
 /// gap holds both, and Whisper heard both, so the following word is there

@@ -425,3 +425,73 @@ fn a_long_input_with_a_short_window_setting_still_uses_full_windows() {
     let expected = format!("{} {}", ENGLISH[1], ENGLISH[3]);
     assert!(wer(&expected, &text) <= 0.2, "{text:?}");
 }
+
+/// Texts read to the decoder against a take: the sentence said is the more
+/// probable reading, whichever of two minimal pairs was said, with the full
+/// window and the assessor's short one; an empty text costs nothing.
+#[test]
+fn given_texts_are_scored_against_a_take() {
+    let Some(tiny) = model("tiny.en") else { return };
+    assert!(tiny.can_score_texts());
+    let readings = [
+        "I saw a ship on the sea".to_owned(),
+        "I saw a sheep on the sea".to_owned(),
+        String::new(),
+    ];
+    for (said, (more, less)) in [("ship", (0, 1)), ("sheep", (1, 0))] {
+        let take = speak("en-us", &format!("I saw a {said} on the sea"));
+        for padding in [None, Some(ENCODER_PADDING_FRAMES)] {
+            let encoded = tiny.encode_take(&take, padding).unwrap();
+            let scores = tiny.text_log_probs(&encoded, "en", &readings).unwrap();
+            assert_eq!(scores.len(), 3);
+            assert!(
+                scores[more] > scores[less] + 1.0,
+                "{said}, padding {padding:?}: {scores:?}"
+            );
+            assert!(scores[more] < 0.0 && scores[more].is_finite(), "{scores:?}");
+            assert_eq!(scores[2], 0.0);
+        }
+        // The encoding a transcription keeps is the one scored above.
+        let (_, kept) = tiny
+            .transcribe_take(&take, &short_window(ENCODER_PADDING_FRAMES), &mut |_| {})
+            .unwrap();
+        let kept = tiny
+            .text_log_probs(&kept.unwrap(), "en", &readings)
+            .unwrap();
+        let encoded = tiny
+            .encode_take(&take, Some(ENCODER_PADDING_FRAMES))
+            .unwrap();
+        let fresh = tiny.text_log_probs(&encoded, "en", &readings).unwrap();
+        for (k, f) in kept.iter().zip(&fresh) {
+            assert!((k - f).abs() < 1e-3, "{kept:?} {fresh:?}");
+        }
+    }
+    // Silence is not encoded by the transcription at all.
+    let (_, kept) = tiny
+        .transcribe_take(
+            &silence(2_000),
+            &short_window(ENCODER_PADDING_FRAMES),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(kept.is_none());
+}
+
+/// A model directory without `tokenizer.json` transcribes as before but
+/// cannot score texts, and says which file it lacks.
+#[test]
+fn a_model_without_its_tokenizer_cannot_score_texts() {
+    let Some(tiny) = model("tiny.en") else { return };
+    let installed = echoloop_speech::whisper::catalog::installed_dir("tiny.en").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["model.bin", "config.json", "vocabulary.txt"] {
+        std::os::unix::fs::symlink(installed.join(file), dir.path().join(file)).unwrap();
+    }
+    let bare = WhisperModel::load_dir(dir.path(), "tiny.en", EngineSettings::default()).unwrap();
+    assert!(tiny.can_score_texts() && !bare.can_score_texts());
+    let take = bare.encode_take(&speak("en-us", "yes"), None).unwrap();
+    let err = bare
+        .text_log_probs(&take, "en", &["yes".to_owned()])
+        .unwrap_err();
+    assert!(err.to_string().contains("tokenizer.json"), "{err}");
+}

@@ -19,6 +19,7 @@
 
 pub mod catalog;
 pub mod mel;
+pub mod scoring;
 pub mod segments;
 pub mod silence;
 pub mod vocab;
@@ -173,6 +174,9 @@ pub struct WhisperModel {
     vocab: Vocabulary,
     n_mels: usize,
     name: String,
+    /// Text to tokens, for scoring given texts ([`scoring`]); `None` when the
+    /// model directory has no `tokenizer.json`.
+    tokenizer: Option<tokenizers::Tokenizer>,
 }
 
 impl std::fmt::Debug for WhisperModel {
@@ -183,6 +187,14 @@ impl std::fmt::Debug for WhisperModel {
             .field("multilingual", &self.is_multilingual())
             .finish()
     }
+}
+
+/// A take's encoder output, kept from its transcription to score texts
+/// against ([`WhisperModel::text_log_probs`]) without encoding it again.
+pub struct EncodedTake {
+    encoded: StorageView<'static>,
+    /// Mel frames (10 ms) of the take itself, before the padding.
+    frames: usize,
 }
 
 /// The result of decoding one window.
@@ -224,11 +236,22 @@ impl WhisperModel {
                 dir.display()
             )));
         }
+        let tokenizer_path = dir.join("tokenizer.json");
+        let tokenizer = if tokenizer_path.exists() {
+            Some(
+                tokenizers::Tokenizer::from_file(&tokenizer_path).map_err(|e| {
+                    SpeechError::Model(format!("{}: {e}", tokenizer_path.display()))
+                })?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             model,
             vocab,
             n_mels,
             name: name.to_owned(),
+            tokenizer,
         })
     }
 
@@ -261,6 +284,38 @@ impl WhisperModel {
         audio: impl IntoIterator<Item = Result<Vec<f32>>>,
         options: &DecodeOptions,
         on_segment: &mut dyn FnMut(Segment),
+    ) -> Result<TranscriptionInfo> {
+        self.transcribe_keeping(audio, options, on_segment, &mut None)
+    }
+
+    /// Transcribes a take (16 kHz mono, at most one window) as
+    /// [`WhisperModel::transcribe_stream`] does, and keeps its encoding for
+    /// [`WhisperModel::text_log_probs`]. `None`: the take was not encoded
+    /// (silence, or longer than one window).
+    pub fn transcribe_take(
+        &self,
+        take: &[f32],
+        options: &DecodeOptions,
+        on_segment: &mut dyn FnMut(Segment),
+    ) -> Result<(TranscriptionInfo, Option<EncodedTake>)> {
+        let mut kept = None;
+        let info = self.transcribe_keeping(
+            std::iter::once(Ok(take.to_vec())),
+            options,
+            on_segment,
+            &mut kept,
+        )?;
+        Ok((info, kept))
+    }
+
+    /// [`WhisperModel::transcribe_stream`], keeping the encoding of an input
+    /// that fits one window in `kept`.
+    fn transcribe_keeping(
+        &self,
+        audio: impl IntoIterator<Item = Result<Vec<f32>>>,
+        options: &DecodeOptions,
+        on_segment: &mut dyn FnMut(Segment),
+        kept: &mut Option<EncodedTake>,
     ) -> Result<TranscriptionInfo> {
         let mut audio = audio.into_iter();
         let mut front_end = LogMel::new(self.n_mels);
@@ -318,12 +373,22 @@ impl WhisperModel {
                 _ => CHUNK_FRAMES,
             };
             let mut features = frames.window_of(seek, segment_size, width);
-            let encoded = self.encode(&mut features, width)?;
+            let encoded_here;
+            let encoded = if seek == 0 && ended && content_end <= CHUNK_FRAMES {
+                let take = kept.insert(EncodedTake {
+                    encoded: self.encode(&mut features, width)?,
+                    frames: segment_size,
+                });
+                &take.encoded
+            } else {
+                encoded_here = self.encode(&mut features, width)?;
+                &encoded_here
+            };
 
             let language_code = match &language {
                 Some(code) => code.clone(),
                 None => {
-                    let (code, p) = self.detect_language(&encoded)?;
+                    let (code, p) = self.detect_language(encoded)?;
                     language_probability = p;
                     language = Some(code.clone());
                     code
@@ -331,7 +396,7 @@ impl WhisperModel {
             };
             let sot_sequence = self.sot_sequence(&language_code)?;
             let prompt = self.prompt(&previous, &sot_sequence);
-            let decoded = self.generate_with_fallback(&encoded, &prompt, options)?;
+            let decoded = self.generate_with_fallback(encoded, &prompt, options)?;
 
             let silent = decoded.no_speech_prob > options.no_speech_threshold
                 && decoded.avg_logprob <= options.log_prob_threshold;
@@ -367,7 +432,7 @@ impl WhisperModel {
                     .filter(|&t| t < self.vocab.eot)
                     .collect();
                 let aligned = self.align(
-                    &encoded,
+                    encoded,
                     &sot_sequence,
                     &text_tokens,
                     segment_size,
