@@ -25,7 +25,10 @@ use crate::prosody;
 use crate::reference::{ReferenceWord, espeak_voice, reference_words};
 use crate::renditions::{ExpectedGop, Rendition, Renditions, speak};
 use crate::take_quality;
-use crate::transcript_check::{CrossCheck, Heard, TranscriptModels, listen, weigh_near_misses};
+use crate::transcript_check::{
+    CrossCheck, Heard, Listening, TranscriptModels, listen, said_though_unfound, weigh_near_misses,
+};
+use crate::whisper::{EncodedTake, WhisperModel};
 use echoloop_core::audio::pitch;
 use echoloop_core::shadowing::{self, TakeWord};
 
@@ -86,6 +89,14 @@ struct Prepared {
 
 /// Speech the alignment put in a gap between words, with what the phone
 /// recogniser heard there.
+/// Whisper's part of an assessment, from the thread it ran in.
+struct Listened<'a> {
+    model: &'a WhisperModel,
+    /// The transcript and its match to the reference, if it passed its checks.
+    heard: Option<(Heard, CrossCheck)>,
+    encoded: Option<EncodedTake>,
+}
+
 struct Garbage {
     start: usize,
     end: usize,
@@ -145,18 +156,31 @@ impl Assessor {
         let reference: Vec<ReferenceWord> = prepared.iter().map(|p| p.word.clone()).collect();
         // Whisper and the phone recogniser are independent: run them side
         // by side.
-        let (posteriors, heard, expected) = std::thread::scope(|scope| {
+        let (posteriors, listened, expected) = std::thread::scope(|scope| {
             let reference = &reference;
             let listening = whisper.map(|(model, padding)| {
-                scope.spawn(move || -> Result<Option<(Heard, CrossCheck)>> {
-                    let Some((heard, encoded)) = listen(model, take, lang, padding)? else {
+                scope.spawn(move || -> Result<Option<Listened>> {
+                    let Some(Listening { heard, encoded }) = listen(model, take, lang, padding)?
+                    else {
                         return Ok(None);
                     };
-                    let mut check = heard.cross_check(reference);
-                    if let Some(encoded) = &encoded {
-                        weigh_near_misses(model, encoded, lang, reference, &heard, &mut check)?;
-                    }
-                    Ok(Some((heard, check)))
+                    let heard = match (heard, &encoded) {
+                        (Some(heard), Some(encoded)) => {
+                            let mut check = heard.cross_check(reference);
+                            weigh_near_misses(model, encoded, lang, reference, &heard, &mut check)?;
+                            Some((heard, check))
+                        }
+                        (Some(heard), None) => {
+                            let check = heard.cross_check(reference);
+                            Some((heard, check))
+                        }
+                        (None, _) => None,
+                    };
+                    Ok(Some(Listened {
+                        model,
+                        heard,
+                        encoded,
+                    }))
                 })
             });
             let posteriors = self.model.posteriors(take);
@@ -165,16 +189,16 @@ impl Assessor {
             } else {
                 Ok(None)
             };
-            let heard = listening
+            let listened = listening
                 .map(|h| {
                     h.join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })
                 .transpose();
-            (posteriors, heard, expected)
+            (posteriors, listened, expected)
         });
-        let (posteriors, heard, expected) = (posteriors?, heard?.flatten(), expected?);
-        let (heard, check) = heard.unzip();
+        let (posteriors, listened, expected) = (posteriors?, listened?.flatten(), expected?);
+        let (heard, check) = listened.as_ref().and_then(|l| l.heard.clone()).unzip();
         let transcribed: Vec<Transcribed> = match &check {
             Some(c) => c.words.clone(),
             None => vec![Transcribed::Unavailable; prepared.len()],
@@ -357,6 +381,32 @@ impl Assessor {
                 }
             };
             judged.push(Some(result));
+        }
+
+        // Words the alignment left out that Whisper, read the sentence
+        // with and without them, says were said: the listeners disagree.
+        if let Some(Listened {
+            model,
+            encoded: Some(encoded),
+            ..
+        }) = &listened
+        {
+            // A word Whisper heard as another word is not weighed: its own
+            // transcript has something else in that place, and reading the
+            // sentence with the word would only ask which is better English
+            // (a take with several errors lost two real omissions so).
+            let missing: Vec<usize> = judged
+                .iter()
+                .zip(&alignable)
+                .filter(|(r, _)| matches!(r, Some((w, _)) if w.error == ErrorType::Omission))
+                .map(|(_, &index)| index)
+                .filter(|&index| !matches!(transcribed[index], Transcribed::Other { .. }))
+                .collect();
+            for index in said_though_unfound(model, encoded, lang, &reference, &missing)? {
+                if let Ok(j) = alignable.binary_search(&index) {
+                    judged[j] = Some((unfound(&prepared[index]), None));
+                }
+            }
         }
 
         // The result in reference order, with insertions at their gaps.
@@ -967,6 +1017,31 @@ fn omitted(word: &str) -> WordResult {
         offset_ms: None,
         duration_ms: None,
         phones: Vec::new(),
+    }
+}
+
+/// A reference word the alignment could not find but Whisper says was
+/// said: not an error (the listeners disagree), scored at the threshold as
+/// [`said_instead`] scores such a word, without timing.
+fn unfound(prep: &Prepared) -> WordResult {
+    WordResult {
+        word: prep.word.text.clone(),
+        accuracy: MISPRONOUNCED_BELOW,
+        error: ErrorType::None,
+        prosody_errors: Vec::new(),
+        offset_ms: None,
+        duration_ms: None,
+        phones: prep
+            .phones
+            .iter()
+            .map(|(symbol, _)| PhoneResult {
+                expected: symbol.clone(),
+                accuracy: MISPRONOUNCED_BELOW,
+                offset_ms: None,
+                duration_ms: None,
+                alternatives: Vec::new(),
+            })
+            .collect(),
     }
 }
 

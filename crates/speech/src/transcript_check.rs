@@ -4,7 +4,10 @@
 //!
 //! Whisper is not prompted with the reference text: a prompt would pull it
 //! towards the words the learner should have said, and the point is to
-//! learn what a listener who does not know the text would hear.
+//! learn what a listener who does not know the text would hear. Only
+//! afterwards, for words the two listeners dispute, is it read the text
+//! ([`weigh_near_misses`], [`said_though_unfound`]): a second question
+//! whose answer is a comparison of two readings, not a transcript.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -211,20 +214,31 @@ fn same_spelling(a: &str, b: &str) -> bool {
     letters(a) == letters(b)
 }
 
+/// What Whisper made of a take.
+pub struct Listening {
+    /// The words it heard; `None` when the transcript failed the tests on
+    /// which faster-whisper would decode again at a higher temperature:
+    /// text so repetitive it is hallucinated (a loop of "Thank you." over
+    /// speech it cannot make out) or so improbable it is a guess ("I'll see
+    /// you in the next video." for accented speech). Decoding again samples
+    /// at random, and the same take must always get the same verdict, so
+    /// such a transcript is not used at all.
+    pub heard: Option<Heard>,
+    /// The take's encoding, to read texts against ([`weigh_near_misses`],
+    /// [`said_though_unfound`]); `None` when the take was not encoded
+    /// (silence). Reading given texts is not a guess, so it stays usable
+    /// when the free transcript was rejected.
+    pub encoded: Option<EncodedTake>,
+}
+
 /// Transcribes a 16 kHz mono take and reads the words' phones, keeping the
-/// take's encoding for [`weigh_near_misses`]. `None` when
-/// the transcript fails the tests on which faster-whisper would decode again
-/// at a higher temperature: text so repetitive it is hallucinated (a loop of
-/// "Thank you." over speech it cannot make out) or so improbable it is a
-/// guess ("I'll see you in the next video." for accented speech). Decoding
-/// again samples at random, and the same take must always get the same
-/// verdict, so such a transcript is not used at all.
+/// take's encoding. `None` for a language Whisper does not know.
 pub fn listen(
     model: &WhisperModel,
     take: &[f32],
     lang: &str,
     padding: Option<usize>,
-) -> Result<Option<(Heard, Option<EncodedTake>)>> {
+) -> Result<Option<Listening>> {
     let options = DecodeOptions {
         short_window_padding: padding,
         language: Some(primary_language(lang)),
@@ -246,9 +260,17 @@ pub fn listen(
         Err(SpeechError::UnsupportedLanguage(_)) => return Ok(None),
         other => other?.1,
     };
-    if failed {
-        return Ok(None);
-    }
+    let heard = if failed {
+        None
+    } else {
+        heard_words(model, &text, lang)?
+    };
+    Ok(Some(Listening { heard, encoded }))
+}
+
+/// The transcript's words and their phones; `None` when espeak-ng cannot
+/// pronounce what was heard word by word (a stray symbol).
+fn heard_words(model: &WhisperModel, text: &str, lang: &str) -> Result<Option<Heard>> {
     // Words that are only punctuation have nothing to pronounce.
     let words: Vec<String> = text
         .split_whitespace()
@@ -260,18 +282,15 @@ pub fn listen(
     } else {
         match reference_words(&words.join(" "), lang) {
             Ok(read) => read.into_iter().map(|w| w.phones).collect(),
-            // espeak-ng read the reference but cannot pronounce what was
-            // heard word by word (a stray symbol): no usable transcript.
             Err(SpeechError::Tool { .. } | SpeechError::EmptyReference) => return Ok(None),
             Err(e) => return Err(e),
         }
     };
-    let heard = Heard {
+    Ok(Some(Heard {
         model: model.name().to_owned(),
         words,
         phones,
-    };
-    Ok(Some((heard, encoded)))
+    }))
 }
 
 /// Near misses Whisper gives up once it is told the sentence. A word
@@ -329,6 +348,42 @@ pub fn weigh_near_misses(
         }
     }
     Ok(())
+}
+
+/// Of reference words the alignment left out (`missing`, indices into
+/// `reference`), those Whisper says were said: read the reference
+/// sentence with and without the word, it finds the sentence with it at
+/// least as probable. In the evaluation the words really left out are at
+/// least e^1.2 more probable without (BENCHMARKS.md, "Speech"); a word
+/// said too weakly or too differently for the phone recogniser to find
+/// its phones (a weak "the", "big" as Spanish /βiɡ/) is not.
+pub fn said_though_unfound(
+    model: &WhisperModel,
+    take: &EncodedTake,
+    lang: &str,
+    reference: &[ReferenceWord],
+    missing: &[usize],
+) -> Result<Vec<usize>> {
+    if missing.is_empty() || !model.can_score_texts() {
+        return Ok(Vec::new());
+    }
+    let words: Vec<&str> = reference.iter().map(|w| w.text.as_str()).collect();
+    let mut readings = vec![words.join(" ")];
+    for &index in missing {
+        let mut reading = words.clone();
+        reading.remove(index);
+        readings.push(reading.join(" "));
+    }
+    let log_probs = model.text_log_probs(take, &primary_language(lang), &readings)?;
+    let Some((&with_all, without)) = log_probs.split_first() else {
+        return Ok(Vec::new());
+    };
+    Ok(missing
+        .iter()
+        .zip(without)
+        .filter(|&(_, &without_word)| without_word <= with_all)
+        .map(|(&index, _)| index)
+        .collect())
 }
 
 #[cfg(test)]

@@ -259,6 +259,33 @@ fn a_near_miss_whisper_gives_up_once_told_the_sentence_is_no_error() {
     );
 }
 
+/// espeak-ng's Spanish voice reading English says "big" as /βiɡ/, which
+/// the phone recogniser cannot find between its neighbours, and Whisper's
+/// transcript of the accented take fails its own checks. Read the sentence
+/// with and without "big", Whisper finds it more probable with: the word
+/// was said, and it is not reported missing.
+#[test]
+fn a_word_whisper_says_was_said_is_not_missing_though_unfound() {
+    let Some(a) = assessor() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = "She wants to live in a big city";
+    let path = dir.path().join("accented.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "es", "-w"])
+        .arg(&path)
+        .arg(text)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = assess_text(a, &path, text);
+    let omitted: Vec<_> = errors(&result)
+        .into_iter()
+        .filter(|(_, e)| *e == ErrorType::Omission)
+        .collect();
+    assert_eq!(omitted, vec![], "{:?}", result.words);
+    assert_eq!(result.scores.completeness, 100.0);
+}
+
 /// A word said between two others that the text leaves out, where the
 /// alignment skips the following word and fills the gap with speech: the
 /// gap holds both, and Whisper heard both, so the following word is there
