@@ -138,7 +138,8 @@ impl Assessor {
     /// Assesses a 16 kHz mono take against `text`; with `original`, also
     /// compares it with the clip being shadowed. `engine` in the result
     /// names the evidence used: `builtin-hama`, or
-    /// `builtin-hama+whisper-tiny.en` when the transcript was cross-checked.
+    /// `builtin-hama+whisper-tiny.en` when Whisper's transcript was cross-checked
+    /// or its reading of the sentence settled a word.
     pub fn assess_samples(
         &self,
         take: &[f32],
@@ -385,6 +386,9 @@ impl Assessor {
 
         // Words the alignment left out that Whisper, read the sentence
         // with and without them, says were said: the listeners disagree.
+        // Whisper's reading counts as evidence used even where its
+        // transcript was rejected.
+        let mut read_by_whisper = false;
         if let Some(Listened {
             model,
             encoded: Some(encoded),
@@ -405,6 +409,7 @@ impl Assessor {
             for index in said_though_unfound(model, encoded, lang, &reference, &missing)? {
                 if let Ok(j) = alignable.binary_search(&index) {
                     judged[j] = Some((unfound(&prepared[index]), None));
+                    read_by_whisper = true;
                 }
             }
         }
@@ -481,9 +486,12 @@ impl Assessor {
         });
         let take_issues = take_quality::issues(take, &posteriors, self.model.blank, &words);
         Ok(Assessment {
-            engine: match &heard {
-                Some(h) => format!("builtin-hama+whisper-{}", h.model),
-                None => "builtin-hama".to_owned(),
+            engine: match (&heard, &listened) {
+                (Some(h), _) => format!("builtin-hama+whisper-{}", h.model),
+                (None, Some(l)) if read_by_whisper => {
+                    format!("builtin-hama+whisper-{}", l.model.name())
+                }
+                _ => "builtin-hama".to_owned(),
             },
             scores,
             words,

@@ -284,6 +284,9 @@ fn a_word_whisper_says_was_said_is_not_missing_though_unfound() {
         .collect();
     assert_eq!(omitted, vec![], "{:?}", result.words);
     assert_eq!(result.scores.completeness, 100.0);
+    // Whisper's reading was evidence, though its transcript was not.
+    assert_eq!(result.engine, WITH_TRANSCRIPT);
+    assert_eq!(word(&result, "big").error, ErrorType::None);
 }
 
 /// A word said between two others that the text leaves out, where the
