@@ -887,17 +887,7 @@ fn said_instead(
         prosody_errors: Vec::new(),
         offset_ms: Some(start_ms),
         duration_ms: Some(end_ms - start_ms),
-        phones: prep
-            .phones
-            .iter()
-            .map(|(symbol, _)| PhoneResult {
-                expected: symbol.clone(),
-                accuracy,
-                offset_ms: None,
-                duration_ms: None,
-                alternatives: Vec::new(),
-            })
-            .collect(),
+        phones: untimed_phones(prep, accuracy),
     };
     let timing = WordTiming {
         start_ms,
@@ -1039,18 +1029,23 @@ fn unfound(prep: &Prepared) -> WordResult {
         prosody_errors: Vec::new(),
         offset_ms: None,
         duration_ms: None,
-        phones: prep
-            .phones
-            .iter()
-            .map(|(symbol, _)| PhoneResult {
-                expected: symbol.clone(),
-                accuracy: MISPRONOUNCED_BELOW,
-                offset_ms: None,
-                duration_ms: None,
-                alternatives: Vec::new(),
-            })
-            .collect(),
+        phones: untimed_phones(prep, MISPRONOUNCED_BELOW),
     }
+}
+
+/// A word's reference phones, each at `accuracy`, with no place in the
+/// take: the phone recogniser found none of them.
+fn untimed_phones(prep: &Prepared, accuracy: f32) -> Vec<PhoneResult> {
+    prep.phones
+        .iter()
+        .map(|(symbol, _)| PhoneResult {
+            expected: symbol.clone(),
+            accuracy,
+            offset_ms: None,
+            duration_ms: None,
+            alternatives: Vec::new(),
+        })
+        .collect()
 }
 
 fn unjudged(word: &str) -> WordResult {

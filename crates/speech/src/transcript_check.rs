@@ -332,18 +332,17 @@ pub fn weigh_near_misses(
         return Ok(());
     }
     let words: Vec<&str> = reference.iter().map(|w| w.text.as_str()).collect();
-    let mut readings = vec![words.join(" ")];
-    for (index, said) in &near_misses {
-        let mut reading = words.clone();
-        reading[*index] = said;
-        readings.push(reading.join(" "));
-    }
-    let log_probs = model.text_log_probs(take, &primary_language(lang), &readings)?;
-    let Some((&as_written, heard_readings)) = log_probs.split_first() else {
-        return Ok(());
-    };
-    for ((index, _), &as_heard) in near_misses.iter().zip(heard_readings) {
-        if as_heard <= as_written {
+    let as_heard: Vec<String> = near_misses
+        .iter()
+        .map(|(index, said)| {
+            let mut reading = words.clone();
+            reading[*index] = said;
+            reading.join(" ")
+        })
+        .collect();
+    let preferred = written_preferred(model, take, lang, &words.join(" "), &as_heard)?;
+    for ((index, _), written) in near_misses.iter().zip(preferred) {
+        if written {
             check.words[*index] = Transcribed::Same;
         }
     }
@@ -368,22 +367,40 @@ pub fn said_though_unfound(
         return Ok(Vec::new());
     }
     let words: Vec<&str> = reference.iter().map(|w| w.text.as_str()).collect();
-    let mut readings = vec![words.join(" ")];
-    for &index in missing {
-        let mut reading = words.clone();
-        reading.remove(index);
-        readings.push(reading.join(" "));
-    }
-    let log_probs = model.text_log_probs(take, &primary_language(lang), &readings)?;
-    let Some((&with_all, without)) = log_probs.split_first() else {
-        return Ok(Vec::new());
-    };
+    let without: Vec<String> = missing
+        .iter()
+        .map(|&index| {
+            let mut reading = words.clone();
+            reading.remove(index);
+            reading.join(" ")
+        })
+        .collect();
+    let preferred = written_preferred(model, take, lang, &words.join(" "), &without)?;
     Ok(missing
         .iter()
-        .zip(without)
-        .filter(|&(_, &without_word)| without_word <= with_all)
+        .zip(preferred)
+        .filter(|&(_, written)| written)
         .map(|(&index, _)| index)
         .collect())
+}
+
+/// For each of `others`, whether Whisper finds the `written` reading of
+/// the take at least as probable.
+fn written_preferred(
+    model: &WhisperModel,
+    take: &EncodedTake,
+    lang: &str,
+    written: &str,
+    others: &[String],
+) -> Result<Vec<bool>> {
+    let mut readings = Vec::with_capacity(others.len() + 1);
+    readings.push(written.to_owned());
+    readings.extend_from_slice(others);
+    let log_probs = model.text_log_probs(take, &primary_language(lang), &readings)?;
+    let Some((&as_written, rest)) = log_probs.split_first() else {
+        return Ok(Vec::new());
+    };
+    Ok(rest.iter().map(|&other| other <= as_written).collect())
 }
 
 #[cfg(test)]
