@@ -13,6 +13,7 @@ import { runOnce } from '../../sync/engine/runner';
 import { FakeLocks } from '../../../test/fakeLocks';
 import { SPOKEN_TEXT } from '../../../test/globalSetup';
 import { connect, FaultProxy, registerUser, signIn as saveSignIn, type TestUser } from '../../../test/realServer';
+import { waitUntil } from '../../../test/waitUntil';
 import { runScoringPass, type ScoringPassResult } from './runner';
 import { SCORING_LOCK, ScoringScheduler } from './scheduler';
 import { earlierText, scoreView } from '../components/scoreView';
@@ -108,7 +109,7 @@ async function settle(takeId: string, check: (row: StoredAssessment | undefined)
     if (result.kind === 'idle') return results;
     expect(result.kind).toBe('waiting');
     if (Date.now() > end) throw new Error(`not settled in time: ${JSON.stringify(await assessments.getAssessment(db, takeId))}`);
-    if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+    if (result.kind === 'waiting') await waitUntil(result.until);
   }
 }
 
@@ -136,7 +137,7 @@ describe('scoring fetcher (against the real server)', () => {
       if (result.kind === 'idle') break;
       expect(result.kind).toBe('waiting');
       if (Date.now() > end) throw new Error(`not scored in time: ${JSON.stringify(await assessments.getAssessment(db, take.id))}`);
-      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+      if (result.kind === 'waiting') await waitUntil(result.until);
     }
     const stored = await assessments.getAssessment(db, take.id);
     const onServer = await serverView(take.id);

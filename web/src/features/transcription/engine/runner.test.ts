@@ -12,6 +12,7 @@ import { runOnce } from '../../sync/engine/runner';
 import { FakeLocks } from '../../../test/fakeLocks';
 import { SPOKEN_SENTENCES } from '../../../test/globalSetup';
 import { connect, FaultProxy, reader, registerUser, signIn as saveSignIn, type TestUser } from '../../../test/realServer';
+import { waitUntil } from '../../../test/waitUntil';
 import { runTranscriptionPass, type TranscriptionPassResult } from './runner';
 import { TRANSCRIPTION_LOCK, TranscriptionScheduler } from './scheduler';
 
@@ -111,7 +112,7 @@ describe('transcription fetcher (against the real server)', () => {
       if (result.kind === 'idle') break;
       expect(result.kind).toBe('waiting');
       if (Date.now() > end) throw new Error(`not transcribed in time: ${JSON.stringify(await row(m.id))}`);
-      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+      if (result.kind === 'waiting') await waitUntil(result.until);
     }
     // One POST, then one GET per pass until done; the segments read once.
     expect(posted(m.id)).toBe(1);
@@ -171,7 +172,7 @@ describe('transcription fetcher (against the real server)', () => {
       results.push(result);
       if (result.kind === 'idle') break;
       if (Date.now() > end) throw new Error(`not transcribed in time: ${JSON.stringify(await row(m.id))}`);
-      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, Math.max(0, result.until - Date.now())));
+      if (result.kind === 'waiting') await waitUntil(result.until);
     }
     // One upload, resumed where the server stopped (HEAD), its metadata naming the transcription.
     expect(proxy.count('POST', /\/uploads$/)).toBe(1);
